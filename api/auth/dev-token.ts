@@ -1,0 +1,54 @@
+/**
+ * `POST /api/dev/token`: mints a session token for any user, for local development only.
+ * It needs all three: PARLOR_ENV=development, the local signing key (which no deploy carries),
+ * and a request to a loopback host, so a deployed Worker cannot be talked into it.
+ */
+import { zValidator } from "@hono/zod-validator";
+import { Hono } from "hono";
+import { importPKCS8, SignJWT } from "jose";
+import { devTokenBody } from "../../protocol/chat";
+import type { AppEnv } from "../context";
+import { users } from "../db/schema";
+import { notFound } from "../errors";
+import { database } from "../middleware/database";
+import { validationHook } from "../validation";
+
+const TOKEN_LIFETIME = "12h";
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+export function devAuthEnabled(env: Env, requestUrl: string): boolean {
+  return (
+    env.PARLOR_ENV === "development" && Boolean(env.DEV_SIGNING_KEY) && LOOPBACK_HOSTS.has(new URL(requestUrl).hostname)
+  );
+}
+
+export const devTokenRoutes = new Hono<AppEnv>().post(
+  "/token",
+  async function refuseOutsideDevelopment(c, next) {
+    if (!devAuthEnabled(c.env, c.req.url)) throw notFound("no such endpoint");
+    await next();
+  },
+  zValidator("json", devTokenBody, validationHook),
+  database,
+  async function mintDevToken(c) {
+    const { userId, name } = c.req.valid("json");
+    const displayName = name ?? userId;
+    await c.var.db
+      .insert(users)
+      .values({ id: userId, name: displayName })
+      .onConflictDoUpdate({ target: users.id, set: name ? { name } : { id: userId } });
+    const key = await importPKCS8(c.env.DEV_SIGNING_KEY as string, "RS256");
+    const claims: Record<string, string> = { name: displayName };
+    const origin = c.req.header("Origin");
+    if (origin) claims.azp = origin;
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", typ: "JWT" })
+      .setSubject(userId)
+      .setIssuer(c.env.CLERK_ISSUER)
+      .setIssuedAt()
+      .setNotBefore("0s")
+      .setExpirationTime(TOKEN_LIFETIME)
+      .sign(key);
+    return c.json({ token });
+  },
+);

@@ -1,0 +1,80 @@
+/** The Postgres schema: who may do what. Chat content lives in each chat's room, never here. */
+import { foreignKey, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+export const orgRole = pgEnum("org_role", ["admin", "member"]);
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+/** A person, keyed by their Clerk user id (`sub` of the session token). */
+export const users = pgTable("users", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const orgs = pgTable("orgs", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull(),
+  createdBy: text("created_by")
+    .notNull()
+    .references(() => users.id),
+  createdAt: createdAt(),
+});
+
+export const orgMemberships = pgTable(
+  "org_memberships",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: orgRole("role").notNull().default("member"),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("org_memberships_by_user").on(t.userId)],
+);
+
+export const chats = pgTable(
+  "chats",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index("chats_by_org").on(t.orgId, t.createdAt)],
+);
+
+/**
+ * A chat member is always a member of the chat's org: the composite foreign key removes chat memberships
+ * when the org membership goes, so nobody keeps a chat after leaving the org.
+ */
+export const chatMemberships = pgTable(
+  "chat_memberships",
+  {
+    chatId: uuid("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    orgId: uuid("org_id").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.chatId, t.userId] }),
+    foreignKey({
+      name: "chat_memberships_org_member_fk",
+      columns: [t.orgId, t.userId],
+      foreignColumns: [orgMemberships.orgId, orgMemberships.userId],
+    }).onDelete("cascade"),
+    index("chat_memberships_by_user").on(t.userId, t.orgId),
+  ],
+);
+
+export type OrgRole = (typeof orgRole.enumValues)[number];

@@ -1,0 +1,27 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../context";
+import { badRequest } from "../errors";
+
+const MAX_BODY_BYTES = 64 * 1024;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * workerd's Request.json() silently turns invalid UTF-8 into U+FFFD, which would store text the client never sent.
+ * This reads the body once, refuses oversized or malformed bytes, and leaves the decoded text for the validators.
+ */
+export const strictBody = createMiddleware<AppEnv>(async function readStrictBody(c, next) {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw badRequest(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  const bytes = await c.req.raw.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES) throw badRequest(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw badRequest("body is not valid UTF-8");
+  }
+  // Hono's body cache holds promises, though its type says otherwise.
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
+  await next();
+});

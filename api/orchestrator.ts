@@ -1,0 +1,46 @@
+/**
+ * The Orchestrator: after the App API has authenticated the caller and checked membership, this activates
+ * the chat's room and forwards to it. Everything that reaches a room from outside passes through here.
+ */
+
+import type { Message, PostMessageBody } from "../protocol/chat";
+import type { ChatRoom } from "../rooms/chat-room";
+import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
+import { forbidden } from "./errors";
+
+function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
+  return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
+}
+
+export async function activateRoom(env: Env, chat: ChatRef): Promise<void> {
+  await roomOf(env, chat.chatId).activate(chat);
+}
+
+/** Hands a socket upgrade to the room with the verified identity; the client's own headers never reach it. */
+export function openRoomSocket(env: Env, chat: ChatRef, identity: MemberIdentity, after: number): Promise<Response> {
+  return roomOf(env, chat.chatId).fetch(socketUpgradeRequest("https://room.internal/ws", chat, identity, after));
+}
+
+export async function postToRoom(
+  env: Env,
+  chat: ChatRef,
+  author: MemberIdentity,
+  body: PostMessageBody,
+): Promise<{ message: Message; created: boolean }> {
+  const result = await roomOf(env, chat.chatId).post(chat, author, body);
+  if ("revoked" in result) throw forbidden("you are not a member of this chat");
+  return result;
+}
+
+export async function readRoomHistory(env: Env, chatId: string, after: number, limit: number): Promise<Message[]> {
+  return await roomOf(env, chatId).history(after, limit);
+}
+
+/** Tells the room a member was removed: it closes their sockets and refuses them until re-admitted. */
+export async function removeFromRoom(env: Env, chatId: string, userId: string): Promise<void> {
+  await roomOf(env, chatId).removeMember(userId);
+}
+
+export async function admitToRoom(env: Env, chatId: string, userId: string): Promise<void> {
+  await roomOf(env, chatId).admitMember(userId);
+}

@@ -1,0 +1,76 @@
+/** Chats of an org, and who is in each chat. */
+import { zValidator } from "@hono/zod-validator";
+import { and, asc, desc, eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { chatMemberBody, createChatBody } from "../../protocol/chat";
+import { requireChatMember, requireOrgMember } from "../access";
+import type { AppEnv } from "../context";
+import { chatMemberships, chats, orgMemberships, users } from "../db/schema";
+import { badRequest, forbidden } from "../errors";
+import { activateRoom, admitToRoom, removeFromRoom } from "../orchestrator";
+import { validationHook } from "../validation";
+
+export const orgChatRoutes = new Hono<AppEnv>()
+  .get("/:orgId/chats", async function listChats(c) {
+    const { userId } = c.var.caller;
+    const { orgId } = await requireOrgMember(c.var.db, c.req.param("orgId"), userId);
+    const rows = await c.var.db
+      .select({ id: chats.id, title: chats.title, createdBy: chats.createdBy, createdAt: chats.createdAt })
+      .from(chatMemberships)
+      .innerJoin(chats, eq(chats.id, chatMemberships.chatId))
+      .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)))
+      .orderBy(desc(chats.createdAt));
+    return c.json({ chats: rows });
+  })
+  .post("/:orgId/chats", zValidator("json", createChatBody, validationHook), async function createChat(c) {
+    const { userId } = c.var.caller;
+    const { orgId } = await requireOrgMember(c.var.db, c.req.param("orgId"), userId);
+    const { title } = c.req.valid("json");
+    const id = await c.var.db.transaction(async (tx) => {
+      const [chat] = await tx.insert(chats).values({ orgId, title, createdBy: userId }).returning({ id: chats.id });
+      await tx.insert(chatMemberships).values({ chatId: chat.id, orgId, userId });
+      return chat.id;
+    });
+    // The room would also learn this on first use; activating now makes a misrouted room fail loudly at once.
+    await activateRoom(c.env, { chatId: id, orgId });
+    return c.json({ id }, 201);
+  });
+
+export const chatMemberRoutes = new Hono<AppEnv>()
+  .get("/:chatId/members", async function listChatMembers(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+    const members = await c.var.db
+      .select({ userId: chatMemberships.userId, name: users.name })
+      .from(chatMemberships)
+      .innerJoin(users, eq(users.id, chatMemberships.userId))
+      .where(eq(chatMemberships.chatId, chat.id))
+      .orderBy(asc(chatMemberships.createdAt));
+    return c.json({ members });
+  })
+  .post("/:chatId/members", zValidator("json", chatMemberBody, validationHook), async function addChatMember(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+    const { userId } = c.req.valid("json");
+    const [orgMember] = await c.var.db
+      .select({ userId: orgMemberships.userId })
+      .from(orgMemberships)
+      .where(and(eq(orgMemberships.orgId, chat.orgId), eq(orgMemberships.userId, userId)));
+    if (!orgMember) throw badRequest("only members of the chat's org can be added to it");
+    await c.var.db.insert(chatMemberships).values({ chatId: chat.id, orgId: chat.orgId, userId }).onConflictDoNothing();
+    await admitToRoom(c.env, chat.id, userId);
+    return c.json({ member: { userId } }, 201);
+  })
+  .delete("/:chatId/members", zValidator("json", chatMemberBody, validationHook), async function removeChatMember(c) {
+    const caller = c.var.caller.userId;
+    const { chat, orgRole } = await requireChatMember(c.var.db, c.req.param("chatId"), caller);
+    const { userId } = c.req.valid("json");
+    // Anyone may leave; removing someone else takes the chat's creator or an org admin.
+    if (userId !== caller && chat.createdBy !== caller && orgRole !== "admin") {
+      throw forbidden("only the chat's creator or an org admin may remove other members");
+    }
+    await c.var.db
+      .delete(chatMemberships)
+      .where(and(eq(chatMemberships.chatId, chat.id), eq(chatMemberships.userId, userId)));
+    // Idempotent: a retry after a failed room call still reaches the room.
+    await removeFromRoom(c.env, chat.id, userId);
+    return c.json({ removed: { userId } });
+  });

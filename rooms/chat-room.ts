@@ -1,0 +1,159 @@
+/**
+ * The Chat Controller: one room per chat, the single writer of its ordered message log.
+ * The class holds lifecycle hooks and the RPC surface the Orchestrator calls; the work lives in sibling modules.
+ */
+import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import { closeCodes, type Message, type PostMessageBody, type PresentUser, type ServerEvent } from "../protocol/chat";
+import { activate } from "./activation";
+import { parseClientFrame } from "./frames";
+import { type AppendResult, appendMessage, lastSeq, messagesAfter } from "./message-log";
+import { presentUsers } from "./presence";
+import { isRevoked, readmit, revoke } from "./revocation";
+import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
+import { migrateRoomSchema } from "./schema";
+
+const CATCH_UP_PAGE = 500;
+
+type Member = Connection<MemberIdentity>;
+
+export class ChatRoom extends Server<Env> {
+  static options = { hibernate: true };
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrateRoomSchema(ctx.storage.sql);
+  }
+
+  private get store(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
+  // ---- RPC surface for the Orchestrator ----
+
+  activate(chat: ChatRef): void {
+    activate(this.store, chat);
+  }
+
+  post(chat: ChatRef, author: MemberIdentity, body: PostMessageBody): AppendResult | { revoked: true } {
+    activate(this.store, chat);
+    if (isRevoked(this.store, author.userId)) return { revoked: true };
+    return this.receive(author, body);
+  }
+
+  history(after: number, limit: number): Message[] {
+    return messagesAfter(this.store, after, limit);
+  }
+
+  /** Closes every socket of a member who was removed from the chat, and refuses them until re-admitted. */
+  removeMember(userId: string): number {
+    revoke(this.store, userId);
+    let closed = 0;
+    for (const connection of this.getConnections<MemberIdentity>(userTag(userId))) {
+      connection.close(closeCodes.removedFromChat, "removed from chat");
+      closed++;
+    }
+    if (closed > 0) this.broadcastPresence();
+    return closed;
+  }
+
+  admitMember(userId: string): void {
+    readmit(this.store, userId);
+  }
+
+  // ---- lifecycle hooks ----
+
+  getConnectionTags(_connection: Connection, context: ConnectionContext): string[] {
+    const forwarded = readForwardedSocket(context.request);
+    return forwarded ? [userTag(forwarded.identity.userId)] : [];
+  }
+
+  onConnect(connection: Member, context: ConnectionContext): void {
+    const forwarded = readForwardedSocket(context.request);
+    if (!forwarded) {
+      // Only the Orchestrator opens sockets here; anything else is refused outright.
+      connection.close(1008, "not forwarded by the orchestrator");
+      return;
+    }
+    activate(this.store, forwarded.chat);
+    if (isRevoked(this.store, forwarded.identity.userId)) {
+      connection.close(closeCodes.removedFromChat, "removed from chat");
+      return;
+    }
+    connection.setState(forwarded.identity);
+    // Catch-up runs synchronously, so no live broadcast can slip in between history and what follows it.
+    let cursor = forwarded.after;
+    for (;;) {
+      const page = messagesAfter(this.store, cursor, CATCH_UP_PAGE);
+      for (const message of page) send(connection, { type: "message", ...message });
+      if (page.length < CATCH_UP_PAGE) break;
+      cursor = page[page.length - 1].seq;
+    }
+    const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };
+    send(connection, { type: "ready", lastSeq: Math.max(lastSeq(this.store), 0), you });
+    this.broadcastPresence();
+  }
+
+  onMessage(connection: Member, raw: WSMessage): void {
+    // An exception escaping here would reset the room for everyone: every failure becomes an error event.
+    try {
+      const identity = connection.state;
+      if (!identity) return;
+      const parsed = parseClientFrame(raw);
+      if ("error" in parsed) {
+        send(connection, parsed.error);
+        return;
+      }
+      const { frame } = parsed;
+      if (frame.type === "typing") {
+        this.broadcastEvent({ type: "typing", user: { id: identity.userId, name: identity.name } }, [connection.id]);
+        return;
+      }
+      const { message, created } = this.receive(identity, frame);
+      // A retry is answered to its sender alone with the stored message; nobody else sees it twice.
+      if (!created) send(connection, { type: "message", ...message });
+    } catch (error) {
+      console.error("chat room: message handler failed", error);
+      send(connection, { type: "error", code: "internal", message: "the room could not handle that frame" });
+    }
+  }
+
+  onClose(connection: Member): void {
+    this.broadcastPresence(connection.id);
+  }
+
+  onError(connection: Member): void {
+    this.broadcastPresence(connection.id);
+  }
+
+  // ---- internals ----
+
+  private receive(author: MemberIdentity, body: PostMessageBody): AppendResult {
+    const result = appendMessage(
+      this.store,
+      { type: "user", id: author.userId, name: author.name },
+      { text: body.text, clientMessageId: body.clientMessageId },
+    );
+    if (result.created) this.broadcastEvent({ type: "message", ...result.message });
+    return result;
+  }
+
+  private broadcastPresence(leaving?: string): void {
+    this.broadcastEvent({ type: "presence", users: presentUsers(this.getConnections<MemberIdentity>(), leaving) });
+  }
+
+  private broadcastEvent(event: ServerEvent, without?: string[]): void {
+    this.broadcast(JSON.stringify(event), without);
+  }
+}
+
+function userTag(userId: string): string {
+  return `user:${userId}`;
+}
+
+function send(connection: Connection, event: ServerEvent): void {
+  try {
+    connection.send(JSON.stringify(event));
+  } catch {
+    // The socket closed under us; its close handler updates presence.
+  }
+}

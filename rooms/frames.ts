@@ -1,0 +1,46 @@
+/** Turns a raw socket frame into a validated client frame, or the error event that explains why not. */
+import type { WSMessage } from "partyserver";
+import { type ClientFrame, clientFrameSchema, MAX_FRAME_BYTES, type ServerEventOf } from "../protocol/chat";
+
+type ErrorEvent = ServerEventOf<"error">;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+export function parseClientFrame(raw: WSMessage): { frame: ClientFrame } | { error: ErrorEvent } {
+  let text: string;
+  if (typeof raw === "string") {
+    text = raw;
+    if (text.length > MAX_FRAME_BYTES) return tooLarge();
+  } else {
+    if (raw.byteLength > MAX_FRAME_BYTES) return tooLarge();
+    try {
+      text = strictUtf8.decode(raw);
+    } catch {
+      return badRequest("frame is not valid UTF-8");
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return badRequest("frame is not JSON");
+  }
+  const parsed = clientFrameSchema.safeParse(json);
+  if (!parsed.success) {
+    const clientMessageId = (json as { clientMessageId?: unknown } | null)?.clientMessageId;
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    return badRequest(`${where}${issue?.message ?? "invalid frame"}`, clientMessageId);
+  }
+  return { frame: parsed.data };
+}
+
+function tooLarge(): { error: ErrorEvent } {
+  return badRequest(`frame is larger than ${MAX_FRAME_BYTES} bytes`);
+}
+
+function badRequest(message: string, clientMessageId?: unknown): { error: ErrorEvent } {
+  const error: ErrorEvent = { type: "error", code: "bad_request", message };
+  if (typeof clientMessageId === "string" && clientMessageId.length <= 128) error.clientMessageId = clientMessageId;
+  return { error };
+}

@@ -1,0 +1,78 @@
+/**
+ * The chat's ordered message log, as functions over the room's SQLite.
+ * The room is the only writer, and each call below runs synchronously, so no two appends interleave:
+ * `seq` is max+1 inside one statement and a failed insert consumes nothing, which keeps the order gap-free.
+ */
+import type { Author, Message } from "../protocol/chat";
+
+type MessageRow = {
+  seq: number;
+  id: string;
+  author_type: Author["type"];
+  author_id: string;
+  author_name: string | null;
+  client_message_id: string | null;
+  text: string;
+  created_at: string;
+};
+
+function toMessage(row: MessageRow): Message {
+  const author: Author = { type: row.author_type, id: row.author_id };
+  if (row.author_name !== null) author.name = row.author_name;
+  return {
+    seq: row.seq,
+    id: row.id,
+    clientMessageId: row.client_message_id,
+    author,
+    text: row.text,
+    createdAt: row.created_at,
+  };
+}
+
+export type AppendResult = { message: Message; created: boolean };
+
+/** Stores a message with the next seq, or returns the one this author already sent with that clientMessageId. */
+export function appendMessage(
+  sql: SqlStorage,
+  author: Author,
+  input: { text: string; clientMessageId: string | null },
+): AppendResult {
+  if (input.clientMessageId !== null) {
+    const existing = sql
+      .exec<MessageRow>(
+        "SELECT * FROM messages WHERE author_type = ? AND author_id = ? AND client_message_id = ?",
+        author.type,
+        author.id,
+        input.clientMessageId,
+      )
+      .toArray()[0];
+    if (existing) return { message: toMessage(existing), created: false };
+  }
+  const row = sql
+    .exec<MessageRow>(
+      `INSERT INTO messages (seq, id, author_type, author_id, author_name, client_message_id, text, created_at)
+       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?)
+       RETURNING *`,
+      crypto.randomUUID(),
+      author.type,
+      author.id,
+      author.name ?? null,
+      input.clientMessageId,
+      input.text,
+      new Date().toISOString(),
+    )
+    .one();
+  return { message: toMessage(row), created: true };
+}
+
+/** Messages with seq greater than `after`, oldest first, at most `limit` of them. */
+export function messagesAfter(sql: SqlStorage, after: number, limit: number): Message[] {
+  return sql
+    .exec<MessageRow>("SELECT * FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+    .toArray()
+    .map(toMessage);
+}
+
+export function lastSeq(sql: SqlStorage): number {
+  return sql.exec<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM messages").one().seq;
+}

@@ -1,0 +1,42 @@
+/**
+ * What the Orchestrator tells a room about itself and about who is connecting.
+ * Only the Worker can reach a room (there is no public route to it), and the Orchestrator builds the
+ * forwarded request from scratch, so these headers cannot come from a client.
+ */
+import { z } from "zod";
+
+export const chatRefSchema = z.object({ chatId: z.string().min(1), orgId: z.string().min(1) });
+export type ChatRef = z.infer<typeof chatRefSchema>;
+
+export const memberIdentitySchema = z.object({ userId: z.string().min(1), name: z.string() });
+export type MemberIdentity = z.infer<typeof memberIdentitySchema>;
+
+const CHAT_HEADER = "x-parlor-chat";
+const IDENTITY_HEADER = "x-parlor-identity";
+
+export function socketUpgradeRequest(roomUrl: string, chat: ChatRef, identity: MemberIdentity, after: number): Request {
+  const url = new URL(roomUrl);
+  url.search = "";
+  url.searchParams.set("after", String(after));
+  return new Request(url, {
+    headers: {
+      Upgrade: "websocket",
+      [CHAT_HEADER]: JSON.stringify(chat),
+      [IDENTITY_HEADER]: JSON.stringify(identity),
+    },
+  });
+}
+
+export type ForwardedSocket = { chat: ChatRef; identity: MemberIdentity; after: number };
+
+export function readForwardedSocket(request: Request): ForwardedSocket | null {
+  try {
+    const chat = chatRefSchema.safeParse(JSON.parse(request.headers.get(CHAT_HEADER) ?? "null"));
+    const identity = memberIdentitySchema.safeParse(JSON.parse(request.headers.get(IDENTITY_HEADER) ?? "null"));
+    const after = Number(new URL(request.url).searchParams.get("after") ?? "0");
+    if (!chat.success || !identity.success || !Number.isSafeInteger(after) || after < 0) return null;
+    return { chat: chat.data, identity: identity.data, after };
+  } catch {
+    return null;
+  }
+}

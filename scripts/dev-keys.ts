@@ -1,0 +1,28 @@
+/**
+ * The local signing key for development session tokens, kept under .data/ and made once.
+ * The Worker verifies these tokens with the same @clerk/backend code path as real Clerk tokens.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+export type DevKeys = { privateKey: string; publicKey: string };
+
+export function devKeys(file: string): DevKeys {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevKeys;
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  });
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ privateKey, publicKey }), { mode: 0o600 });
+  return { privateKey, publicKey };
+}
+
+/** The variables a development Worker needs, in the dotenv format `wrangler dev --env-file` reads. */
+export function devVarsFile(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([key, value]) => `${key}="${value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"')}"`)
+    .join("\n");
+}

@@ -1,0 +1,130 @@
+/**
+ * One chat's live connection: partysocket reconnects after a drop and resumes from the last seq seen, and
+ * unacknowledged sends are re-sent with their clientMessageId, which the room stores once.
+ */
+import { WebSocket as ReconnectingWebSocket } from "partysocket";
+import { closeCodes, type Message, type PresentUser, type ServerEvent } from "../../protocol/chat";
+
+export type ChatView = {
+  messages: Message[];
+  pending: { clientMessageId: string; text: string }[];
+  present: PresentUser[];
+  typing: PresentUser[];
+  connected: boolean;
+  error: string | null;
+};
+
+const TYPING_SHOWN_MS = 4000;
+
+export class ChatConnection {
+  private readonly messages = new Map<number, Message>();
+  private readonly pending = new Map<string, string>();
+  private readonly typing = new Map<string, { user: PresentUser; until: number }>();
+  private present: PresentUser[] = [];
+  private lastSeq = 0;
+  private connected = false;
+  private error: string | null = null;
+  private me: string | null = null;
+  private readonly socket: ReconnectingWebSocket;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    chatId: string,
+    token: string,
+    private readonly onChange: (view: ChatView) => void,
+  ) {
+    const url = () => {
+      const scheme = location.protocol === "https:" ? "wss" : "ws";
+      const query = new URLSearchParams({ token, after: String(this.lastSeq) });
+      return `${scheme}://${location.host}/api/chats/${chatId}/ws?${query}`;
+    };
+    this.socket = new ReconnectingWebSocket(url, [], { maxRetries: Number.POSITIVE_INFINITY });
+    this.socket.addEventListener("open", () => this.update({ connected: true }));
+    this.socket.addEventListener("close", (event) => {
+      if (event.code === closeCodes.removedFromChat) {
+        this.error = "You were removed from this chat.";
+        this.socket.close();
+      }
+      this.update({ connected: false });
+    });
+    this.socket.addEventListener("message", (event) => this.receive(JSON.parse(String(event.data)) as ServerEvent));
+    this.timer = setInterval(() => this.expireTyping(), 1000);
+  }
+
+  send(text: string): void {
+    const clientMessageId = crypto.randomUUID();
+    this.pending.set(clientMessageId, text);
+    this.socket.send(JSON.stringify({ type: "message", text, clientMessageId }));
+    this.emit();
+  }
+
+  typingNow(): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify({ type: "typing" }));
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.socket.close();
+  }
+
+  private receive(event: ServerEvent): void {
+    switch (event.type) {
+      case "message": {
+        const { type: _type, ...message } = event;
+        this.messages.set(message.seq, message);
+        this.lastSeq = Math.max(this.lastSeq, message.seq);
+        if (message.clientMessageId) this.pending.delete(message.clientMessageId);
+        this.typing.delete(message.author.id);
+        break;
+      }
+      case "ready":
+        this.me = event.you.id;
+        this.error = null;
+        // Anything still pending was lost with the old socket or never acknowledged: send it again, same id.
+        for (const [clientMessageId, text] of this.pending) {
+          this.socket.send(JSON.stringify({ type: "message", text, clientMessageId }));
+        }
+        break;
+      case "presence":
+        this.present = event.users;
+        break;
+      case "typing":
+        if (event.user.id !== this.me)
+          this.typing.set(event.user.id, { user: event.user, until: Date.now() + TYPING_SHOWN_MS });
+        break;
+      case "error":
+        this.error = event.message;
+        if (event.clientMessageId) this.pending.delete(event.clientMessageId);
+        break;
+    }
+    this.emit();
+  }
+
+  private expireTyping(): void {
+    const now = Date.now();
+    let changed = false;
+    for (const [id, entry] of this.typing) {
+      if (entry.until < now) {
+        this.typing.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) this.emit();
+  }
+
+  private update(patch: { connected: boolean }): void {
+    this.connected = patch.connected;
+    this.emit();
+  }
+
+  private emit(): void {
+    this.onChange({
+      messages: [...this.messages.values()].sort((a, b) => a.seq - b.seq),
+      pending: [...this.pending].map(([clientMessageId, text]) => ({ clientMessageId, text })),
+      present: this.present,
+      typing: [...this.typing.values()].map((entry) => entry.user),
+      connected: this.connected,
+      error: this.error,
+    });
+  }
+}

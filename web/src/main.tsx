@@ -1,0 +1,296 @@
+/** The Parlor web client: sign in as a development user, pick an org and a chat, and talk. */
+import { render } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, type Chat, type Member, type Org, RequestFailed, session } from "./api";
+import { ChatConnection, type ChatView } from "./chat-connection";
+
+function App() {
+  const [user, setUser] = useState(session.user());
+  const [org, setOrg] = useState<Org | null>(null);
+  const [chat, setChat] = useState<Chat | null>(null);
+  if (!user) return <SignIn onSignedIn={setUser} />;
+  const signOut = () => {
+    session.clear();
+    setUser(null);
+    setOrg(null);
+    setChat(null);
+  };
+  return (
+    <div class="layout">
+      <aside>
+        <header>
+          <strong>Parlor</strong>
+          <span class="who">
+            {user}{" "}
+            <button type="button" onClick={signOut}>
+              sign out
+            </button>
+          </span>
+        </header>
+        <Orgs
+          selected={org}
+          onSelect={(o) => {
+            setOrg(o);
+            setChat(null);
+          }}
+        />
+        {org && <Chats org={org} selected={chat} onSelect={setChat} />}
+        {org && <OrgMembers org={org} />}
+      </aside>
+      <main>{chat ? <ChatRoomView key={chat.id} chat={chat} /> : <p class="hint">Pick or create a chat.</p>}</main>
+    </div>
+  );
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (userId: string) => void }) {
+  const [userId, setUserId] = useState("");
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  async function submit(event: Event) {
+    event.preventDefault();
+    try {
+      const body = name.trim() ? { userId, name } : { userId };
+      const { token } = await api<{ token: string }>("POST", "/dev/token", body);
+      session.save(token, userId);
+      onSignedIn(userId);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+  return (
+    <form class="sign-in" onSubmit={submit}>
+      <h1>Parlor</h1>
+      <p>Development sign-in: pick any user id.</p>
+      <input
+        name="userId"
+        placeholder="user id, e.g. alice"
+        value={userId}
+        onInput={(e) => setUserId(e.currentTarget.value)}
+      />
+      <input
+        name="name"
+        placeholder="display name (optional)"
+        value={name}
+        onInput={(e) => setName(e.currentTarget.value)}
+      />
+      <button type="submit">Sign in</button>
+      {error && <p class="error">{error}</p>}
+    </form>
+  );
+}
+
+function useList<T>(load: () => Promise<T[]>, deps: unknown[]): [T[], () => void, string | null] {
+  const [items, setItems] = useState<T[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    load().then(setItems, (e: Error) => setError(e.message));
+  }, [...deps, version]);
+  return [items, () => setVersion((v) => v + 1), error];
+}
+
+function CreateForm({
+  placeholder,
+  name,
+  onCreate,
+}: {
+  placeholder: string;
+  name: string;
+  onCreate: (value: string) => Promise<unknown>;
+}) {
+  const [value, setValue] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  async function submit(event: Event) {
+    event.preventDefault();
+    if (!value.trim()) return;
+    try {
+      await onCreate(value.trim());
+      setValue("");
+      setError(null);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+  return (
+    <form class="inline" onSubmit={submit}>
+      <input name={name} placeholder={placeholder} value={value} onInput={(e) => setValue(e.currentTarget.value)} />
+      <button type="submit">+</button>
+      {error && <p class="error">{error}</p>}
+    </form>
+  );
+}
+
+function Orgs({ selected, onSelect }: { selected: Org | null; onSelect: (org: Org) => void }) {
+  const [orgs, reload] = useList(() => api<{ orgs: Org[] }>("GET", "/orgs").then((r) => r.orgs), []);
+  return (
+    <section>
+      <h2>Orgs</h2>
+      <ul>
+        {orgs.map((org) => (
+          <li key={org.id} class={selected?.id === org.id ? "selected" : ""}>
+            <button type="button" class="link" onClick={() => onSelect(org)}>
+              {org.name}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <CreateForm
+        name="orgName"
+        placeholder="new org"
+        onCreate={async (name) => {
+          const { id } = await api<{ id: string }>("POST", "/orgs", { name });
+          reload();
+          onSelect({ id, name, role: "admin" });
+        }}
+      />
+    </section>
+  );
+}
+
+function Chats({ org, selected, onSelect }: { org: Org; selected: Chat | null; onSelect: (chat: Chat) => void }) {
+  const [chats, reload] = useList(
+    () => api<{ chats: Chat[] }>("GET", `/orgs/${org.id}/chats`).then((r) => r.chats),
+    [org.id],
+  );
+  return (
+    <section>
+      <h2>Chats</h2>
+      <button type="button" class="link small" onClick={reload}>
+        refresh
+      </button>
+      <ul>
+        {chats.map((chat) => (
+          <li key={chat.id} class={selected?.id === chat.id ? "selected" : ""}>
+            <button type="button" class="link" onClick={() => onSelect(chat)}>
+              # {chat.title}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <CreateForm
+        name="chatTitle"
+        placeholder="new chat"
+        onCreate={async (title) => {
+          const { id } = await api<{ id: string }>("POST", `/orgs/${org.id}/chats`, { title });
+          reload();
+          onSelect({ id, title });
+        }}
+      />
+    </section>
+  );
+}
+
+function OrgMembers({ org }: { org: Org }) {
+  const [members, reload] = useList(
+    () => api<{ members: Member[] }>("GET", `/orgs/${org.id}/members`).then((r) => r.members),
+    [org.id],
+  );
+  return (
+    <section>
+      <h2>Org members</h2>
+      <ul>
+        {members.map((m) => (
+          <li key={m.userId}>
+            {m.name} <small>{m.role}</small>
+          </li>
+        ))}
+      </ul>
+      {org.role === "admin" && (
+        <CreateForm
+          name="orgMember"
+          placeholder="add member by user id"
+          onCreate={async (userId) => {
+            await api("POST", `/orgs/${org.id}/members`, { userId, role: "member" });
+            reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+const emptyView: ChatView = { messages: [], pending: [], present: [], typing: [], connected: false, error: null };
+
+function ChatRoomView({ chat }: { chat: Chat }) {
+  const [view, setView] = useState<ChatView>(emptyView);
+  const [text, setText] = useState("");
+  const [memberError, setMemberError] = useState<string | null>(null);
+  const connection = useRef<ChatConnection | null>(null);
+  const bottom = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const token = session.token();
+    if (!token) return;
+    const live = new ChatConnection(chat.id, token, setView);
+    connection.current = live;
+    return () => live.close();
+  }, [chat.id]);
+  useEffect(() => bottom.current?.scrollIntoView({ block: "end" }), [view.messages.length, view.pending.length]);
+
+  function submit(event: Event) {
+    event.preventDefault();
+    if (!text.trim()) return;
+    connection.current?.send(text);
+    setText("");
+  }
+  async function addMember(userId: string) {
+    try {
+      await api("POST", `/chats/${chat.id}/members`, { userId });
+      setMemberError(null);
+    } catch (e) {
+      setMemberError(e instanceof RequestFailed ? e.message : String(e));
+    }
+  }
+
+  return (
+    <div class="chat">
+      <header>
+        <h2># {chat.title}</h2>
+        <span class={view.connected ? "status online" : "status offline"}>
+          {view.connected ? "live" : "reconnecting…"}
+        </span>
+        <span class="present" data-testid="present">
+          here: {view.present.map((u) => u.name).join(", ") || "nobody"}
+        </span>
+      </header>
+      <ol class="messages" data-testid="messages">
+        {view.messages.map((m) => (
+          <li key={m.seq} data-seq={m.seq} class={`author-${m.author.type}`}>
+            <span class="author">{m.author.name ?? m.author.id}</span>
+            <span class="text">{m.text}</span>
+            <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
+          </li>
+        ))}
+        {view.pending.map((p) => (
+          <li key={p.clientMessageId} class="pending">
+            <span class="author">you</span>
+            <span class="text">{p.text}</span>
+            <time>sending…</time>
+          </li>
+        ))}
+      </ol>
+      <div ref={bottom} />
+      <p class="typing" data-testid="typing">
+        {view.typing.length > 0 ? `${view.typing.map((u) => u.name).join(", ")} typing…` : " "}
+      </p>
+      {view.error && <p class="error">{view.error}</p>}
+      <form class="composer" onSubmit={submit}>
+        <input
+          name="message"
+          placeholder="Message"
+          value={text}
+          autocomplete="off"
+          onInput={(e) => {
+            setText(e.currentTarget.value);
+            connection.current?.typingNow();
+          }}
+        />
+        <button type="submit">Send</button>
+      </form>
+      <CreateForm name="chatMember" placeholder="add org member to chat" onCreate={addMember} />
+      {memberError && <p class="error">{memberError}</p>}
+    </div>
+  );
+}
+
+render(<App />, document.getElementById("app") as HTMLElement);
