@@ -1,0 +1,146 @@
+/** Small helpers for workerd tests: development tokens, REST calls and sockets against the real Worker. */
+import { exports } from "cloudflare:workers";
+import type { ServerEvent } from "../../protocol/chat";
+
+const BASE = "http://localhost";
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+export async function tokenFor(userId: string, name?: string): Promise<string> {
+  const response = await call("/api/dev/token", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(name ? { userId, name } : { userId }),
+  });
+  if (response.status !== 200) throw new Error(`dev token: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+export type ApiResult<T = Record<string, unknown>> = { status: number; body: T };
+
+export async function api<T = Record<string, unknown>>(
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await call(`/api${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+let counter = 0;
+/** A unique id per test, so tests sharing one run's storage never meet. */
+export function unique(prefix: string): string {
+  counter++;
+  return `${prefix}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export type ChatFixture = {
+  orgId: string;
+  chatId: string;
+  admin: { userId: string; token: string };
+  members: { userId: string; token: string }[];
+};
+
+/** An org whose admin created a chat and added `memberCount` more people to both. */
+export async function chatWithMembers(memberCount: number): Promise<ChatFixture> {
+  const adminId = unique("admin");
+  const adminToken = await tokenFor(adminId, `Admin ${adminId}`);
+  const org = await api<{ id: string }>(adminToken, "POST", "/orgs", { name: "Test org" });
+  const chat = await api<{ id: string }>(adminToken, "POST", `/orgs/${org.body.id}/chats`, { title: "general" });
+  const members = [];
+  for (let i = 0; i < memberCount; i++) {
+    const userId = unique(`member${i}`);
+    const token = await tokenFor(userId, `Member ${i}`);
+    expectStatus(await api(adminToken, "POST", `/orgs/${org.body.id}/members`, { userId, role: "member" }), 201);
+    expectStatus(await api(adminToken, "POST", `/chats/${chat.body.id}/members`, { userId }), 201);
+    members.push({ userId, token });
+  }
+  return { orgId: org.body.id, chatId: chat.body.id, admin: { userId: adminId, token: adminToken }, members };
+}
+
+function expectStatus(result: ApiResult, status: number): void {
+  if (result.status !== status)
+    throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
+}
+
+/** A test's view of one socket: every event it received, and ways to wait for more. */
+export class TestSocket {
+  readonly events: ServerEvent[] = [];
+  closed: { code: number; reason: string } | null = null;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.addEventListener("message", (event) => {
+      this.events.push(JSON.parse(String(event.data)) as ServerEvent);
+      this.wake();
+    });
+    ws.addEventListener("close", (event) => {
+      this.closed = { code: event.code, reason: event.reason };
+      this.wake();
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  }
+
+  of<T extends ServerEvent["type"]>(type: T): Extract<ServerEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<ServerEvent, { type: T }> => e.type === type);
+  }
+
+  seqs(): number[] {
+    return this.of("message").map((m) => m.seq);
+  }
+
+  async until(done: (socket: TestSocket) => boolean, what = "condition", timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.events.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.ws.close(1000, "test done");
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const wake of waiting) wake();
+  }
+}
+
+export async function openSocket(chatId: string, token: string, after = 0): Promise<Response> {
+  return call(`/api/chats/${chatId}/ws?token=${encodeURIComponent(token)}&after=${after}`, {
+    headers: { Upgrade: "websocket" },
+  });
+}
+
+/** Opens a socket and waits for its `ready` event: catch-up is complete. */
+export async function connect(chatId: string, token: string, after = 0): Promise<TestSocket> {
+  const response = await openSocket(chatId, token, after);
+  const ws = response.webSocket;
+  if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status} ${await response.text()}`);
+  ws.accept();
+  const socket = new TestSocket(ws);
+  await socket.until((s) => s.of("ready").length > 0, "ready");
+  return socket;
+}

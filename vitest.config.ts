@@ -1,0 +1,57 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL;
+const publicKey = process.env.PARLOR_TEST_PUBLIC_KEY;
+const privateKey = process.env.PARLOR_TEST_PRIVATE_KEY;
+if (!databaseUrl || !publicKey || !privateKey) {
+  throw new Error("run the tests with `npm test`: it prepares the database and keys they need");
+}
+
+/**
+ * postgres.js's Cloudflare socket polyfill rejects a pending read once a request's client is closed with
+ * `sql.end()`, after the response is sent. That rejection is harmless (the query already returned) but vitest counts
+ * it as an unhandled error; only that exact one is ignored.
+ */
+function isClosedPostgresSocket(error: { message?: string; stack?: string }): boolean {
+  return error.message === "This socket has been closed." && (error.stack ?? "").includes("postgres/cf/polyfills");
+}
+
+export default defineConfig({
+  test: {
+    onUnhandledError: (error) => !isClosedPostgresSocket(error),
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                PARLOR_ENV: "development",
+                DATABASE_URL: databaseUrl,
+                CLERK_JWT_KEY: publicKey,
+                DEV_SIGNING_KEY: privateKey,
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          env: { PARLOR_TEST_DATABASE_URL: databaseUrl },
+        },
+      },
+    ],
+  },
+});
