@@ -3,7 +3,7 @@
  * PostgreSQL (embedded, or DATABASE_URL), migrations, a local signing key, the web client, then `wrangler dev`.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { devKeys, devVarsFile } from "./dev-keys.ts";
 import { databaseUrl, ensureDatabase, type LocalPostgres, startLocalPostgres } from "./local-postgres.ts";
@@ -11,11 +11,13 @@ import { applyMigrations } from "./migrate.ts";
 import { run } from "./run.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const dataDir = resolve(root, ".data");
+const dataDir = resolve(process.env.PARLOR_DATA_DIR ?? resolve(root, ".data"));
 const port = Number(process.env.PORT ?? 8787);
 const log = (line: string) => console.log(`[parlor] ${line}`);
 
 mkdirSync(dataDir, { recursive: true });
+const wranglerPidFile = resolve(dataDir, "wrangler.pid");
+stopLeftoverDevServer();
 
 let localPostgres: LocalPostgres | null = null;
 let url = process.env.DATABASE_URL;
@@ -60,8 +62,14 @@ const wrangler = spawn(
     resolve(dataDir, "wrangler"),
     "--show-interactive-dev-session=false",
   ],
-  { cwd: root, stdio: "inherit", detached: true },
+  {
+    cwd: root,
+    stdio: "inherit",
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  },
 );
+if (wrangler.pid) writeFileSync(wranglerPidFile, String(wrangler.pid));
 log(`starting Parlor on http://localhost:${port}`);
 
 let stopping = false;
@@ -72,9 +80,26 @@ async function stop(code: number): Promise<void> {
   try {
     if (wrangler.pid) process.kill(-wrangler.pid, "SIGTERM");
   } catch {}
+  rmSync(wranglerPidFile, { force: true });
   if (localPostgres) await localPostgres.stop();
   process.exit(code);
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 wrangler.on("exit", (code) => void stop(code ?? 1));
+
+/** A dev server a killed earlier run left behind would hold the port and the room storage: stop its process group. */
+function stopLeftoverDevServer(): void {
+  if (!existsSync(wranglerPidFile)) return;
+  const pid = Number(readFileSync(wranglerPidFile, "utf8"));
+  const command = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, "utf8") : "";
+  if (!command.includes("wrangler")) {
+    rmSync(wranglerPidFile, { force: true });
+    return; // gone, or the pid now belongs to something else
+  }
+  try {
+    process.kill(-pid, "SIGKILL");
+    log(`stopped the dev server a previous run left running (process group ${pid})`);
+  } catch {}
+  rmSync(wranglerPidFile, { force: true });
+}

@@ -1,0 +1,86 @@
+/** Runs Parlor exactly as `npm start` does, on a port and data directory of the test's own. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "../..");
+
+export type RunningParlor = { baseUrl: string; port: number; kill: (signal: NodeJS.Signals) => Promise<void> };
+
+export async function startParlor(dataDir: string, databaseUrl: string, port?: number): Promise<RunningParlor> {
+  const chosenPort = port ?? (await freePort());
+  const child = spawn(process.execPath, [join(root, "scripts/start.ts")], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PORT: String(chosenPort), PARLOR_DATA_DIR: dataDir, DATABASE_URL: databaseUrl },
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  const baseUrl = `http://localhost:${chosenPort}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    try {
+      if ((await fetch(`${baseUrl}/api/health`)).ok) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`Parlor did not come up:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { baseUrl, port: chosenPort, kill: (signal) => killAll(child, dataDir, signal) };
+}
+
+/** Signals the start script's process group and the dev server's, and waits until both are gone. */
+async function killAll(child: ChildProcess, dataDir: string, signal: NodeJS.Signals): Promise<void> {
+  const pidFile = join(dataDir, "wrangler.pid");
+  const wranglerGroup = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : null;
+  const groups = [child.pid, wranglerGroup].filter((pid): pid is number => Boolean(pid));
+  for (const group of groups) {
+    try {
+      process.kill(-group, signal);
+    } catch {}
+  }
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && groups.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  for (const group of groups) {
+    try {
+      process.kill(-group, "SIGKILL");
+    } catch {}
+  }
+}
+
+function alive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject()));
+    });
+  });
+}
+
+export async function json<T>(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}/api${path}`, {
+    method,
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const parsed = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
+  return parsed;
+}

@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import type { Message, ServerEvent } from "../../protocol/chat";
+import { json, type RunningParlor, startParlor } from "./parlor-process";
+
+const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
+const dataDir = mkdtempSync(join(tmpdir(), "parlor-e2e-"));
+let parlor: RunningParlor | null = null;
+
+afterAll(async () => {
+  await parlor?.kill("SIGTERM");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function socketMessages(url: string, count: number, send: (ws: WebSocket) => void): Promise<Message[]> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const messages: Message[] = [];
+    const timer = setTimeout(() => reject(new Error(`only ${messages.length} of ${count} messages`)), 30_000);
+    ws.on("message", (data) => {
+      const event = JSON.parse(String(data)) as ServerEvent;
+      if (event.type === "ready") send(ws);
+      if (event.type === "message") messages.push(event);
+      if (messages.length === count) {
+        clearTimeout(timer);
+        ws.close();
+        resolve(messages);
+      }
+    });
+    ws.on("error", reject);
+  });
+}
+
+describe("the dev server (npm start)", () => {
+  it("keeps every acknowledged message across a graceful restart and a SIGKILL, and seq continues", async () => {
+    parlor = await startParlor(dataDir, databaseUrl);
+    const { token } = await json<{ token: string }>(parlor.baseUrl, "POST", "/dev/token", undefined, { userId: "restarter" });
+    const org = await json<{ id: string }>(parlor.baseUrl, "POST", "/orgs", token, { name: "Restart org" });
+    const chat = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/chats`, token, { title: "durable" });
+    const wsUrl = (base: string, after: number) =>
+      `${base.replace("http", "ws")}/api/chats/${chat.id}/ws?token=${encodeURIComponent(token)}&after=${after}`;
+
+    // 10 over REST, 10 over the socket; every one acknowledged before the kill.
+    for (let n = 1; n <= 10; n++) {
+      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, { text: `rest ${n}`, clientMessageId: `r${n}` });
+    }
+    const viaSocket = await socketMessages(wsUrl(parlor.baseUrl, 10), 10, (ws) => {
+      for (let n = 1; n <= 10; n++) ws.send(JSON.stringify({ type: "message", text: `ws ${n}`, clientMessageId: `w${n}` }));
+    });
+    expect(viaSocket.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 11));
+
+    await parlor.kill("SIGKILL");
+    parlor = await startParlor(dataDir, databaseUrl, parlor.port);
+    const afterKill = await json<{ messages: Message[] }>(parlor.baseUrl, "GET", `/chats/${chat.id}/messages`, token);
+    expect(afterKill.messages.map((m) => m.text)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `rest ${i + 1}`),
+      ...Array.from({ length: 10 }, (_, i) => `ws ${i + 1}`),
+    ]);
+    expect(afterKill.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+
+    // A retry of an acknowledged send after the crash is still recognised.
+    const retried = await json<{ message: Message }>(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, {
+      text: "ws 10",
+      clientMessageId: "w10",
+    });
+    expect(retried.message.seq).toBe(20);
+
+    await parlor.kill("SIGTERM");
+    parlor = await startParlor(dataDir, databaseUrl, parlor.port);
+    const next = await socketMessages(wsUrl(parlor.baseUrl, 20), 1, (ws) =>
+      ws.send(JSON.stringify({ type: "message", text: "after restarts", clientMessageId: "final" })),
+    );
+    expect(next[0]).toMatchObject({ seq: 21, text: "after restarts" });
+  });
+});
