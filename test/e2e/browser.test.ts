@@ -57,14 +57,17 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await alice.waitForFunction(() => document.querySelector("[data-testid=present]")?.textContent?.includes("Bob"));
 
     await alice.fill("input[name=message]", "hello bob");
-    await bob.waitForFunction(() => document.querySelector("[data-testid=typing]")?.textContent?.includes("Alice typing"));
+    await bob.waitForFunction(() =>
+      document.querySelector("[data-testid=typing]")?.textContent?.includes("Alice typing"),
+    );
     await alice.press("input[name=message]", "Enter");
     await bob.waitForSelector("[data-testid=messages] >> text=hello bob");
     await bob.fill("input[name=message]", "hi alice");
     await bob.press("input[name=message]", "Enter");
     await alice.waitForSelector("[data-testid=messages] >> text=hi alice");
 
-    const texts = (page: Page) => page.$$eval("[data-testid=messages] li .text", (els) => els.map((e) => e.textContent));
+    const texts = (page: Page) =>
+      page.$$eval("[data-testid=messages] li .text", (els) => els.map((e) => e.textContent));
     expect(await texts(alice)).toEqual(["hello bob", "hi alice"]);
     expect(await texts(bob)).toEqual(["hello bob", "hi alice"]);
 

@@ -71,7 +71,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function json<T>(baseUrl: string, method: string, path: string, token?: string, body?: unknown): Promise<T> {
+export async function json<T>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${baseUrl}/api${path}`, {
     method,
     headers: {

@@ -37,18 +37,26 @@ function socketMessages(url: string, count: number, send: (ws: WebSocket) => voi
 describe("the dev server (npm start)", () => {
   it("keeps every acknowledged message across a graceful restart and a SIGKILL, and seq continues", async () => {
     parlor = await startParlor(dataDir, databaseUrl);
-    const { token } = await json<{ token: string }>(parlor.baseUrl, "POST", "/dev/token", undefined, { userId: "restarter" });
+    const { token } = await json<{ token: string }>(parlor.baseUrl, "POST", "/dev/token", undefined, {
+      userId: "restarter",
+    });
     const org = await json<{ id: string }>(parlor.baseUrl, "POST", "/orgs", token, { name: "Restart org" });
-    const chat = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/chats`, token, { title: "durable" });
+    const chat = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/chats`, token, {
+      title: "durable",
+    });
     const wsUrl = (base: string, after: number) =>
       `${base.replace("http", "ws")}/api/chats/${chat.id}/ws?token=${encodeURIComponent(token)}&after=${after}`;
 
     // 10 over REST, 10 over the socket; every one acknowledged before the kill.
     for (let n = 1; n <= 10; n++) {
-      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, { text: `rest ${n}`, clientMessageId: `r${n}` });
+      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, {
+        text: `rest ${n}`,
+        clientMessageId: `r${n}`,
+      });
     }
     const viaSocket = await socketMessages(wsUrl(parlor.baseUrl, 10), 10, (ws) => {
-      for (let n = 1; n <= 10; n++) ws.send(JSON.stringify({ type: "message", text: `ws ${n}`, clientMessageId: `w${n}` }));
+      for (let n = 1; n <= 10; n++)
+        ws.send(JSON.stringify({ type: "message", text: `ws ${n}`, clientMessageId: `w${n}` }));
     });
     expect(viaSocket.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 11));
 
