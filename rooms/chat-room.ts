@@ -142,7 +142,20 @@ export class ChatRoom extends Server<Env> {
   }
 
   private broadcastEvent(event: ServerEvent, without?: string[]): void {
-    this.broadcast(JSON.stringify(event), without);
+    const payload = JSON.stringify(event);
+    if (without) {
+      this.broadcast(payload, without);
+      return;
+    }
+    // The hot path: partyserver's broadcast deserializes every socket's attachment to read its id; with nobody to
+    // leave out, the runtime's own socket list is enough. Every socket here was accepted through onConnect.
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(payload);
+      } catch {
+        // Closing sockets refuse sends; their close handler updates presence.
+      }
+    }
   }
 }
 

@@ -37,21 +37,12 @@ export function appendMessage(
   author: Author,
   input: { text: string; clientMessageId: string | null },
 ): AppendResult {
-  if (input.clientMessageId !== null) {
-    const existing = sql
-      .exec<MessageRow>(
-        "SELECT * FROM messages WHERE author_type = ? AND author_id = ? AND client_message_id = ?",
-        author.type,
-        author.id,
-        input.clientMessageId,
-      )
-      .toArray()[0];
-    if (existing) return { message: toMessage(existing), created: false };
-  }
-  const row = sql
+  // One statement on the hot path: a retried clientMessageId hits the unique index and inserts nothing.
+  const inserted = sql
     .exec<MessageRow>(
       `INSERT INTO messages (seq, id, author_type, author_id, author_name, client_message_id, text, created_at)
        VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (author_type, author_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
        RETURNING *`,
       crypto.randomUUID(),
       author.type,
@@ -61,8 +52,17 @@ export function appendMessage(
       input.text,
       new Date().toISOString(),
     )
+    .toArray()[0];
+  if (inserted) return { message: toMessage(inserted), created: true };
+  const existing = sql
+    .exec<MessageRow>(
+      "SELECT * FROM messages WHERE author_type = ? AND author_id = ? AND client_message_id = ?",
+      author.type,
+      author.id,
+      input.clientMessageId,
+    )
     .one();
-  return { message: toMessage(row), created: true };
+  return { message: toMessage(existing), created: false };
 }
 
 /** Messages with seq greater than `after`, oldest first, at most `limit` of them. */

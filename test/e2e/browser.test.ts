@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningParlor, startParlor } from "./parlor-process";
+import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
 
 const CHROMIUM = "/usr/bin/chromium";
 const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
@@ -54,12 +54,10 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await bob.click("text=Acme");
     await bob.click("text=# launch");
     await bob.waitForSelector("text=live");
-    await alice.waitForFunction(() => document.querySelector("[data-testid=present]")?.textContent?.includes("Bob"));
+    await alice.locator("[data-testid=present]", { hasText: "Bob" }).waitFor();
 
     await alice.fill("input[name=message]", "hello bob");
-    await bob.waitForFunction(() =>
-      document.querySelector("[data-testid=typing]")?.textContent?.includes("Alice typing"),
-    );
+    await bob.locator("[data-testid=typing]", { hasText: "Alice typing" }).waitFor();
     await alice.press("input[name=message]", "Enter");
     await bob.waitForSelector("[data-testid=messages] >> text=hello bob");
     await bob.fill("input[name=message]", "hi alice");

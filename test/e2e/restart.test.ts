@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Message, ServerEvent } from "../../protocol/chat";
-import { json, type RunningParlor, startParlor } from "./parlor-process";
+import { json, type RunningParlor, startParlor } from "../../scripts/parlor-process";
 
 const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
 const dataDir = mkdtempSync(join(tmpdir(), "parlor-e2e-"));

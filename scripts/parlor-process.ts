@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 
-const root = resolve(import.meta.dirname, "../..");
+const root = resolve(import.meta.dirname, "..");
 
 export type RunningParlor = { baseUrl: string; port: number; kill: (signal: NodeJS.Signals) => Promise<void> };
 

@@ -1,0 +1,149 @@
+/** One load generator for both targets: sockets that speak the room protocol, and the measurements over them. */
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+
+export type BenchRoom = { socketUrl: (after: number) => string; lastSeq: () => Promise<number> };
+export type Target = { name: string; newRoom: () => Promise<BenchRoom> };
+
+type Received = { seq: number; clientMessageId: string | null; at: number };
+
+class LoadSocket {
+  readonly received: Received[] = [];
+  private waiters: (() => void)[] = [];
+  lastSeqAtReady = -1;
+  onMessage: ((message: Received) => void) | null = null;
+
+  readonly ws: WebSocket;
+
+  private constructor(ws: WebSocket) {
+    this.ws = ws;
+    ws.on("message", (data) => {
+      const at = performance.now();
+      const event = JSON.parse(String(data)) as {
+        type: string;
+        seq?: number;
+        clientMessageId?: string | null;
+        lastSeq?: number;
+      };
+      if (event.type === "message") {
+        const message = { seq: event.seq as number, clientMessageId: event.clientMessageId ?? null, at };
+        this.received.push(message);
+        this.onMessage?.(message);
+      } else if (event.type === "ready") {
+        this.lastSeqAtReady = event.lastSeq as number;
+      }
+      const waiting = this.waiters;
+      this.waiters = [];
+      for (const wake of waiting) wake();
+    });
+  }
+
+  static async open(url: string): Promise<LoadSocket> {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const socket = new LoadSocket(ws);
+    await socket.until(() => socket.lastSeqAtReady >= 0, 30_000);
+    return socket;
+  }
+
+  send(text: string, clientMessageId: string): void {
+    this.ws.send(JSON.stringify({ type: "message", text, clientMessageId }));
+  }
+
+  async until(done: () => boolean, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error("load socket timed out");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+async function openMany(room: BenchRoom, count: number, after: number): Promise<LoadSocket[]> {
+  const sockets: LoadSocket[] = [];
+  for (let i = 0; i < count; i++) sockets.push(await LoadSocket.open(room.socketUrl(after)));
+  return sockets;
+}
+
+export type Throughput = { storedPerSecond: number; deliveriesPerSecond: number };
+
+/** Every socket sends `perSocket` messages at once; timed until every socket has every message. */
+export async function throughput(target: Target, sockets: number, perSocket: number): Promise<Throughput> {
+  const room = await target.newRoom();
+  const start = await room.lastSeq();
+  const all = await openMany(room, sockets, start);
+  const total = sockets * perSocket;
+  const began = performance.now();
+  all.forEach((socket, s) => {
+    for (let n = 0; n < perSocket; n++) socket.send(`load ${s}:${n}`, `t-${s}-${n}`);
+  });
+  await Promise.all(all.map((socket) => socket.until(() => socket.received.length >= total)));
+  const seconds = (performance.now() - began) / 1000;
+  for (const socket of all) socket.close();
+  return { storedPerSecond: total / seconds, deliveriesPerSecond: (total * sockets) / seconds };
+}
+
+export type Latency = { p50: number; p99: number; samples: number };
+
+/** One sender at a steady rate; latency from send to arrival on each of the sockets. */
+export async function fanOutLatency(
+  target: Target,
+  sockets: number,
+  perSecond: number,
+  seconds: number,
+): Promise<Latency> {
+  const room = await target.newRoom();
+  const all = await openMany(room, sockets, await room.lastSeq());
+  const sentAt = new Map<string, number>();
+  const samples: number[] = [];
+  for (const socket of all) {
+    socket.onMessage = (message) => {
+      const sent = message.clientMessageId ? sentAt.get(message.clientMessageId) : undefined;
+      if (sent !== undefined) samples.push(message.at - sent);
+    };
+  }
+  const count = perSecond * seconds;
+  const interval = 1000 / perSecond;
+  const began = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = began + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const id = `lat-${i}`;
+    sentAt.set(id, performance.now());
+    all[0].send(`latency ${i}`, id);
+  }
+  await Promise.all(all.map((socket) => socket.until(() => socket.received.length >= count)));
+  for (const socket of all) socket.close();
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+  return { p50: at(0.5), p99: at(0.99), samples: samples.length };
+}
+
+/** Fills a room with `count` messages, then times a new socket's catch-up from the start to `ready`. */
+export async function catchUp(target: Target, count: number): Promise<{ ms: number; messagesPerSecond: number }> {
+  const room = await target.newRoom();
+  const start = await room.lastSeq();
+  const [writer] = await openMany(room, 1, start);
+  const burst = 500;
+  for (let sent = 0; sent < count; sent += burst) {
+    for (let n = sent; n < sent + burst && n < count; n++) writer.send(`history ${n}`, `h-${n}`);
+    await writer.until(() => writer.received.length >= Math.min(count, sent + burst));
+  }
+  writer.close();
+  const began = performance.now();
+  const reader = await LoadSocket.open(room.socketUrl(start));
+  const ms = performance.now() - began;
+  if (reader.received.length !== count) throw new Error(`catch-up delivered ${reader.received.length} of ${count}`);
+  reader.close();
+  return { ms, messagesPerSecond: count / (ms / 1000) };
+}
