@@ -74,6 +74,46 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await bob.click("text=# launch");
     await bob.waitForSelector("[data-testid=messages] >> text=hi alice");
     expect(await texts(bob)).toEqual(["hello bob", "hi alice"]);
-    await bob.screenshot({ path: join(dataDir, "..", "parlor-browser.png") });
+  });
+
+  it("after a dropped connection both clients resume from their last seq, and a send made offline arrives once", async () => {
+    const alice = await signIn("alice2", "Alice");
+    await alice.fill("input[name=orgName]", "Resume");
+    await alice.press("input[name=orgName]", "Enter");
+    await alice.fill("input[name=orgMember]", "bob2");
+    await alice.press("input[name=orgMember]", "Enter");
+    await alice.waitForSelector("aside >> text=bob2");
+    await alice.fill("input[name=chatTitle]", "resume");
+    await alice.press("input[name=chatTitle]", "Enter");
+    await alice.fill("input[name=chatMember]", "bob2");
+    await alice.press("input[name=chatMember]", "Enter");
+    const bob = await signIn("bob2", "Bob");
+    await bob.click("text=Resume");
+    await bob.click("text=# resume");
+    await bob.waitForSelector("text=live");
+    await alice.fill("input[name=message]", "before the drop");
+    await alice.press("input[name=message]", "Enter");
+    await bob.waitForSelector("[data-testid=messages] >> text=before the drop");
+
+    await parlor.kill("SIGTERM");
+    await bob.waitForSelector("text=reconnecting");
+    await bob.fill("input[name=message]", "sent while offline");
+    await bob.press("input[name=message]", "Enter");
+    await bob.locator(".pending", { hasText: "sent while offline" }).waitFor();
+    parlor = await startParlor(dataDir, databaseUrl, parlor.port);
+
+    await alice.waitForSelector("[data-testid=messages] >> text=sent while offline", { timeout: 30_000 });
+    await bob.waitForSelector("[data-testid=messages] li:not(.pending) >> text=sent while offline", {
+      timeout: 30_000,
+    });
+    await alice.fill("input[name=message]", "after the drop");
+    await alice.press("input[name=message]", "Enter");
+    await bob.waitForSelector("[data-testid=messages] >> text=after the drop");
+    const texts = (page: Page) =>
+      page.$$eval("[data-testid=messages] li .text", (els) => els.map((e) => e.textContent));
+    const expected = ["before the drop", "sent while offline", "after the drop"];
+    expect(await texts(alice)).toEqual(expected);
+    expect(await texts(bob)).toEqual(expected);
+    await bob.screenshot({ path: join(tmpdir(), "parlor-browser.png") });
   });
 });

@@ -38,7 +38,10 @@ export class ChatConnection {
       const query = new URLSearchParams({ token, after: String(this.lastSeq) });
       return `${scheme}://${location.host}/api/chats/${chatId}/ws?${query}`;
     };
-    this.socket = new ReconnectingWebSocket(url, [], { maxRetries: Number.POSITIVE_INFINITY });
+    this.socket = new ReconnectingWebSocket(url, [], {
+      maxRetries: Number.POSITIVE_INFINITY,
+      maxReconnectionDelay: 4000,
+    });
     this.socket.addEventListener("open", () => this.update({ connected: true }));
     this.socket.addEventListener("close", (event) => {
       if (event.code === closeCodes.removedFromChat) {
