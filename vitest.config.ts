@@ -4,7 +4,9 @@ import { defineConfig } from "vitest/config";
 const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL;
 const publicKey = process.env.PARLOR_TEST_PUBLIC_KEY;
 const privateKey = process.env.PARLOR_TEST_PRIVATE_KEY;
-if (!databaseUrl || !publicKey || !privateKey) {
+const clerkApiUrl = process.env.PARLOR_TEST_CLERK_API_URL;
+const clerkWebhookSecret = process.env.PARLOR_TEST_CLERK_WEBHOOK_SECRET;
+if (!databaseUrl || !publicKey || !privateKey || !clerkApiUrl || !clerkWebhookSecret) {
   throw new Error("run the tests with `npm test`: it prepares the database and keys they need");
 }
 
@@ -31,6 +33,9 @@ export default defineConfig({
                 DATABASE_URL: databaseUrl,
                 CLERK_JWT_KEY: publicKey,
                 DEV_SIGNING_KEY: privateKey,
+                CLERK_WEBHOOK_SIGNING_SECRET: clerkWebhookSecret,
+                // Only tests that ask for Clerk mode use it (see test/workers/clerk.test.ts).
+                TEST_CLERK_API_URL: clerkApiUrl,
               },
             },
           }),

@@ -9,6 +9,7 @@ import { strictBody } from "./middleware/strict-body";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
+import { webhookRoutes } from "./routes/webhooks";
 
 const authenticated = new Hono<AppEnv>()
   .use(authenticate(), database)
@@ -23,6 +24,7 @@ export const app = new Hono<AppEnv>()
   .get("/health", (c) => c.json({ ok: true }))
   .route("/dev", devTokenRoutes)
   .route("/chats", socketRoutes)
+  .route("/webhooks", webhookRoutes)
   .route("/", authenticated)
   .notFound((c) => c.json(errorBody("not_found", "no such endpoint"), 404))
   .onError(toErrorResponse);

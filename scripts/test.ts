@@ -7,6 +7,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startClerkStandIn } from "../test/clerk-stand-in.ts";
 import { databaseUrl, dropDatabase, ensureDatabase, type LocalPostgres, startLocalPostgres } from "./local-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
 import { run } from "./run.ts";
@@ -31,6 +32,7 @@ const database = `parlor_test_${randomBytes(4).toString("hex")}`;
 await ensureDatabase(adminUrl, database);
 const url = databaseUrl(adminUrl, database);
 let code = 1;
+const clerk = await startClerkStandIn();
 try {
   await applyMigrations(url);
   await applyMigrations(url); // a second run must be a no-op
@@ -51,12 +53,15 @@ try {
           PARLOR_TEST_DATABASE_URL: url,
           PARLOR_TEST_PUBLIC_KEY: keys.publicKey,
           PARLOR_TEST_PRIVATE_KEY: keys.privateKey,
+          PARLOR_TEST_CLERK_API_URL: clerk.url,
+          PARLOR_TEST_CLERK_WEBHOOK_SECRET: clerk.signingSecret,
         },
       });
       vitest.on("exit", (exitCode) => resolveCode(exitCode ?? 1));
     });
   });
 } finally {
+  await clerk.close();
   await dropDatabase(adminUrl, database).catch((error) => log(`could not drop ${database}: ${error}`));
   if (local) await local.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });

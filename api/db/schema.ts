@@ -15,6 +15,8 @@ export const users = pgTable("users", {
 export const orgs = pgTable("orgs", {
   id: uuid("id").primaryKey().defaultRandom(),
   name: text("name").notNull(),
+  /** The Clerk organization this org mirrors, when Clerk manages memberships (production). */
+  clerkOrgId: text("clerk_org_id").unique(),
   createdBy: text("created_by")
     .notNull()
     .references(() => users.id),
@@ -76,5 +78,13 @@ export const chatMemberships = pgTable(
     index("chat_memberships_by_user").on(t.userId, t.orgId),
   ],
 );
+
+/** Webhook deliveries already applied, by their delivery id: a redelivery changes nothing. */
+export const processedWebhooks = pgTable("processed_webhooks", {
+  id: text("id").primaryKey(),
+  source: text("source").notNull(),
+  type: text("type").notNull(),
+  receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 export type OrgRole = (typeof orgRole.enumValues)[number];

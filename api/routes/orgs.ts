@@ -4,10 +4,10 @@ import { and, asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { addOrgMemberBody, createOrgBody, removeOrgMemberBody } from "../../protocol/chat";
 import { requireOrgAdmin, requireOrgMember } from "../access";
+import { clerkDirectory, clerkRole } from "../clerk";
 import type { AppEnv } from "../context";
-import { chatMemberships, orgMemberships, orgs, users } from "../db/schema";
-import { conflict } from "../errors";
-import { removeFromRoom } from "../orchestrator";
+import { orgMemberships, orgs, users } from "../db/schema";
+import { closeRoomsOf, deleteMembership, refuseLastAdminLoss, upsertMembership } from "../memberships";
 import { validationHook } from "../validation";
 import { ensureUser } from "./users";
 
@@ -24,9 +24,12 @@ export const orgRoutes = new Hono<AppEnv>()
   .post("/", zValidator("json", createOrgBody, validationHook), async function createOrg(c) {
     const { name } = c.req.valid("json");
     const { userId } = c.var.caller;
+    const clerk = clerkDirectory(c.env);
+    const clerkOrgId = clerk ? (await clerk.organizations.createOrganization({ name, createdBy: userId })).id : null;
     const id = await c.var.db.transaction(async (tx) => {
       await ensureUser(tx, c.var.caller);
-      const [org] = await tx.insert(orgs).values({ name, createdBy: userId }).returning({ id: orgs.id });
+      const [org] = await tx.insert(orgs).values({ name, createdBy: userId, clerkOrgId }).returning({ id: orgs.id });
+      // The creator is an admin at once; Clerk's webhook for the same membership later changes nothing.
       await tx.insert(orgMemberships).values({ orgId: org.id, userId, role: "admin" });
       return org.id;
     });
@@ -45,18 +48,20 @@ export const orgRoutes = new Hono<AppEnv>()
   .post("/:orgId/members", zValidator("json", addOrgMemberBody, validationHook), async function addOrgMember(c) {
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
     const { userId, role } = c.req.valid("json");
-    // Development writes the membership directly; with Clerk in production its webhook delivers the same write.
-    const member = await c.var.db.transaction(async (tx) => {
-      await tx.insert(users).values({ id: userId, name: userId }).onConflictDoNothing();
-      if (role === "member") await refuseLastAdminLoss(tx, orgId, userId);
-      const [row] = await tx
-        .insert(orgMemberships)
-        .values({ orgId, userId, role })
-        .onConflictDoUpdate({ target: [orgMemberships.orgId, orgMemberships.userId], set: { role } })
-        .returning({ userId: orgMemberships.userId, role: orgMemberships.role });
-      return row;
-    });
-    return c.json({ member }, 201);
+    const clerk = clerkDirectory(c.env);
+    if (clerk) {
+      const clerkOrgId = await clerkOrgOf(c.var.db, orgId);
+      if (role === "member") await c.var.db.transaction((tx) => refuseLastAdminLoss(tx, orgId, userId));
+      const existing = await memberRole(c.var.db, orgId, userId);
+      const params = { organizationId: clerkOrgId, userId, role: clerkRole(role) };
+      await (existing
+        ? clerk.organizations.updateOrganizationMembership(params)
+        : clerk.organizations.createOrganizationMembership(params));
+      // Clerk's webhook brings the change back; until then it is pending.
+      return c.json({ member: { userId, role }, pending: true }, 202);
+    }
+    await c.var.db.transaction((tx) => upsertMembership(tx, orgId, { userId, role }));
+    return c.json({ member: { userId, role } }, 201);
   })
   .delete(
     "/:orgId/members",
@@ -64,29 +69,31 @@ export const orgRoutes = new Hono<AppEnv>()
     async function removeOrgMember(c) {
       const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
       const { userId } = c.req.valid("json");
-      const chatIds = await c.var.db.transaction(async (tx) => {
-        await refuseLastAdminLoss(tx, orgId, userId);
-        const chats = await tx
-          .select({ chatId: chatMemberships.chatId })
-          .from(chatMemberships)
-          .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)));
-        // Chat memberships go with the org membership (composite foreign key, on delete cascade).
-        await tx.delete(orgMemberships).where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)));
-        return chats.map((row) => row.chatId);
-      });
-      await Promise.all(chatIds.map((chatId) => removeFromRoom(c.env, chatId, userId)));
+      const clerk = clerkDirectory(c.env);
+      if (clerk) {
+        await c.var.db.transaction((tx) => refuseLastAdminLoss(tx, orgId, userId));
+        await clerk.organizations.deleteOrganizationMembership({
+          organizationId: await clerkOrgOf(c.var.db, orgId),
+          userId,
+        });
+        return c.json({ removed: { userId }, pending: true }, 202);
+      }
+      const chatIds = await c.var.db.transaction((tx) => deleteMembership(tx, orgId, userId));
+      await closeRoomsOf(c.env, userId, chatIds);
       return c.json({ removed: { userId }, chats: chatIds });
     },
   );
 
-type Tx = Parameters<Parameters<AppEnv["Variables"]["db"]["transaction"]>[0]>[0];
+async function clerkOrgOf(db: AppEnv["Variables"]["db"], orgId: string): Promise<string> {
+  const [org] = await db.select({ clerkOrgId: orgs.clerkOrgId }).from(orgs).where(eq(orgs.id, orgId));
+  if (!org?.clerkOrgId) throw new Error(`org ${orgId} has no Clerk organization`);
+  return org.clerkOrgId;
+}
 
-/** An org always keeps an admin: the last one can neither leave nor be demoted. */
-async function refuseLastAdminLoss(tx: Tx, orgId: string, userId: string): Promise<void> {
-  const admins = await tx
-    .select({ userId: orgMemberships.userId })
+async function memberRole(db: AppEnv["Variables"]["db"], orgId: string, userId: string) {
+  const [row] = await db
+    .select({ role: orgMemberships.role })
     .from(orgMemberships)
-    .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.role, "admin")))
-    .for("update");
-  if (admins.length === 1 && admins[0].userId === userId) throw conflict("an org must keep at least one admin");
+    .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)));
+  return row?.role ?? null;
 }

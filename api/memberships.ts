@@ -1,0 +1,66 @@
+/**
+ * Org membership writes, in one place for both ways they arrive: directly from the App API in development,
+ * and from Clerk's webhook in production. Removing a member also removes them from the org's chats; the caller
+ * tells those rooms once the transaction has committed.
+ */
+import { and, eq } from "drizzle-orm";
+import type { Database } from "./db/client";
+import { chatMemberships, type OrgRole, orgMemberships, users } from "./db/schema";
+import { conflict } from "./errors";
+import { removeFromRoom } from "./orchestrator";
+
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+/**
+ * `mirroring`: the change already happened in Clerk, the directory in production. The last-admin rule guards our
+ * own API; it must not stop us from recording what Clerk reports.
+ */
+type WriteOptions = { mirroring?: boolean };
+
+export async function upsertMembership(
+  tx: Tx,
+  orgId: string,
+  member: { userId: string; name?: string; role: OrgRole },
+  { mirroring = false }: WriteOptions = {},
+): Promise<void> {
+  await tx
+    .insert(users)
+    .values({ id: member.userId, name: member.name ?? member.userId })
+    .onConflictDoUpdate({ target: users.id, set: member.name ? { name: member.name } : { id: member.userId } });
+  if (member.role === "member" && !mirroring) await refuseLastAdminLoss(tx, orgId, member.userId);
+  await tx
+    .insert(orgMemberships)
+    .values({ orgId, userId: member.userId, role: member.role })
+    .onConflictDoUpdate({ target: [orgMemberships.orgId, orgMemberships.userId], set: { role: member.role } });
+}
+
+/** Deletes the membership; returns the chats the member was in, whose rooms must be told. */
+export async function deleteMembership(
+  tx: Tx,
+  orgId: string,
+  userId: string,
+  { mirroring = false }: WriteOptions = {},
+): Promise<string[]> {
+  if (!mirroring) await refuseLastAdminLoss(tx, orgId, userId);
+  const chats = await tx
+    .select({ chatId: chatMemberships.chatId })
+    .from(chatMemberships)
+    .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)));
+  // Chat memberships go with the org membership (composite foreign key, on delete cascade).
+  await tx.delete(orgMemberships).where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)));
+  return chats.map((row) => row.chatId);
+}
+
+export async function closeRoomsOf(env: Env, userId: string, chatIds: string[]): Promise<void> {
+  await Promise.all(chatIds.map((chatId) => removeFromRoom(env, chatId, userId)));
+}
+
+/** An org always keeps an admin: the last one can neither leave nor be demoted. */
+export async function refuseLastAdminLoss(tx: Tx, orgId: string, userId: string): Promise<void> {
+  const admins = await tx
+    .select({ userId: orgMemberships.userId })
+    .from(orgMemberships)
+    .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.role, "admin")))
+    .for("update");
+  if (admins.length === 1 && admins[0].userId === userId) throw conflict("an org must keep at least one admin");
+}

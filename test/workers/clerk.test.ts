@@ -1,0 +1,128 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { app } from "../../api/app";
+import { closeCodes } from "../../protocol/chat";
+import { STAND_IN_SECRET_KEY } from "../clerk-constants";
+import { type ApiResult, api, call, connect, tokenFor, unique } from "./helpers";
+
+type Delivery = { headers: Record<string, string>; body: string };
+const standInUrl = (env as unknown as { TEST_CLERK_API_URL: string }).TEST_CLERK_API_URL;
+// Production's configuration: Clerk is the directory, reached at the local stand-in.
+const clerkEnv: Env = { ...env, CLERK_SECRET_KEY: STAND_IN_SECRET_KEY, CLERK_API_URL: standInUrl };
+
+async function clerkModeApi<T = Record<string, unknown>>(
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiResult<T>> {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(
+    new Request(`http://localhost/api${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    }),
+    clerkEnv,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function pendingDeliveries(): Promise<Delivery[]> {
+  const response = await fetch(`${standInUrl}/__deliveries`);
+  return ((await response.json()) as { deliveries: Delivery[] }).deliveries;
+}
+
+function deliver(delivery: Delivery): Promise<Response> {
+  return call("/api/webhooks/clerk", { method: "POST", headers: delivery.headers, body: delivery.body });
+}
+
+async function deliverAll(): Promise<void> {
+  for (const delivery of await pendingDeliveries()) expect((await deliver(delivery)).status).toBe(200);
+}
+
+async function memberIds(token: string, orgId: string): Promise<string[]> {
+  const result = await api<{ members: { userId: string }[] }>(token, "GET", `/orgs/${orgId}/members`);
+  return result.body.members.map((m) => m.userId).sort();
+}
+
+describe("org membership through Clerk (production)", () => {
+  it("an added member is pending until Clerk's webhook brings the membership back", async () => {
+    const adminId = unique("admin");
+    const admin = await tokenFor(adminId);
+    const org = await clerkModeApi<{ id: string }>(admin, "POST", "/orgs", { name: "Clerk org" });
+    expect(org.status).toBe(201);
+    await deliverAll();
+    const bob = unique("bob");
+    const added = await clerkModeApi(admin, "POST", `/orgs/${org.body.id}/members`, { userId: bob, role: "member" });
+    expect(added).toEqual({ status: 202, body: { member: { userId: bob, role: "member" }, pending: true } });
+    expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
+    await deliverAll();
+    expect(await memberIds(admin, org.body.id)).toEqual([adminId, bob].sort());
+    const promoted = await clerkModeApi(admin, "POST", `/orgs/${org.body.id}/members`, { userId: bob, role: "admin" });
+    expect(promoted.status).toBe(202);
+    await deliverAll();
+    const members = await api<{ members: { userId: string; role: string; name: string }[] }>(
+      admin,
+      "GET",
+      `/orgs/${org.body.id}/members`,
+    );
+    expect(members.body.members.find((m) => m.userId === bob)).toEqual({ userId: bob, role: "admin", name: bob });
+  });
+
+  it("a redelivered webhook changes nothing, and a forged or tampered one is refused", async () => {
+    const adminId = unique("admin");
+    const admin = await tokenFor(adminId);
+    const org = await clerkModeApi<{ id: string }>(admin, "POST", "/orgs", { name: "Clerk org" });
+    await deliverAll();
+    const carol = unique("carol");
+    await clerkModeApi(admin, "POST", `/orgs/${org.body.id}/members`, { userId: carol, role: "member" });
+    const [delivery] = await pendingDeliveries();
+    const tampered = { ...delivery, body: delivery.body.replace('"org:member"', '"org:admin"') };
+    const forged = await deliver(tampered);
+    expect(forged.status).toBe(400);
+    expect(await forged.json()).toMatchObject({ error: { code: "bad_request" } });
+    expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
+
+    expect(await (await deliver(delivery)).json()).toEqual({ received: true });
+    // Carol leaves through some other path; a late redelivery of the old "created" must not bring her back.
+    await clerkModeApi(admin, "DELETE", `/orgs/${org.body.id}/members`, { userId: carol });
+    await deliverAll();
+    expect(await (await deliver(delivery)).json()).toEqual({ received: true, duplicate: true });
+    expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
+  });
+
+  it("a removal confirmed by Clerk closes the member's sockets in the org's chats", async () => {
+    const adminId = unique("admin");
+    const admin = await tokenFor(adminId);
+    const org = await clerkModeApi<{ id: string }>(admin, "POST", "/orgs", { name: "Clerk org" });
+    const dave = unique("dave");
+    const daveToken = await tokenFor(dave);
+    await clerkModeApi(admin, "POST", `/orgs/${org.body.id}/members`, { userId: dave, role: "member" });
+    await deliverAll();
+    const chat = await api<{ id: string }>(admin, "POST", `/orgs/${org.body.id}/chats`, { title: "ops" });
+    expect((await api(admin, "POST", `/chats/${chat.body.id}/members`, { userId: dave })).status).toBe(201);
+    const socket = await connect(chat.body.id, daveToken);
+
+    const removal = await clerkModeApi(admin, "DELETE", `/orgs/${org.body.id}/members`, { userId: dave });
+    expect(removal.status).toBe(202);
+    expect(socket.closed).toBeNull();
+    await deliverAll();
+    await socket.until((s) => s.closed !== null, "the close");
+    expect(socket.closed?.code).toBe(closeCodes.removedFromChat);
+    expect((await api(daveToken, "GET", `/chats/${chat.body.id}/messages`)).status).toBe(404);
+  });
+
+  it("the last admin cannot be removed through the API, even with Clerk as the directory", async () => {
+    const adminId = unique("admin");
+    const admin = await tokenFor(adminId);
+    const org = await clerkModeApi<{ id: string }>(admin, "POST", "/orgs", { name: "Clerk org" });
+    const result = await clerkModeApi(admin, "DELETE", `/orgs/${org.body.id}/members`, { userId: adminId });
+    expect(result.status).toBe(409);
+    await deliverAll();
+    expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
+  });
+});
