@@ -35,6 +35,17 @@ export type ChatAccess = {
  * an org member who was not added to it is refused (403).
  */
 export async function requireChatMember(db: Database, chatId: string, userId: string): Promise<ChatAccess> {
+  const access = await requireChatInOrg(db, chatId, userId);
+  if (!access.isMember) throw forbidden("you are not a member of this chat");
+  return access;
+}
+
+/** The chat, seen by a member of its org who may or may not be in the chat itself. */
+export async function requireChatInOrg(
+  db: Database,
+  chatId: string,
+  userId: string,
+): Promise<ChatAccess & { isMember: boolean }> {
   if (!isUuid(chatId)) throw notFound("chat not found");
   const [row] = await db
     .select({
@@ -49,8 +60,7 @@ export async function requireChatMember(db: Database, chatId: string, userId: st
     .leftJoin(chatMemberships, and(eq(chatMemberships.chatId, chats.id), eq(chatMemberships.userId, userId)))
     .where(eq(chats.id, chatId));
   if (!row) throw notFound("chat not found");
-  if (!row.chatMember) throw forbidden("you are not a member of this chat");
-  return { chat: row.chat, orgRole: row.orgRole, name: row.name };
+  return { chat: row.chat, orgRole: row.orgRole, name: row.name, isMember: row.chatMember !== null };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -12,7 +12,8 @@ import { orgRoutes } from "./routes/orgs";
 import { webhookRoutes } from "./routes/webhooks";
 
 const authenticated = new Hono<AppEnv>()
-  .use(authenticate(), database)
+  .use("/orgs/*", authenticate(), database)
+  .use("/chats/*", authenticate(), database)
   .route("/orgs", orgRoutes)
   .route("/orgs", orgChatRoutes)
   .route("/chats", chatMemberRoutes)

@@ -3,9 +3,9 @@
  * and from Clerk's webhook in production. Removing a member also removes them from the org's chats; the caller
  * tells those rooms once the transaction has committed.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL } from "drizzle-orm";
 import type { Database } from "./db/client";
-import { chatMemberships, type OrgRole, orgMemberships, users } from "./db/schema";
+import { chatMemberships, type OrgRole, orgMemberships, pendingRevocations, users } from "./db/schema";
 import { conflict } from "./errors";
 import { removeFromRoom } from "./orchestrator";
 
@@ -34,7 +34,7 @@ export async function upsertMembership(
     .onConflictDoUpdate({ target: [orgMemberships.orgId, orgMemberships.userId], set: { role: member.role } });
 }
 
-/** Deletes the membership; returns the chats the member was in, whose rooms must be told. */
+/** Deletes the membership, and queues a revocation for every chat of the org the member was in. */
 export async function deleteMembership(
   tx: Tx,
   orgId: string,
@@ -48,11 +48,44 @@ export async function deleteMembership(
     .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)));
   // Chat memberships go with the org membership (composite foreign key, on delete cascade).
   await tx.delete(orgMemberships).where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)));
-  return chats.map((row) => row.chatId);
+  const chatIds = chats.map((row) => row.chatId);
+  await queueRevocations(tx, userId, chatIds);
+  return chatIds;
 }
 
-export async function closeRoomsOf(env: Env, userId: string, chatIds: string[]): Promise<void> {
-  await Promise.all(chatIds.map((chatId) => removeFromRoom(env, chatId, userId)));
+export async function queueRevocations(tx: Tx, userId: string, chatIds: string[]): Promise<void> {
+  if (chatIds.length === 0) return;
+  await tx
+    .insert(pendingRevocations)
+    .values(chatIds.map((chatId) => ({ chatId, userId })))
+    .onConflictDoNothing();
+}
+
+/**
+ * Tells rooms about queued removals, deleting each row once its room has closed the sockets. A room that cannot be
+ * reached keeps its row for the next attempt (the next removal, webhook, or the scheduled sweep).
+ */
+export async function deliverRevocations(env: Env, db: Database, where?: SQL): Promise<{ failed: number }> {
+  const pending = await db
+    .select({ chatId: pendingRevocations.chatId, userId: pendingRevocations.userId })
+    .from(pendingRevocations)
+    .where(where)
+    .limit(200);
+  let failed = 0;
+  await Promise.all(
+    pending.map(async ({ chatId, userId }) => {
+      try {
+        await removeFromRoom(env, chatId, userId);
+        await db
+          .delete(pendingRevocations)
+          .where(and(eq(pendingRevocations.chatId, chatId), eq(pendingRevocations.userId, userId)));
+      } catch (error) {
+        failed++;
+        console.error(`revocation of ${userId} in chat ${chatId} not delivered yet`, error);
+      }
+    }),
+  );
+  return { failed };
 }
 
 /** An org always keeps an admin: the last one can neither leave nor be demoted. */

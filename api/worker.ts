@@ -1,10 +1,21 @@
 /** The one Worker: the App API and Orchestrator in front, the chat rooms (Durable Objects) behind. */
 import { app } from "./app";
+import { openDatabase } from "./db/client";
+import { deliverRevocations } from "./memberships";
 
 export { ChatRoom } from "../rooms/chat-room";
 
 export default {
   fetch(request, env, ctx) {
     return app.fetch(request, env, ctx);
+  },
+  /** The sweep for revocations a room could not take at the time (production runs it every minute). */
+  async scheduled(_controller, env, ctx) {
+    const { db, close } = openDatabase(env);
+    try {
+      await deliverRevocations(env, db);
+    } finally {
+      ctx.waitUntil(close());
+    }
   },
 } satisfies ExportedHandler<Env>;

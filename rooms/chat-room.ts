@@ -13,6 +13,8 @@ import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-a
 import { migrateRoomSchema } from "./schema";
 
 const CATCH_UP_PAGE = 500;
+const MAX_SOCKETS_PER_MEMBER = 20;
+const TYPING_INTERVAL_MS = 2_000;
 
 type Member = Connection<MemberIdentity>;
 
@@ -49,6 +51,8 @@ export class ChatRoom extends Server<Env> {
     revoke(this.store, userId);
     let closed = 0;
     for (const connection of this.getConnections<MemberIdentity>(userTag(userId))) {
+      // A hostile client may ignore the close frame and keep sending: without an identity, its frames are dropped.
+      connection.setState(null);
       connection.close(closeCodes.removedFromChat, "removed from chat");
       closed++;
     }
@@ -68,6 +72,16 @@ export class ChatRoom extends Server<Env> {
   }
 
   onConnect(connection: Member, context: ConnectionContext): void {
+    try {
+      this.welcome(connection, context);
+    } catch (error) {
+      // Never let partyserver answer with a stack trace; the client may retry.
+      console.error("chat room: connect failed", error);
+      connection.close(1011, "the room could not open this socket");
+    }
+  }
+
+  private welcome(connection: Member, context: ConnectionContext): void {
     const forwarded = readForwardedSocket(context.request);
     if (!forwarded) {
       // Only the Orchestrator opens sockets here; anything else is refused outright.
@@ -77,6 +91,10 @@ export class ChatRoom extends Server<Env> {
     activate(this.store, forwarded.chat);
     if (isRevoked(this.store, forwarded.identity.userId)) {
       connection.close(closeCodes.removedFromChat, "removed from chat");
+      return;
+    }
+    if ([...this.getConnections(userTag(forwarded.identity.userId))].length > MAX_SOCKETS_PER_MEMBER) {
+      connection.close(1008, "too many open sockets for this member");
       return;
     }
     connection.setState(forwarded.identity);
@@ -97,7 +115,8 @@ export class ChatRoom extends Server<Env> {
     // An exception escaping here would reset the room for everyone: every failure becomes an error event.
     try {
       const identity = connection.state;
-      if (!identity) return;
+      // A removed member's socket may still deliver frames if its client ignores the close; they count for nothing.
+      if (!identity || connection.readyState !== WebSocket.OPEN || isRevoked(this.store, identity.userId)) return;
       const parsed = parseClientFrame(raw);
       if ("error" in parsed) {
         send(connection, parsed.error);
@@ -105,6 +124,7 @@ export class ChatRoom extends Server<Env> {
       }
       const { frame } = parsed;
       if (frame.type === "typing") {
+        if (!this.typingAllowed(connection.id)) return;
         this.broadcastEvent({ type: "typing", user: { id: identity.userId, name: identity.name } }, [connection.id]);
         return;
       }
@@ -118,6 +138,7 @@ export class ChatRoom extends Server<Env> {
   }
 
   onClose(connection: Member): void {
+    this.lastTyping.delete(connection.id);
     this.broadcastPresence(connection.id);
   }
 
@@ -126,6 +147,15 @@ export class ChatRoom extends Server<Env> {
   }
 
   // ---- internals ----
+
+  /** Typing fans out to every socket, so each socket may announce it at most once per interval. */
+  private readonly lastTyping = new Map<string, number>();
+  private typingAllowed(connectionId: string): boolean {
+    const now = Date.now();
+    if (now - (this.lastTyping.get(connectionId) ?? 0) < TYPING_INTERVAL_MS) return false;
+    this.lastTyping.set(connectionId, now);
+    return true;
+  }
 
   private receive(author: MemberIdentity, body: PostMessageBody): AppendResult {
     const result = appendMessage(

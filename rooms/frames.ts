@@ -4,13 +4,20 @@ import { type ClientFrame, clientFrameSchema, MAX_FRAME_BYTES, type ServerEventO
 
 type ErrorEvent = ServerEventOf<"error">;
 
+const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function parseClientFrame(raw: WSMessage): { frame: ClientFrame } | { error: ErrorEvent } {
   let text: string;
   if (typeof raw === "string") {
     text = raw;
-    if (text.length > MAX_FRAME_BYTES) return tooLarge();
+    // UTF-16 length is a lower bound of the UTF-8 size; encode only when it could be over.
+    if (
+      text.length > MAX_FRAME_BYTES ||
+      (text.length * 3 > MAX_FRAME_BYTES && utf8.encode(text).byteLength > MAX_FRAME_BYTES)
+    ) {
+      return tooLarge();
+    }
   } else {
     if (raw.byteLength > MAX_FRAME_BYTES) return tooLarge();
     try {

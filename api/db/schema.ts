@@ -1,5 +1,5 @@
 /** The Postgres schema: who may do what. Chat content lives in each chat's room, never here. */
-import { foreignKey, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, foreignKey, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 export const orgRole = pgEnum("org_role", ["admin", "member"]);
 
@@ -33,9 +33,24 @@ export const orgMemberships = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     role: orgRole("role").notNull().default("member"),
+    /** The timestamp of the Clerk event that last wrote this row: an older event arriving late is ignored. */
+    clerkVersion: bigint("clerk_version", { mode: "number" }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index("org_memberships_by_user").on(t.userId)],
+);
+
+/** Clerk memberships that were deleted, and as of which event: a late "created" for them is ignored. */
+export const clerkMembershipRemovals = pgTable(
+  "clerk_membership_removals",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    clerkVersion: bigint("clerk_version", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] })],
 );
 
 export const chats = pgTable(
@@ -77,6 +92,22 @@ export const chatMemberships = pgTable(
     }).onDelete("cascade"),
     index("chat_memberships_by_user").on(t.userId, t.orgId),
   ],
+);
+
+/**
+ * Rooms that must still be told a member was removed. Written in the transaction that removes the membership and
+ * deleted once the room has closed their sockets, so a failed room call is retried instead of forgotten.
+ */
+export const pendingRevocations = pgTable(
+  "pending_revocations",
+  {
+    chatId: uuid("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.chatId, t.userId] }), index("pending_revocations_by_user").on(t.userId)],
 );
 
 /** Webhook deliveries already applied, by their delivery id: a redelivery changes nothing. */

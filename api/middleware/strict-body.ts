@@ -13,8 +13,7 @@ export const strictBody = createMiddleware<AppEnv>(async function readStrictBody
   if (c.req.method === "GET" || c.req.method === "HEAD") return next();
   const declared = Number(c.req.header("Content-Length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw badRequest(`body is larger than ${MAX_BODY_BYTES} bytes`);
-  const bytes = await c.req.raw.arrayBuffer();
-  if (bytes.byteLength > MAX_BODY_BYTES) throw badRequest(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  const bytes = await readAtMost(c.req.raw, MAX_BODY_BYTES);
   let text: string;
   try {
     text = strictUtf8.decode(bytes);
@@ -25,3 +24,28 @@ export const strictBody = createMiddleware<AppEnv>(async function readStrictBody
   (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
   await next();
 });
+
+/** Reads the body, stopping as soon as it passes `limit` bytes: a chunked body has no Content-Length to trust. */
+async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw badRequest(`body is larger than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}

@@ -3,11 +3,12 @@ import { zValidator } from "@hono/zod-validator";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { chatMemberBody, createChatBody } from "../../protocol/chat";
-import { requireChatMember, requireOrgMember } from "../access";
+import { requireChatInOrg, requireChatMember, requireOrgMember } from "../access";
 import type { AppEnv } from "../context";
-import { chatMemberships, chats, orgMemberships, users } from "../db/schema";
+import { chatMemberships, chats, orgMemberships, pendingRevocations, users } from "../db/schema";
 import { badRequest, forbidden } from "../errors";
-import { activateRoom, admitToRoom, removeFromRoom } from "../orchestrator";
+import { deliverRevocations, queueRevocations } from "../memberships";
+import { activateRoom, admitToRoom } from "../orchestrator";
 import { validationHook } from "../validation";
 
 export const orgChatRoutes = new Hono<AppEnv>()
@@ -61,16 +62,24 @@ export const chatMemberRoutes = new Hono<AppEnv>()
   })
   .delete("/:chatId/members", zValidator("json", chatMemberBody, validationHook), async function removeChatMember(c) {
     const caller = c.var.caller.userId;
-    const { chat, orgRole } = await requireChatMember(c.var.db, c.req.param("chatId"), caller);
+    const { chat, orgRole, isMember } = await requireChatInOrg(c.var.db, c.req.param("chatId"), caller);
     const { userId } = c.req.valid("json");
-    // Anyone may leave; removing someone else takes the chat's creator or an org admin.
-    if (userId !== caller && chat.createdBy !== caller && orgRole !== "admin") {
+    // Anyone may leave (again, if a first attempt failed half-way); removing someone else takes the chat's
+    // creator or an org admin who is in the chat.
+    if (userId !== caller && !(isMember && (chat.createdBy === caller || orgRole === "admin"))) {
       throw forbidden("only the chat's creator or an org admin may remove other members");
     }
-    await c.var.db
-      .delete(chatMemberships)
-      .where(and(eq(chatMemberships.chatId, chat.id), eq(chatMemberships.userId, userId)));
-    // Idempotent: a retry after a failed room call still reaches the room.
-    await removeFromRoom(c.env, chat.id, userId);
+    await c.var.db.transaction(async (tx) => {
+      await tx
+        .delete(chatMemberships)
+        .where(and(eq(chatMemberships.chatId, chat.id), eq(chatMemberships.userId, userId)));
+      await queueRevocations(tx, userId, [chat.id]);
+    });
+    const { failed } = await deliverRevocations(
+      c.env,
+      c.var.db,
+      and(eq(pendingRevocations.chatId, chat.id), eq(pendingRevocations.userId, userId)),
+    );
+    if (failed > 0) throw new Error("the chat's room could not be told yet; retry the request");
     return c.json({ removed: { userId } });
   });

@@ -6,8 +6,8 @@ import { addOrgMemberBody, createOrgBody, removeOrgMemberBody } from "../../prot
 import { requireOrgAdmin, requireOrgMember } from "../access";
 import { clerkDirectory, clerkRole } from "../clerk";
 import type { AppEnv } from "../context";
-import { orgMemberships, orgs, users } from "../db/schema";
-import { closeRoomsOf, deleteMembership, refuseLastAdminLoss, upsertMembership } from "../memberships";
+import { orgMemberships, orgs, pendingRevocations, users } from "../db/schema";
+import { deleteMembership, deliverRevocations, refuseLastAdminLoss, upsertMembership } from "../memberships";
 import { validationHook } from "../validation";
 import { ensureUser } from "./users";
 
@@ -79,7 +79,9 @@ export const orgRoutes = new Hono<AppEnv>()
         return c.json({ removed: { userId }, pending: true }, 202);
       }
       const chatIds = await c.var.db.transaction((tx) => deleteMembership(tx, orgId, userId));
-      await closeRoomsOf(c.env, userId, chatIds);
+      // Also delivers what an earlier, failed attempt left queued, so a retry of this request completes it.
+      const { failed } = await deliverRevocations(c.env, c.var.db, eq(pendingRevocations.userId, userId));
+      if (failed > 0) throw new Error(`${failed} rooms could not be told yet; retry the request`);
       return c.json({ removed: { userId }, chats: chatIds });
     },
   );

@@ -1,15 +1,16 @@
 /**
  * `POST /api/webhooks/clerk`: Clerk's changes to users and org memberships, verified by their Standard Webhooks
- * signature and applied once per delivery id, in the same transaction that records the id.
+ * signature and applied once per delivery id, in the same transaction that records the id. Deliveries may arrive
+ * out of order: each membership remembers the timestamp of the event that last wrote it, and older events lose.
  */
 import { verifyWebhook, type WebhookEvent } from "@clerk/backend/webhooks";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { parlorRole } from "../clerk";
 import type { AppEnv } from "../context";
-import { orgMemberships, orgs, processedWebhooks, users } from "../db/schema";
+import { clerkMembershipRemovals, orgMemberships, orgs, processedWebhooks, users } from "../db/schema";
 import { badRequest, notFound } from "../errors";
-import { closeRoomsOf, deleteMembership, type Tx, upsertMembership } from "../memberships";
+import { deleteMembership, deliverRevocations, type Tx, upsertMembership } from "../memberships";
 import { database } from "../middleware/database";
 
 export const webhookRoutes = new Hono<AppEnv>().post("/clerk", database, async function receiveClerkWebhook(c) {
@@ -24,63 +25,103 @@ export const webhookRoutes = new Hono<AppEnv>().post("/clerk", database, async f
     throw badRequest("webhook signature is not valid");
   }
   const deliveryId = c.req.header("svix-id") ?? "";
-  const removals = await c.var.db.transaction(async (tx) => {
+  const applied = await c.var.db.transaction(async (tx) => {
     const [fresh] = await tx
       .insert(processedWebhooks)
       .values({ id: deliveryId, source: "clerk", type: event.type })
       .onConflictDoNothing()
       .returning({ id: processedWebhooks.id });
-    if (!fresh) return null;
-    return applyClerkEvent(tx, event);
+    if (!fresh) return false;
+    await applyClerkEvent(tx, event);
+    return true;
   });
-  if (removals === null) return c.json({ received: true, duplicate: true });
-  for (const removal of removals) await closeRoomsOf(c.env, removal.userId, removal.chatIds);
-  return c.json({ received: true });
+  // Removals queue revocations in the transaction; delivering them here (on redeliveries too) finishes what a
+  // failed earlier attempt left, and a failure now makes Clerk retry.
+  const { failed } = await deliverRevocations(c.env, c.var.db);
+  if (failed > 0) throw new Error(`${failed} rooms could not be told yet`);
+  return c.json(applied ? { received: true } : { received: true, duplicate: true });
 });
 
-type Removal = { userId: string; chatIds: string[] };
-
-async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<Removal[]> {
+async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
   switch (event.type) {
     case "user.created":
     case "user.updated": {
       const { id, first_name, last_name, username } = event.data;
       const name = [first_name, last_name].filter(Boolean).join(" ") || username || id;
       await tx.insert(users).values({ id, name }).onConflictDoUpdate({ target: users.id, set: { name } });
-      return [];
+      return;
     }
     case "user.deleted": {
       const userId = event.data.id;
-      if (!userId) return [];
+      if (!userId) return;
       const memberships = await tx
         .select({ orgId: orgMemberships.orgId })
         .from(orgMemberships)
         .where(eq(orgMemberships.userId, userId));
-      const removals: Removal[] = [];
-      for (const { orgId } of memberships) {
-        removals.push({ userId, chatIds: await deleteMembership(tx, orgId, userId, { mirroring: true }) });
-      }
-      return removals;
+      for (const { orgId } of memberships) await deleteMembership(tx, orgId, userId, { mirroring: true });
+      return;
     }
     case "organizationMembership.created":
     case "organizationMembership.updated": {
       const orgId = await orgOfClerk(tx, event.data.organization.id);
-      if (!orgId) return [];
+      if (!orgId) return;
       const user = event.data.public_user_data;
+      const version = event.timestamp;
+      const current = await versionOf(tx, orgId, user.user_id);
+      if (current.removedAt !== null && current.removedAt >= version) return;
+      if (current.row === "absent" && event.type === "organizationMembership.updated") return;
+      if (current.row !== "absent" && current.row !== null && current.row >= version) return;
       const name = [user.first_name, user.last_name].filter(Boolean).join(" ") || user.identifier || user.user_id;
-      const member = { userId: user.user_id, name, role: parlorRole(event.data.role) };
-      await upsertMembership(tx, orgId, member, { mirroring: true });
-      return [];
+      await upsertMembership(
+        tx,
+        orgId,
+        { userId: user.user_id, name, role: parlorRole(event.data.role) },
+        { mirroring: true },
+      );
+      await tx
+        .update(orgMemberships)
+        .set({ clerkVersion: version })
+        .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, user.user_id)));
+      return;
     }
     case "organizationMembership.deleted": {
       const orgId = await orgOfClerk(tx, event.data.organization.id);
-      if (!orgId) return [];
+      if (!orgId) return;
       const userId = event.data.public_user_data.user_id;
-      return [{ userId, chatIds: await deleteMembership(tx, orgId, userId, { mirroring: true }) }];
+      const version = event.timestamp;
+      const current = await versionOf(tx, orgId, userId);
+      if (current.row !== "absent" && current.row !== null && current.row > version) return;
+      await tx
+        .insert(clerkMembershipRemovals)
+        .values({ orgId, userId, clerkVersion: version })
+        .onConflictDoUpdate({
+          target: [clerkMembershipRemovals.orgId, clerkMembershipRemovals.userId],
+          set: { clerkVersion: version },
+        });
+      if (current.row !== "absent") await deleteMembership(tx, orgId, userId, { mirroring: true });
+      return;
     }
     default:
-      return [];
+      return;
   }
+}
+
+/** The version of a membership row ("absent" when there is none) and of its last recorded removal. */
+async function versionOf(
+  tx: Tx,
+  orgId: string,
+  userId: string,
+): Promise<{ row: number | null | "absent"; removedAt: number | null }> {
+  const [row] = await tx
+    .select({ version: orgMemberships.clerkVersion })
+    .from(orgMemberships)
+    .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)))
+    .for("update");
+  const [removal] = await tx
+    .select({ version: clerkMembershipRemovals.clerkVersion })
+    .from(clerkMembershipRemovals)
+    .where(and(eq(clerkMembershipRemovals.orgId, orgId), eq(clerkMembershipRemovals.userId, userId)));
+  return { row: row ? row.version : "absent", removedAt: removal?.version ?? null };
 }
 
 async function orgOfClerk(tx: Tx, clerkOrgId: string): Promise<string | null> {

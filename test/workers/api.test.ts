@@ -162,11 +162,33 @@ describe("App API", () => {
     expect(list.body.messages.map((m) => m.text)).toEqual(["kept"]);
   });
 
-  it("answers unknown endpoints with 404 in the error shape", async () => {
+  it("answers unknown endpoints with 404 in the error shape, with or without a token", async () => {
     const token = await tokenFor(unique("user"));
     const result = await api(token, "GET", "/nope");
     expect(result.status).toBe(404);
     expect(result.body).toMatchObject({ error: { code: "not_found" } });
+    expect((await api(null, "GET", "/nope")).status).toBe(404);
+  });
+
+  it("refuses a body over 64 KiB even when it is streamed without a Content-Length", async () => {
+    const { chatId, admin } = await chatWithMembers(0);
+    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await call(`/api/chats/${chatId}/messages`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${admin.token}`, "Content-Type": "application/json" },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: { code: "bad_request", message: expect.stringMatching(/larger/) },
+    });
   });
 });
 

@@ -95,6 +95,22 @@ describe("org membership through Clerk (production)", () => {
     expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
   });
 
+  it("webhooks delivered out of order leave the membership as Clerk's latest event says", async () => {
+    const adminId = unique("admin");
+    const admin = await tokenFor(adminId);
+    const org = await clerkModeApi<{ id: string }>(admin, "POST", "/orgs", { name: "Clerk org" });
+    await deliverAll();
+    const erin = unique("erin");
+    await clerkModeApi(admin, "POST", `/orgs/${org.body.id}/members`, { userId: erin, role: "member" });
+    const [created] = await pendingDeliveries();
+    await new Promise((r) => setTimeout(r, 5)); // Clerk's event timestamps are milliseconds
+    await clerkModeApi(admin, "DELETE", `/orgs/${org.body.id}/members`, { userId: erin });
+    const [deleted] = await pendingDeliveries();
+    expect((await deliver(deleted)).status).toBe(200);
+    expect((await deliver(created)).status).toBe(200);
+    expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
+  });
+
   it("a removal confirmed by Clerk closes the member's sockets in the org's chats", async () => {
     const adminId = unique("admin");
     const admin = await tokenFor(adminId);

@@ -104,6 +104,8 @@ describe("chat room", () => {
       { type: "message", text: "half a pair \ud83d", clientMessageId: "x5" },
       { type: "message", text: "no id" },
       JSON.stringify({ type: "message", text: "y".repeat(70_000), clientMessageId: "x6" }),
+      // 30,000 characters, but 90,000 bytes of UTF-8: over the frame limit.
+      JSON.stringify({ type: "message", text: "€".repeat(30_000), clientMessageId: "x7" }),
       "null",
     ];
     for (const frame of badFrames) socket.send(frame);
@@ -191,6 +193,36 @@ describe("chat room", () => {
     ]);
     expect(a.closed).toBeNull();
     expect(b.closed).toBeNull();
+  });
+
+  it("a removed member's frames count for nothing, even from a client that ignores the close", async () => {
+    const { chatId, admin, members } = await chatWithMembers(1);
+    const watcher = await connect(chatId, admin.token);
+    await api(admin.token, "DELETE", `/chats/${chatId}/members`, { userId: members[0].userId });
+    // What a hostile client's socket looks like to the room after the removal: still open, identity still attached.
+    await runInDurableObject(roomStub(chatId), (room: ChatRoom) => {
+      const ghost = {
+        id: "ghost",
+        readyState: WebSocket.OPEN,
+        state: { userId: members[0].userId, name: "Member 0" },
+        send: () => {},
+      } as unknown as Parameters<ChatRoom["onMessage"]>[0];
+      room.onMessage(ghost, JSON.stringify({ type: "message", text: "still here?", clientMessageId: "ghost-1" }));
+    });
+    watcher.send({ type: "message", text: "after", clientMessageId: "a1" });
+    await watcher.until((s) => s.of("message").length === 1, "the admin's message");
+    const stored = await api<{ messages: { text: string }[] }>(admin.token, "GET", `/chats/${chatId}/messages`);
+    expect(stored.body.messages.map((m) => m.text)).toEqual(["after"]);
+  });
+
+  it("typing is announced at most once per interval per socket", async () => {
+    const { chatId, admin, members } = await chatWithMembers(1);
+    const a = await connect(chatId, admin.token);
+    const b = await connect(chatId, members[0].token);
+    for (let i = 0; i < 10; i++) b.send({ type: "typing" });
+    b.send({ type: "message", text: "marker", clientMessageId: "m" });
+    await a.until((s) => s.of("message").length === 1, "the marker");
+    expect(a.of("typing")).toHaveLength(1);
   });
 
   it("shows who is present and who is typing, and stores neither", async () => {

@@ -1,0 +1,100 @@
+/**
+ * Agents in the contract: their definitions (REST) and the run events a room broadcasts while they work.
+ * `api/`, `rooms/`, `agents/` and `web/` import these; nothing redefines them.
+ */
+import { z } from "zod";
+import { displayName } from "./chat";
+
+export const AGENT_HANDLE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+export const MAX_SYSTEM_PROMPT = 8_000;
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+export const MUTATING_METHODS: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+const baseUrl = z
+  .string()
+  .url()
+  .refine((u) => ["http:", "https:"].includes(new URL(u).protocol), "baseUrl must be http or https");
+
+export const httpToolConfig = z.object({
+  allow: z
+    .array(z.object({ baseUrl, methods: z.array(z.enum(HTTP_METHODS)).min(1) }))
+    .min(1)
+    .max(20),
+  headers: z.record(z.string().max(64), z.string().max(2048)).optional(),
+  approval: z
+    .object({
+      approvers: z.enum(["initiator", "members", "admins"]).default("initiator"),
+      timeoutSeconds: z.number().int().min(10).max(86_400).default(600),
+    })
+    .optional(),
+});
+
+export const agentTools = z
+  .object({
+    http: httpToolConfig.optional(),
+    history: z.object({}).strict().optional(),
+  })
+  .strict();
+export type AgentTools = z.infer<typeof agentTools>;
+
+export const agentTrigger = z.enum(["mention", "always"]);
+
+export const createAgentBody = z.object({
+  name: displayName,
+  handle: z.string().regex(AGENT_HANDLE, "handle: 1-32 of a-z 0-9 _ -, starting with a letter or digit"),
+  systemPrompt: z.string().max(MAX_SYSTEM_PROMPT).default(""),
+  model: z.string().min(1).max(100).optional(),
+  trigger: agentTrigger.default("mention"),
+  tools: agentTools.default({}),
+});
+export type CreateAgentBody = z.infer<typeof createAgentBody>;
+export const updateAgentBody = createAgentBody.partial().refine((b) => Object.keys(b).length > 0, "nothing to change");
+export const chatAgentBody = z.object({ agentId: z.string().uuid() });
+
+export const toolStatus = z.enum(["running", "waiting_approval", "done", "denied", "failed"]);
+
+export const runEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("run.started"), runId: z.string(), agentId: z.string(), triggerSeq: z.number().int() }),
+  z.object({
+    type: z.literal("run.delta"),
+    runId: z.string(),
+    agentId: z.string(),
+    text: z.string(),
+    /** The character offset of `text` in the reply: a client drops what it already has. */
+    index: z.number().int().nonnegative(),
+  }),
+  z.object({
+    type: z.literal("run.tool"),
+    runId: z.string(),
+    agentId: z.string(),
+    toolCallId: z.string(),
+    name: z.string(),
+    input: z.unknown(),
+    status: toolStatus,
+    output: z.unknown().optional(),
+  }),
+  z.object({ type: z.literal("run.finished"), runId: z.string(), agentId: z.string(), seq: z.number().int() }),
+  z.object({
+    type: z.literal("run.failed"),
+    runId: z.string(),
+    agentId: z.string(),
+    reason: z.string(),
+    seq: z.number().int(),
+  }),
+  z.object({
+    type: z.literal("run.snapshot"),
+    runId: z.string(),
+    agentId: z.string(),
+    text: z.string(),
+    tools: z.array(
+      z.object({
+        toolCallId: z.string(),
+        name: z.string(),
+        input: z.unknown(),
+        status: toolStatus,
+        output: z.unknown().optional(),
+      }),
+    ),
+  }),
+]);
+export type RunEvent = z.infer<typeof runEventSchema>;
