@@ -34,6 +34,7 @@ export default defineConfig({
                 CLERK_JWT_KEY: publicKey,
                 DEV_SIGNING_KEY: privateKey,
                 CLERK_WEBHOOK_SIGNING_SECRET: clerkWebhookSecret,
+                PARLOR_LOCAL_MODEL_DELAY_MS: "5",
                 // Only tests that ask for Clerk mode use it (see test/workers/clerk.test.ts).
                 TEST_CLERK_API_URL: clerkApiUrl,
               },

@@ -6,6 +6,7 @@ import { errorBody, toErrorResponse } from "./errors";
 import { authenticate } from "./middleware/authenticate";
 import { database } from "./middleware/database";
 import { strictBody } from "./middleware/strict-body";
+import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
@@ -16,6 +17,8 @@ const authenticated = new Hono<AppEnv>()
   .use("/chats/*", authenticate(), database)
   .route("/orgs", orgRoutes)
   .route("/orgs", orgChatRoutes)
+  .route("/orgs", orgAgentRoutes)
+  .route("/chats", chatAgentRoutes)
   .route("/chats", chatMemberRoutes)
   .route("/chats", messageRoutes);
 

@@ -6,6 +6,7 @@
 import type { Message, PostMessageBody } from "../protocol/chat";
 import type { ChatRoom } from "../rooms/chat-room";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
+import type { RoomAgent } from "../rooms/room-agents";
 import { forbidden } from "./errors";
 
 function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
@@ -43,4 +44,8 @@ export async function removeFromRoom(env: Env, chatId: string, userId: string): 
 
 export async function admitToRoom(env: Env, chatId: string, userId: string): Promise<void> {
   await roomOf(env, chatId).admitMember(userId);
+}
+
+export async function syncRoomAgents(env: Env, chatId: string, agents: RoomAgent[]): Promise<void> {
+  await roomOf(env, chatId).setAgents(agents);
 }

@@ -10,6 +10,14 @@ interface ParlorSecrets {
   CLERK_API_URL?: string;
   /** The signing secret (whsec_…) of Clerk's webhook endpoint. */
   CLERK_WEBHOOK_SIGNING_SECRET?: string;
+  /** A model vendor key; without it agents run the built-in `parlor-local` model. */
+  OPENAI_API_KEY?: string;
+  /** Any OpenAI-compatible server (a local Ollama or vLLM included). */
+  OPENAI_BASE_URL?: string;
+  /** The built-in model's pace, in milliseconds a word (default 50). */
+  PARLOR_LOCAL_MODEL_DELAY_MS?: string;
+  /** How many agents one message may wake (default 3). */
+  PARLOR_MAX_AGENTS_PER_MESSAGE?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

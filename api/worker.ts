@@ -3,6 +3,7 @@ import { app } from "./app";
 import { openDatabase } from "./db/client";
 import { deliverRevocations } from "./memberships";
 
+export { ChatAgent } from "../agents/chat-agent";
 export { ChatRoom } from "../rooms/chat-room";
 
 export default {

@@ -2,19 +2,26 @@
  * The Chat Controller: one room per chat, the single writer of its ordered message log.
  * The class holds lifecycle hooks and the RPC surface the Orchestrator calls; the work lives in sibling modules.
  */
+import { getAgentByName } from "agents";
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import { agentInstanceName, type RunRequest } from "../agents/run-request";
+import type { RunEvent } from "../protocol/agents";
 import { closeCodes, type Message, type PostMessageBody, type PresentUser, type ServerEvent } from "../protocol/chat";
-import { activate } from "./activation";
+import { activate, activeChat } from "./activation";
 import { parseClientFrame } from "./frames";
-import { type AppendResult, appendMessage, lastSeq, messagesAfter } from "./message-log";
+import { type AppendResult, appendMessage, lastSeq, messagesAfter, messagesUpTo } from "./message-log";
 import { presentUsers } from "./presence";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
+import { agentsToWake, type RoomAgent, replaceAgents, roomAgents } from "./room-agents";
+import { endRun, LiveRuns, recordRun, runRecord } from "./runs";
 import { migrateRoomSchema } from "./schema";
 
 const CATCH_UP_PAGE = 500;
 const MAX_SOCKETS_PER_MEMBER = 20;
 const TYPING_INTERVAL_MS = 2_000;
+/** Agent replies are not typed by people; they may be longer than a member's message, but not unbounded. */
+const MAX_REPLY_CHARS = 32_000;
 
 type Member = Connection<MemberIdentity>;
 
@@ -64,6 +71,60 @@ export class ChatRoom extends Server<Env> {
     readmit(this.store, userId);
   }
 
+  /** The agents in this chat, as Postgres says; the room wakes them without asking Postgres again. */
+  setAgents(agents: RoomAgent[]): void {
+    replaceAgents(this.store, agents);
+  }
+
+  // ---- RPC surface for agents ----
+
+  contextFor(triggerSeq: number, limit: number): Message[] {
+    return messagesUpTo(this.store, triggerSeq, limit);
+  }
+
+  runDelta(runId: string, text: string, index: number): void {
+    const run = runRecord(this.store, runId);
+    if (!run || run.status !== "running") return;
+    const fresh = this.live.append(runId, run.agentId, text, index);
+    if (fresh) this.broadcastEvent({ type: "run.delta", runId, agentId: run.agentId, ...fresh });
+  }
+
+  /** Stores the reply once; a retried call answers with the seq already stored. */
+  finishRun(runId: string, text: string): { seq: number } {
+    const run = runRecord(this.store, runId);
+    if (!run) throw new Error(`unknown run ${runId}`);
+    if (run.status !== "running") return { seq: run.resultSeq ?? 0 };
+    const agent = roomAgents(this.store).find((a) => a.agentId === run.agentId);
+    const { message } = appendMessage(
+      this.store,
+      { type: "agent", id: run.agentId, name: agent?.name ?? run.agentId },
+      { text: text.slice(0, MAX_REPLY_CHARS), clientMessageId: `run:${runId}` },
+    );
+    endRun(this.store, runId, "finished", message.seq);
+    this.live.end(runId);
+    this.broadcastEvent({ type: "message", ...message });
+    this.broadcastEvent({ type: "run.finished", runId, agentId: run.agentId, seq: message.seq });
+    return { seq: message.seq };
+  }
+
+  /** Ends a run with a stored, visible failure notice instead of a reply. */
+  failRun(runId: string, reason: string): { seq: number } {
+    const run = runRecord(this.store, runId);
+    if (!run) throw new Error(`unknown run ${runId}`);
+    if (run.status !== "running") return { seq: run.resultSeq ?? 0 };
+    const agent = roomAgents(this.store).find((a) => a.agentId === run.agentId);
+    const { message } = appendMessage(
+      this.store,
+      { type: "system", id: "parlor", name: "Parlor" },
+      { text: `@${agent?.handle ?? run.agentId} could not finish: ${reason}`, clientMessageId: `run-failed:${runId}` },
+    );
+    endRun(this.store, runId, "failed", message.seq);
+    this.live.end(runId);
+    this.broadcastEvent({ type: "message", ...message });
+    this.broadcastEvent({ type: "run.failed", runId, agentId: run.agentId, reason, seq: message.seq });
+    return { seq: message.seq };
+  }
+
   // ---- lifecycle hooks ----
 
   getConnectionTags(_connection: Connection, context: ConnectionContext): string[] {
@@ -106,6 +167,8 @@ export class ChatRoom extends Server<Env> {
       if (page.length < CATCH_UP_PAGE) break;
       cursor = page[page.length - 1].seq;
     }
+    // Runs in progress: the text so far, then (live) the deltas that follow it.
+    for (const snapshot of this.live.snapshots()) send(connection, snapshot);
     const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };
     send(connection, { type: "ready", lastSeq: Math.max(lastSeq(this.store), 0), you });
     this.broadcastPresence();
@@ -157,21 +220,58 @@ export class ChatRoom extends Server<Env> {
     return true;
   }
 
+  private readonly live = new LiveRuns();
+
   private receive(author: MemberIdentity, body: PostMessageBody): AppendResult {
     const result = appendMessage(
       this.store,
       { type: "user", id: author.userId, name: author.name },
       { text: body.text, clientMessageId: body.clientMessageId },
     );
-    if (result.created) this.broadcastEvent({ type: "message", ...result.message });
+    if (result.created) {
+      this.broadcastEvent({ type: "message", ...result.message });
+      this.wakeAgents(result.message);
+    }
     return result;
+  }
+
+  /** Only members' messages wake agents (never an agent's own), and at most a configured number per message. */
+  private wakeAgents(message: Message): void {
+    const chat = activeChat(this.store);
+    if (!chat || message.author.type !== "user") return;
+    const max = Number(this.env.PARLOR_MAX_AGENTS_PER_MESSAGE ?? 3);
+    for (const agent of agentsToWake(roomAgents(this.store), message.text, max)) {
+      const run: RunRequest = {
+        runId: crypto.randomUUID(),
+        chatId: chat.chatId,
+        orgId: chat.orgId,
+        agentId: agent.agentId,
+        triggerSeq: message.seq,
+        initiator: message.author.id,
+      };
+      recordRun(this.store, run);
+      this.live.start(run.runId, run.agentId);
+      this.broadcastEvent({ type: "run.started", runId: run.runId, agentId: run.agentId, triggerSeq: run.triggerSeq });
+      // Not awaited: the room keeps serving while the agent works.
+      void this.invoke(run);
+    }
+  }
+
+  private async invoke(run: RunRequest): Promise<void> {
+    try {
+      const agent = await getAgentByName(this.env.ChatAgent, agentInstanceName(run.chatId, run.agentId));
+      await agent.startRun(run);
+    } catch (error) {
+      console.error("chat room: could not start an agent run", error);
+      this.failRun(run.runId, "the agent could not be started");
+    }
   }
 
   private broadcastPresence(leaving?: string): void {
     this.broadcastEvent({ type: "presence", users: presentUsers(this.getConnections<MemberIdentity>(), leaving) });
   }
 
-  private broadcastEvent(event: ServerEvent, without?: string[]): void {
+  private broadcastEvent(event: ServerEvent | RunEvent, without?: string[]): void {
     const payload = JSON.stringify(event);
     if (without) {
       this.broadcast(payload, without);
@@ -193,7 +293,7 @@ function userTag(userId: string): string {
   return `user:${userId}`;
 }
 
-function send(connection: Connection, event: ServerEvent): void {
+function send(connection: Connection, event: ServerEvent | RunEvent): void {
   try {
     connection.send(JSON.stringify(event));
   } catch {

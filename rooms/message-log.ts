@@ -73,6 +73,18 @@ export function messagesAfter(sql: SqlStorage, after: number, limit: number): Me
     .map(toMessage);
 }
 
+/** The last `limit` messages up to and including `seq`, oldest first. */
+export function messagesUpTo(sql: SqlStorage, seq: number, limit: number): Message[] {
+  return sql
+    .exec<MessageRow>(
+      "SELECT * FROM (SELECT * FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+      seq,
+      limit,
+    )
+    .toArray()
+    .map(toMessage);
+}
+
 export function lastSeq(sql: SqlStorage): number {
   return sql.exec<{ seq: number }>("SELECT coalesce(max(seq), 0) AS seq FROM messages").one().seq;
 }

@@ -19,6 +19,21 @@ export function migrateRoomSchema(sql: SqlStorage): void {
       user_id TEXT PRIMARY KEY,
       revoked_at TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS chat_agents (
+      agent_id TEXT PRIMARY KEY,
+      handle TEXT NOT NULL,
+      name TEXT NOT NULL,
+      trigger TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS runs (
+      run_id TEXT PRIMARY KEY,
+      agent_id TEXT NOT NULL,
+      trigger_seq INTEGER NOT NULL,
+      initiator TEXT NOT NULL,
+      status TEXT NOT NULL,
+      result_seq INTEGER,
+      started_at TEXT NOT NULL
+    );
     CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
       ON messages (author_type, author_id, client_message_id)
       WHERE client_message_id IS NOT NULL;

@@ -1,5 +1,18 @@
 /** The Postgres schema: who may do what. Chat content lives in each chat's room, never here. */
-import { bigint, foreignKey, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  foreignKey,
+  index,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+import type { AgentTools } from "../../protocol/agents";
 
 export const orgRole = pgEnum("org_role", ["admin", "member"]);
 
@@ -92,6 +105,47 @@ export const chatMemberships = pgTable(
     }).onDelete("cascade"),
     index("chat_memberships_by_user").on(t.userId, t.orgId),
   ],
+);
+
+export const agentTrigger = pgEnum("agent_trigger", ["mention", "always"]);
+
+/** An org's agent: who it is, how it thinks, which tools it may use. Admins write these. */
+export const agents = pgTable(
+  "agents",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    handle: text("handle").notNull(),
+    systemPrompt: text("system_prompt").notNull().default(""),
+    model: text("model"),
+    trigger: agentTrigger("trigger").notNull().default("mention"),
+    tools: jsonb("tools").$type<AgentTools>().notNull().default({}),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("agents_handle_per_org").on(t.orgId, t.handle)],
+);
+
+/** Which agents sit in which chat. */
+export const chatAgents = pgTable(
+  "chat_agents",
+  {
+    chatId: uuid("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    addedBy: text("added_by").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.chatId, t.agentId] }), index("chat_agents_by_agent").on(t.agentId)],
 );
 
 /**

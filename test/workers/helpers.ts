@@ -1,6 +1,9 @@
 /** Small helpers for workerd tests: development tokens, REST calls and sockets against the real Worker. */
 import { exports } from "cloudflare:workers";
+import type { RunEvent } from "../../protocol/agents";
 import type { ServerEvent } from "../../protocol/chat";
+
+type Event = ServerEvent | RunEvent;
 
 const BASE = "http://localhost";
 
@@ -75,13 +78,13 @@ function expectStatus(result: ApiResult, status: number): void {
 
 /** A test's view of one socket: every event it received, and ways to wait for more. */
 export class TestSocket {
-  readonly events: ServerEvent[] = [];
+  readonly events: Event[] = [];
   closed: { code: number; reason: string } | null = null;
   private waiters: (() => void)[] = [];
 
   constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (event) => {
-      this.events.push(JSON.parse(String(event.data)) as ServerEvent);
+      this.events.push(JSON.parse(String(event.data)) as Event);
       this.wake();
     });
     ws.addEventListener("close", (event) => {
@@ -94,8 +97,8 @@ export class TestSocket {
     this.ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
   }
 
-  of<T extends ServerEvent["type"]>(type: T): Extract<ServerEvent, { type: T }>[] {
-    return this.events.filter((e): e is Extract<ServerEvent, { type: T }> => e.type === type);
+  of<T extends Event["type"]>(type: T): Extract<Event, { type: T }>[] {
+    return this.events.filter((e): e is Extract<Event, { type: T }> => e.type === type);
   }
 
   seqs(): number[] {

@@ -1,0 +1,27 @@
+/**
+ * Which language model an agent runs: OpenAI (or any OpenAI-compatible server) when OPENAI_API_KEY is set,
+ * otherwise the built-in `parlor-local`. Tests register scripted models (`ai/test`) under names of their own.
+ */
+import { createOpenAI } from "@ai-sdk/openai";
+import type { LanguageModelV4 } from "@ai-sdk/provider";
+import { LOCAL_MODEL_ID, localModel } from "./local-model";
+
+const registered = new Map<string, () => LanguageModelV4>();
+
+/** Makes `name` resolve to the model `make` returns; for tests, which cannot reach a model vendor. */
+export function registerModel(name: string, make: () => LanguageModelV4): void {
+  registered.set(name, make);
+}
+
+export function resolveModel(env: Env, name: string | null): LanguageModelV4 {
+  const scripted = name ? registered.get(name) : undefined;
+  if (scripted) return scripted();
+  if (!env.OPENAI_API_KEY || name === LOCAL_MODEL_ID) {
+    return localModel({ delayMs: Number(env.PARLOR_LOCAL_MODEL_DELAY_MS ?? 50) });
+  }
+  const openai = createOpenAI({
+    apiKey: env.OPENAI_API_KEY,
+    ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+  });
+  return openai.chat(name ?? "gpt-4o-mini");
+}

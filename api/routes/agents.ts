@@ -1,0 +1,144 @@
+/** Agents of an org (admins write, members read), and which agents sit in a chat (chat members decide). */
+import { zValidator } from "@hono/zod-validator";
+import { and, asc, eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { chatAgentBody, createAgentBody, updateAgentBody } from "../../protocol/agents";
+import { isUuid, requireChatMember, requireOrgAdmin, requireOrgMember } from "../access";
+import type { AppEnv } from "../context";
+import type { Database } from "../db/client";
+import { agents, chatAgents } from "../db/schema";
+import { badRequest, conflict, notFound } from "../errors";
+import { syncRoomAgents } from "../orchestrator";
+import { validationHook } from "../validation";
+
+const agentColumns = {
+  id: agents.id,
+  name: agents.name,
+  handle: agents.handle,
+  systemPrompt: agents.systemPrompt,
+  model: agents.model,
+  trigger: agents.trigger,
+  tools: agents.tools,
+  createdAt: agents.createdAt,
+  updatedAt: agents.updatedAt,
+};
+
+export const orgAgentRoutes = new Hono<AppEnv>()
+  .get("/:orgId/agents", async function listAgents(c) {
+    const { orgId } = await requireOrgMember(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+    const rows = await c.var.db
+      .select(agentColumns)
+      .from(agents)
+      .where(eq(agents.orgId, orgId))
+      .orderBy(asc(agents.handle));
+    return c.json({ agents: rows });
+  })
+  .post("/:orgId/agents", zValidator("json", createAgentBody, validationHook), async function createAgent(c) {
+    const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+    const body = c.req.valid("json");
+    const [row] = await c.var.db
+      .insert(agents)
+      .values({ ...body, model: body.model ?? null, orgId, createdBy: c.var.caller.userId })
+      .onConflictDoNothing({ target: [agents.orgId, agents.handle] })
+      .returning({ id: agents.id });
+    if (!row) throw conflict(`the handle @${body.handle} is taken in this org`);
+    return c.json({ id: row.id }, 201);
+  })
+  .patch("/:orgId/agents/:agentId", zValidator("json", updateAgentBody, validationHook), async function updateAgent(c) {
+    const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+    const agentId = await requireAgentOf(c.var.db, orgId, c.req.param("agentId"));
+    const body = c.req.valid("json");
+    try {
+      await c.var.db
+        .update(agents)
+        .set({ ...body, updatedAt: new Date() })
+        .where(eq(agents.id, agentId));
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505")
+        throw conflict(`the handle @${body.handle} is taken in this org`);
+      throw error;
+    }
+    await syncChatsOfAgent(c.env, c.var.db, agentId);
+    const [agent] = await c.var.db.select(agentColumns).from(agents).where(eq(agents.id, agentId));
+    return c.json({ agent });
+  })
+  .delete("/:orgId/agents/:agentId", async function deleteAgent(c) {
+    const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+    const agentId = await requireAgentOf(c.var.db, orgId, c.req.param("agentId"));
+    const chats = await chatsOfAgent(c.var.db, agentId);
+    await c.var.db.delete(agents).where(eq(agents.id, agentId));
+    await Promise.all(chats.map((chatId) => syncRoom(c.env, c.var.db, chatId)));
+    return c.json({ removed: { agentId } });
+  });
+
+export const chatAgentRoutes = new Hono<AppEnv>()
+  .get("/:chatId/agents", async function listChatAgents(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+    return c.json({ agents: await agentsInChat(c.var.db, chat.id) });
+  })
+  .post("/:chatId/agents", zValidator("json", chatAgentBody, validationHook), async function addChatAgent(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+    const { agentId } = c.req.valid("json");
+    const [agent] = await c.var.db
+      .select({ id: agents.id })
+      .from(agents)
+      .where(and(eq(agents.id, agentId), eq(agents.orgId, chat.orgId)));
+    if (!agent) throw badRequest("only agents of the chat's org can be added to it");
+    await c.var.db
+      .insert(chatAgents)
+      .values({ chatId: chat.id, agentId, addedBy: c.var.caller.userId })
+      .onConflictDoNothing();
+    await syncRoom(c.env, c.var.db, chat.id);
+    return c.json({ agent: { agentId } }, 201);
+  })
+  .delete("/:chatId/agents", zValidator("json", chatAgentBody, validationHook), async function removeChatAgent(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+    const { agentId } = c.req.valid("json");
+    await c.var.db.delete(chatAgents).where(and(eq(chatAgents.chatId, chat.id), eq(chatAgents.agentId, agentId)));
+    await syncRoom(c.env, c.var.db, chat.id);
+    return c.json({ removed: { agentId } });
+  });
+
+async function requireAgentOf(db: Database, orgId: string, agentId: string): Promise<string> {
+  if (!isUuid(agentId)) throw notFound("agent not found");
+  const [row] = await db
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(eq(agents.id, agentId), eq(agents.orgId, orgId)));
+  if (!row) throw notFound("agent not found");
+  return row.id;
+}
+
+async function agentsInChat(db: Database, chatId: string) {
+  return db
+    .select({
+      agentId: agents.id,
+      name: agents.name,
+      handle: agents.handle,
+      trigger: agents.trigger,
+      model: agents.model,
+    })
+    .from(chatAgents)
+    .innerJoin(agents, eq(agents.id, chatAgents.agentId))
+    .where(eq(chatAgents.chatId, chatId))
+    .orderBy(asc(agents.handle));
+}
+
+async function chatsOfAgent(db: Database, agentId: string): Promise<string[]> {
+  const rows = await db.select({ chatId: chatAgents.chatId }).from(chatAgents).where(eq(chatAgents.agentId, agentId));
+  return rows.map((row) => row.chatId);
+}
+
+/** Tells a chat's room which agents sit in it now. Postgres is read here, so the room never has to. */
+async function syncRoom(env: Env, db: Database, chatId: string): Promise<void> {
+  const list = await agentsInChat(db, chatId);
+  await syncRoomAgents(
+    env,
+    chatId,
+    list.map(({ agentId, name, handle, trigger }) => ({ agentId, name, handle, trigger })),
+  );
+}
+
+async function syncChatsOfAgent(env: Env, db: Database, agentId: string): Promise<void> {
+  await Promise.all((await chatsOfAgent(db, agentId)).map((chatId) => syncRoom(env, db, chatId)));
+}

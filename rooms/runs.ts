@@ -1,0 +1,98 @@
+/**
+ * Agent runs as the room sees them: one SQL row per run (written when it starts and when it ends, never per
+ * token), and the live text of runs in progress, kept in memory for late joiners' snapshots.
+ */
+import type { RunEvent } from "../protocol/agents";
+
+export type RunRecord = {
+  runId: string;
+  agentId: string;
+  triggerSeq: number;
+  initiator: string;
+  status: "running" | "finished" | "failed";
+  resultSeq: number | null;
+};
+
+export function recordRun(sql: SqlStorage, run: Omit<RunRecord, "status" | "resultSeq">): void {
+  sql.exec(
+    "INSERT INTO runs (run_id, agent_id, trigger_seq, initiator, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
+    run.runId,
+    run.agentId,
+    run.triggerSeq,
+    run.initiator,
+    new Date().toISOString(),
+  );
+}
+
+export function runRecord(sql: SqlStorage, runId: string): RunRecord | null {
+  const row = sql
+    .exec<{
+      run_id: string;
+      agent_id: string;
+      trigger_seq: number;
+      initiator: string;
+      status: RunRecord["status"];
+      result_seq: number | null;
+    }>("SELECT * FROM runs WHERE run_id = ?", runId)
+    .toArray()[0];
+  return row
+    ? {
+        runId: row.run_id,
+        agentId: row.agent_id,
+        triggerSeq: row.trigger_seq,
+        initiator: row.initiator,
+        status: row.status,
+        resultSeq: row.result_seq,
+      }
+    : null;
+}
+
+export function endRun(sql: SqlStorage, runId: string, status: "finished" | "failed", resultSeq: number): void {
+  sql.exec("UPDATE runs SET status = ?, result_seq = ? WHERE run_id = ?", status, resultSeq, runId);
+}
+
+type LiveRun = { agentId: string; text: string };
+
+/** Text streamed so far by runs in progress. Lost if the room is evicted mid-run; the stored reply is the record. */
+export class LiveRuns {
+  private readonly runs = new Map<string, LiveRun>();
+
+  start(runId: string, agentId: string): void {
+    this.runs.set(runId, { agentId, text: "" });
+  }
+
+  /**
+   * Takes a chunk that starts at `index` in the reply and returns the part not seen before (a retried chunk
+   * overlaps what the room has), or null when there is nothing new.
+   */
+  append(runId: string, agentId: string, text: string, index: number): { text: string; index: number } | null {
+    let run = this.runs.get(runId);
+    if (!run) {
+      run = { agentId, text: "" };
+      this.runs.set(runId, run);
+    }
+    const known = run.text.length;
+    if (index > known) {
+      run.text += text;
+      return { text, index };
+    }
+    const fresh = text.slice(known - index);
+    if (!fresh) return null;
+    run.text += fresh;
+    return { text: fresh, index: known };
+  }
+
+  end(runId: string): void {
+    this.runs.delete(runId);
+  }
+
+  snapshots(): RunEvent[] {
+    return [...this.runs].map(([runId, run]) => ({
+      type: "run.snapshot",
+      runId,
+      agentId: run.agentId,
+      text: run.text,
+      tools: [],
+    }));
+  }
+}
