@@ -38,7 +38,12 @@ const vars: Record<string, string> = {
   CLERK_JWT_KEY: keys.publicKey,
   DEV_SIGNING_KEY: keys.privateKey,
 };
-for (const name of ["OPENAI_API_KEY", "OPENAI_BASE_URL"]) {
+for (const name of [
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
+  "PARLOR_LOCAL_MODEL_DELAY_MS",
+  "PARLOR_MAX_AGENTS_PER_MESSAGE",
+]) {
   const value = process.env[name];
   if (value) vars[name] = value;
 }

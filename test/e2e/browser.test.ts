@@ -116,4 +116,28 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     expect(await texts(bob)).toEqual(expected);
     await bob.screenshot({ path: join(tmpdir(), "parlor-browser.png") });
   });
+
+  it("with no model key, a member adds the built-in assistant, mentions it and watches the reply stream in", async () => {
+    const carol = await signIn("carol", "Carol");
+    await carol.fill("input[name=orgName]", "Agents");
+    await carol.press("input[name=orgName]", "Enter");
+    await carol.fill("input[name=chatTitle]", "ask");
+    await carol.press("input[name=chatTitle]", "Enter");
+    await carol.waitForSelector("text=live");
+    await carol.click("text=add @assistant");
+    await carol.locator("[data-testid=agents]", { hasText: "agents: @assistant" }).waitFor();
+    await carol.fill("input[name=message]", "@assistant summarise the launch plan in one line please");
+    await carol.press("input[name=message]", "Enter");
+    // Mid-stream, part of the reply is on screen before the whole of it is stored.
+    const streaming = carol.locator("[data-testid=streaming] .text", { hasText: "You said:" });
+    await streaming.waitFor();
+    const partial = await streaming.textContent();
+    await carol.locator("[data-testid=messages] li.author-agent").waitFor({ timeout: 20_000 });
+    const reply = await carol.locator("[data-testid=messages] li.author-agent .text").textContent();
+    expect(reply).toBe('You said: "@assistant summarise the launch plan in one line please"');
+    expect(reply?.startsWith(partial ?? "?")).toBe(true);
+    expect(partial?.length).toBeLessThan(reply?.length ?? 0);
+    expect(await carol.locator("[data-testid=streaming]").count()).toBe(0);
+    await carol.screenshot({ path: join(tmpdir(), "parlor-agent.png") });
+  });
 });

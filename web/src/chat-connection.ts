@@ -3,13 +3,18 @@
  * unacknowledged sends are re-sent with their clientMessageId, which the room stores once.
  */
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
+import type { RunEvent } from "../../protocol/agents";
 import { closeCodes, type Message, type PresentUser, type ServerEvent } from "../../protocol/chat";
+
+/** A reply an agent is still writing. */
+export type LiveRun = { runId: string; agentId: string; text: string };
 
 export type ChatView = {
   messages: Message[];
   pending: { clientMessageId: string; text: string }[];
   present: PresentUser[];
   typing: PresentUser[];
+  runs: LiveRun[];
   connected: boolean;
   error: string | null;
 };
@@ -20,6 +25,8 @@ export class ChatConnection {
   private readonly messages = new Map<number, Message>();
   private readonly pending = new Map<string, string>();
   private readonly typing = new Map<string, { user: PresentUser; until: number }>();
+  private readonly runs = new Map<string, LiveRun>();
+  private readonly snapshotted = new Set<string>();
   private present: PresentUser[] = [];
   private lastSeq = 0;
   private connected = false;
@@ -50,7 +57,9 @@ export class ChatConnection {
       }
       this.update({ connected: false });
     });
-    this.socket.addEventListener("message", (event) => this.receive(JSON.parse(String(event.data)) as ServerEvent));
+    this.socket.addEventListener("message", (event) =>
+      this.receive(JSON.parse(String(event.data)) as ServerEvent | RunEvent),
+    );
     this.timer = setInterval(() => this.expireTyping(), 1000);
   }
 
@@ -70,8 +79,26 @@ export class ChatConnection {
     this.socket.close();
   }
 
-  private receive(event: ServerEvent): void {
+  private receive(event: ServerEvent | RunEvent): void {
     switch (event.type) {
+      case "run.started":
+        this.runs.set(event.runId, { runId: event.runId, agentId: event.agentId, text: "" });
+        break;
+      case "run.snapshot":
+        this.snapshotted.add(event.runId);
+        this.runs.set(event.runId, { runId: event.runId, agentId: event.agentId, text: event.text });
+        break;
+      case "run.delta": {
+        const run = this.runs.get(event.runId) ?? { runId: event.runId, agentId: event.agentId, text: "" };
+        // A delta carries its offset: anything already held is dropped, so nothing doubles after a reconnect.
+        if (event.index <= run.text.length) run.text = run.text.slice(0, event.index) + event.text;
+        this.runs.set(event.runId, run);
+        break;
+      }
+      case "run.finished":
+      case "run.failed":
+        this.runs.delete(event.runId);
+        break;
       case "message": {
         const { type: _type, ...message } = event;
         this.messages.set(message.seq, message);
@@ -82,6 +109,10 @@ export class ChatConnection {
       }
       case "ready":
         this.me = event.you.id;
+        // Every run in progress was snapshotted before `ready`; any other ended while this socket was away, and the
+        // catch-up already brought its stored message.
+        for (const runId of this.runs.keys()) if (!this.snapshotted.has(runId)) this.runs.delete(runId);
+        this.snapshotted.clear();
         this.error = null;
         // Anything still pending was lost with the old socket or never acknowledged: send it again, same id.
         for (const [clientMessageId, text] of this.pending) {
@@ -126,6 +157,7 @@ export class ChatConnection {
       pending: [...this.pending].map(([clientMessageId, text]) => ({ clientMessageId, text })),
       present: this.present,
       typing: [...this.typing.values()].map((entry) => entry.user),
+      runs: [...this.runs.values()],
       connected: this.connected,
       error: this.error,
     });

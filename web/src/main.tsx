@@ -37,7 +37,13 @@ function App() {
         {org && <Chats org={org} selected={chat} onSelect={setChat} />}
         {org && <OrgMembers org={org} />}
       </aside>
-      <main>{chat ? <ChatRoomView key={chat.id} chat={chat} /> : <p class="hint">Pick or create a chat.</p>}</main>
+      <main>
+        {chat && org ? (
+          <ChatRoomView key={chat.id} chat={chat} org={org} />
+        ) : (
+          <p class="hint">Pick or create a chat.</p>
+        )}
+      </main>
     </div>
   );
 }
@@ -209,10 +215,66 @@ function OrgMembers({ org }: { org: Org }) {
   );
 }
 
-const emptyView: ChatView = { messages: [], pending: [], present: [], typing: [], connected: false, error: null };
+const emptyView: ChatView = {
+  messages: [],
+  pending: [],
+  present: [],
+  typing: [],
+  runs: [],
+  connected: false,
+  error: null,
+};
 
-function ChatRoomView({ chat }: { chat: Chat }) {
+type ChatAgentInfo = { agentId: string; name: string; handle: string };
+
+/** The agents in a chat, and a one-click way to bring the built-in assistant in. */
+function ChatAgents({ chat, org, onChange }: { chat: Chat; org: Org; onChange: (agents: ChatAgentInfo[]) => void }) {
+  const [agents, reload, error] = useList(
+    () =>
+      api<{ agents: ChatAgentInfo[] }>("GET", `/chats/${chat.id}/agents`).then((r) => {
+        onChange(r.agents);
+        return r.agents;
+      }),
+    [chat.id],
+  );
+  const [problem, setProblem] = useState<string | null>(null);
+  async function addAssistant() {
+    try {
+      const existing = await api<{ agents: { id: string; handle: string }[] }>("GET", `/orgs/${org.id}/agents`);
+      let agentId = existing.agents.find((a) => a.handle === "assistant")?.id;
+      if (!agentId) {
+        const created = await api<{ id: string }>("POST", `/orgs/${org.id}/agents`, {
+          name: "Assistant",
+          handle: "assistant",
+          systemPrompt: "You help the team. Keep answers short.",
+          trigger: "mention",
+        });
+        agentId = created.id;
+      }
+      await api("POST", `/chats/${chat.id}/agents`, { agentId });
+      setProblem(null);
+      reload();
+    } catch (e) {
+      setProblem((e as Error).message);
+    }
+  }
+  return (
+    <div class="agents" data-testid="agents">
+      agents: {agents.map((a) => `@${a.handle}`).join(", ") || "none"}{" "}
+      {!agents.some((a) => a.handle === "assistant") && (
+        <button type="button" class="small-button" onClick={addAssistant}>
+          add @assistant
+        </button>
+      )}
+      {(problem ?? error) && <span class="error"> {problem ?? error}</span>}
+    </div>
+  );
+}
+
+function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
   const [view, setView] = useState<ChatView>(emptyView);
+  const [agents, setAgents] = useState<ChatAgentInfo[]>([]);
+  const agentName = (agentId: string) => agents.find((a) => a.agentId === agentId)?.name ?? "agent";
   const [text, setText] = useState("");
   const [memberError, setMemberError] = useState<string | null>(null);
   const connection = useRef<ChatConnection | null>(null);
@@ -225,7 +287,10 @@ function ChatRoomView({ chat }: { chat: Chat }) {
     connection.current = live;
     return () => live.close();
   }, [chat.id]);
-  useEffect(() => bottom.current?.scrollIntoView({ block: "end" }), [view.messages.length, view.pending.length]);
+  useEffect(
+    () => bottom.current?.scrollIntoView({ block: "end" }),
+    [view.messages.length, view.pending.length, view.runs.length],
+  );
 
   function submit(event: Event) {
     event.preventDefault();
@@ -261,6 +326,13 @@ function ChatRoomView({ chat }: { chat: Chat }) {
             <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
           </li>
         ))}
+        {view.runs.map((run) => (
+          <li key={run.runId} class="streaming" data-testid="streaming">
+            <span class="author">{agentName(run.agentId)}</span>
+            <span class="text">{run.text || "…"}</span>
+            <time>writing…</time>
+          </li>
+        ))}
         {view.pending.map((p) => (
           <li key={p.clientMessageId} class="pending">
             <span class="author">you</span>
@@ -288,6 +360,7 @@ function ChatRoomView({ chat }: { chat: Chat }) {
         <button type="submit">Send</button>
       </form>
       <CreateForm name="chatMember" placeholder="add org member to chat" onCreate={addMember} />
+      <ChatAgents chat={chat} org={org} onChange={setAgents} />
       {memberError && <p class="error">{memberError}</p>}
     </div>
   );
