@@ -84,7 +84,7 @@ export class ChatRoom extends Server<Env> {
 
   runDelta(runId: string, text: string, index: number): void {
     const run = runRecord(this.store, runId);
-    if (!run || run.status !== "running") return;
+    if (run?.status !== "running") return;
     const fresh = this.live.append(runId, run.agentId, text, index);
     if (fresh) this.broadcastEvent({ type: "run.delta", runId, agentId: run.agentId, ...fresh });
   }
