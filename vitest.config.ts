@@ -6,7 +6,8 @@ const publicKey = process.env.PARLOR_TEST_PUBLIC_KEY;
 const privateKey = process.env.PARLOR_TEST_PRIVATE_KEY;
 const clerkApiUrl = process.env.PARLOR_TEST_CLERK_API_URL;
 const clerkWebhookSecret = process.env.PARLOR_TEST_CLERK_WEBHOOK_SECRET;
-if (!databaseUrl || !publicKey || !privateKey || !clerkApiUrl || !clerkWebhookSecret) {
+const serviceUrl = process.env.PARLOR_TEST_SERVICE_URL;
+if (!databaseUrl || !publicKey || !privateKey || !clerkApiUrl || !clerkWebhookSecret || !serviceUrl) {
   throw new Error("run the tests with `npm test`: it prepares the database and keys they need");
 }
 
@@ -37,6 +38,8 @@ export default defineConfig({
                 PARLOR_LOCAL_MODEL_DELAY_MS: "5",
                 // Only tests that ask for Clerk mode use it (see test/workers/clerk.test.ts).
                 TEST_CLERK_API_URL: clerkApiUrl,
+                // The "outside world" the HTTP tool talks to in tests.
+                TEST_SERVICE_URL: serviceUrl,
               },
             },
           }),

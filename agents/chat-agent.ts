@@ -1,70 +1,363 @@
 /**
  * The Agents Worker: one Agents SDK actor per chat and agent. A room wakes it with `startRun`, which returns as soon
  * as the run is durably accepted; the run then streams the model's reply back to the room, which broadcasts it and
- * stores it once at the end. A run cut short by eviction is reported as failed, never passed off as complete.
+ * stores it once at the end. Tool calls run here, step by step; one that changes the outside world stops the run
+ * until a member decides, and the run continues from its saved state, however long that takes.
  */
 import { Agent, type FiberRecoveryContext } from "agents";
-import { streamText } from "ai";
+import { type ModelMessage, streamText } from "ai";
+import { historyInput, httpRequestInput, MUTATING_METHODS } from "../protocol/agents";
 import type { ChatRoom } from "../rooms/chat-room";
-import { loadAgentConfig } from "./agent-config";
+import { type AgentConfig, loadAgentConfig } from "./agent-config";
 import { DeltaPusher } from "./delta-pusher";
 import { resolveModel } from "./models";
 import { chatTurns, systemPrompt } from "./prompt";
 import type { RunRequest } from "./run-request";
+import {
+  createRunState,
+  loadRunState,
+  migrateRunState,
+  type PendingCall,
+  type RunState,
+  saveRunState,
+  type ToolResult,
+} from "./run-state";
+import { HISTORY_TOOL, HTTP_TOOL, toolsFor } from "./tools/definitions";
+import { checkEgress } from "./tools/egress";
+import { maskedHeaders, performRequest } from "./tools/http-request";
 
 const RUN_TIMEOUT_MS = 120_000;
 const CONTEXT_MESSAGES = 40;
+const MAX_STEPS = 6;
+
+type Room = DurableObjectStub<ChatRoom>;
+type ToolCall = { toolCallId: string; toolName: string; input: unknown };
 
 export class ChatAgent extends Agent<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrateRunState(ctx.storage.sql);
+  }
+
   /** Accepts a run once per runId (a retried call changes nothing) and returns without waiting for the model. */
   async startRun(run: RunRequest): Promise<{ accepted: boolean }> {
-    const result = await this.startFiber("run", (fiber) => this.execute(run, fiber.signal), {
-      idempotencyKey: run.runId,
-      metadata: { ...run },
-    });
+    createRunState(this.ctx.storage.sql, run);
+    const attempt = crypto.randomUUID();
+    const result = await this.startFiber(
+      "run",
+      (fiber) => this.driving(run.runId, attempt, () => this.advance(run.runId, fiber.signal)),
+      { idempotencyKey: run.runId, metadata: { runId: run.runId, attempt } },
+    );
     return { accepted: result.accepted };
   }
 
-  async onFiberRecovered(context: FiberRecoveryContext): Promise<void> {
-    const run = context.metadata as RunRequest | undefined;
-    if (context.name !== "run" || !run?.runId) return;
-    await roomOf(this.env, run.chatId).failRun(run.runId, "the agent was restarted before it finished");
+  /** The room reports a decision on the call this run waits for; the run continues in the background. */
+  async resumeRun(
+    runId: string,
+    approvalId: string,
+    toolCallId: string,
+    decision: "approved" | "denied" | "expired",
+  ): Promise<void> {
+    const state = loadRunState(this.ctx.storage.sql, runId);
+    if (!state || state.pending?.toolCallId !== toolCallId || state.phase !== "waiting") return;
+    const attempt = crypto.randomUUID();
+    await this.startFiber(
+      "resume",
+      (fiber) => this.driving(runId, attempt, () => this.continueAfterDecision(runId, decision, fiber.signal)),
+      { idempotencyKey: `${runId}:${approvalId}`, metadata: { runId, attempt } },
+    );
   }
 
-  private async execute(run: RunRequest, cancel: AbortSignal): Promise<void> {
-    const room = roomOf(this.env, run.chatId);
-    try {
-      const agent = await loadAgentConfig(this.env, run.agentId);
-      if (!agent) throw new RunFailure("the agent no longer exists");
-      const messages = await room.contextFor(run.triggerSeq, CONTEXT_MESSAGES);
-      const pusher = new DeltaPusher((text, index) => room.runDelta(run.runId, text, index));
-      const result = streamText({
-        model: resolveModel(this.env, agent.model),
-        system: systemPrompt(agent),
-        messages: chatTurns(agent, messages),
-        abortSignal: AbortSignal.any([cancel, AbortSignal.timeout(RUN_TIMEOUT_MS)]),
-      });
-      let reply = "";
-      for await (const part of result.fullStream) {
-        if (part.type === "text-delta") {
-          reply += part.text;
-          pusher.push(part.text);
-        } else if (part.type === "error") {
-          throw part.error;
-        } else if (part.type === "abort") {
-          throw new RunFailure("the run was cancelled or timed out");
-        }
-      }
-      await pusher.flush();
-      if (!reply.trim()) throw new RunFailure("the model returned no text");
-      await room.finishRun(run.runId, reply);
-    } catch (error) {
-      await room.failRun(run.runId, failureReason(error));
+  async onFiberRecovered(context: FiberRecoveryContext): Promise<void> {
+    const { runId, attempt } = (context.metadata ?? {}) as { runId?: string; attempt?: string };
+    const state = runId ? loadRunState(this.ctx.storage.sql, runId) : null;
+    if (!state || state.attempt !== attempt || state.phase === "done") return;
+    if (state.phase === "waiting") {
+      // Interrupted between saving the wait and asking the room: ask again (the room stores one per tool call).
+      if (state.pending && !state.pending.approvalId) await this.askForApproval(state);
+      return;
     }
+    const reason =
+      state.phase === "executing"
+        ? "the agent restarted while an approved request was in flight; it was not sent again"
+        : "the agent was restarted before it finished";
+    await this.fail(state, reason);
+  }
+
+  /** Marks which fiber drives the run, so that only its own interruption is reported as one. */
+  private async driving(runId: string, attempt: string, work: () => Promise<void>): Promise<void> {
+    const state = loadRunState(this.ctx.storage.sql, runId);
+    if (!state) return;
+    state.attempt = attempt;
+    saveRunState(this.ctx.storage.sql, state);
+    await work();
+  }
+
+  // ---- the run, step by step ----
+
+  private async advance(runId: string, cancel: AbortSignal): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    let state = loadRunState(sql, runId);
+    if (!state || state.phase !== "running") return;
+    const room = roomOf(this.env, state.request.chatId);
+    try {
+      const agent = await loadAgentConfig(this.env, state.request.agentId);
+      if (!agent) throw new RunFailure("the agent no longer exists");
+      if (state.steps === 0 && state.messages.length === 0) {
+        state.messages = chatTurns(agent, await room.contextFor(state.request.triggerSeq, CONTEXT_MESSAGES));
+        saveRunState(sql, state);
+      }
+      while (state.steps < MAX_STEPS) {
+        const calls = await this.step(agent, state, room, cancel);
+        if (calls.length === 0) break;
+        const paused = await this.runCalls(agent, state, room, calls, []);
+        if (paused) return;
+        state = loadRunState(sql, runId) as RunState;
+      }
+      await this.finish(state, room);
+    } catch (error) {
+      await this.fail(state, failureReason(error));
+    }
+  }
+
+  /** One model call: streams its text to the room, saves what it said, and returns the tool calls it made. */
+  private async step(agent: AgentConfig, state: RunState, room: Room, cancel: AbortSignal): Promise<ToolCall[]> {
+    const pusher = new DeltaPusher((text, index) => room.runDelta(state.request.runId, text, index), state.text.length);
+    const result = streamText({
+      model: resolveModel(this.env, agent.model),
+      system: systemPrompt(agent),
+      messages: state.messages,
+      tools: toolsFor(agent),
+      abortSignal: AbortSignal.any([cancel, AbortSignal.timeout(RUN_TIMEOUT_MS)]),
+    });
+    const calls: ToolCall[] = [];
+    let separated = false;
+    for await (const part of result.fullStream) {
+      if (part.type === "text-delta") {
+        // Steps' texts are one reply; a paragraph break keeps them apart, streamed like the rest.
+        if (!separated && state.text && !/\s$/.test(state.text)) {
+          state.text += "\n\n";
+          pusher.push("\n\n");
+        }
+        separated = true;
+        state.text += part.text;
+        pusher.push(part.text);
+      } else if (part.type === "tool-call") {
+        calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
+      } else if (part.type === "error") {
+        throw part.error;
+      } else if (part.type === "abort") {
+        throw new RunFailure("the run was cancelled or timed out");
+      }
+    }
+    await pusher.flush();
+    state.messages.push(...((await result.response).messages as ModelMessage[]));
+    state.steps++;
+    saveRunState(this.ctx.storage.sql, state);
+    return calls;
+  }
+
+  /**
+   * Runs a step's tool calls in order. A call that needs approval saves the run as waiting and returns true; the
+   * remaining calls run after the decision.
+   */
+  private async runCalls(
+    agent: AgentConfig,
+    state: RunState,
+    room: Room,
+    calls: ToolCall[],
+    done: ToolResult[],
+  ): Promise<boolean> {
+    const runId = state.request.runId;
+    for (const [i, call] of calls.entries()) {
+      await room.runTool(runId, { ...call, name: call.toolName, status: "running" });
+      if (call.toolName === HTTP_TOOL && agent.tools.http) {
+        const input = httpRequestInput.safeParse(call.input);
+        if (!input.success) {
+          done.push(await this.toolFailed(room, runId, call, "invalid request"));
+          continue;
+        }
+        const verdict = checkEgress(agent.tools.http, input.data.method, input.data.url, {
+          development: this.env.PARLOR_ENV === "development",
+        });
+        if (!verdict.ok) {
+          done.push(await this.toolFailed(room, runId, call, verdict.reason));
+          continue;
+        }
+        if (MUTATING_METHODS.has(input.data.method)) {
+          // The wait is saved before the room hears of it, so a crash in between cannot lose the request.
+          state.phase = "waiting";
+          state.pending = {
+            approvalId: null,
+            toolCallId: call.toolCallId,
+            input: { ...input.data, url: verdict.url.toString() },
+            done,
+            later: calls.slice(i + 1),
+          };
+          saveRunState(this.ctx.storage.sql, state);
+          await this.askForApproval(state, agent);
+          await room.runTool(runId, { ...call, name: call.toolName, status: "waiting_approval" });
+          return true;
+        }
+        done.push(await this.callHttp(agent, state, room, call, input.data, verdict.url));
+      } else if (call.toolName === HISTORY_TOOL && agent.tools.history) {
+        const input = historyInput.safeParse(call.input);
+        if (!input.success) {
+          done.push(await this.toolFailed(room, runId, call, "invalid search"));
+          continue;
+        }
+        const found = await room.searchHistory(input.data.query, state.request.triggerSeq, input.data.limit ?? 10);
+        const output = {
+          query: input.data.query,
+          messages: found.map((m) => ({ seq: m.seq, author: m.author.name ?? m.author.id, text: m.text })),
+        };
+        await room.runTool(runId, { ...call, name: call.toolName, status: "done", output });
+        done.push({ toolCallId: call.toolCallId, toolName: call.toolName, output });
+      } else {
+        done.push(await this.toolFailed(room, runId, call, "this agent has no such tool"));
+      }
+    }
+    state.messages.push(toolMessage(done));
+    saveRunState(this.ctx.storage.sql, state);
+    return false;
+  }
+
+  private async askForApproval(state: RunState, known?: AgentConfig): Promise<void> {
+    const pending = state.pending as PendingCall;
+    const agent = known ?? (await loadAgentConfig(this.env, state.request.agentId));
+    const http = agent?.tools.http;
+    if (!http) throw new RunFailure("the agent no longer has the HTTP tool");
+    const approval = await roomOf(this.env, state.request.chatId).requestApproval({
+      runId: state.request.runId,
+      agentId: state.request.agentId,
+      toolCallId: pending.toolCallId,
+      method: pending.input.method,
+      url: pending.input.url,
+      headers: maskedHeaders(http),
+      body: pending.input.body ?? null,
+      approvers: http.approval?.approvers ?? "initiator",
+      timeoutSeconds: http.approval?.timeoutSeconds ?? 600,
+    });
+    if (!approval) throw new RunFailure("the room no longer runs this request");
+    pending.approvalId = approval.approvalId;
+    saveRunState(this.ctx.storage.sql, state);
+  }
+
+  private async continueAfterDecision(
+    runId: string,
+    decision: "approved" | "denied" | "expired",
+    cancel: AbortSignal,
+  ): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const state = loadRunState(sql, runId);
+    if (!state?.pending || state.phase !== "waiting") return;
+    const room = roomOf(this.env, state.request.chatId);
+    const { pending } = state;
+    const call: ToolCall = { toolCallId: pending.toolCallId, toolName: HTTP_TOOL, input: pending.input };
+    try {
+      const agent = await loadAgentConfig(this.env, state.request.agentId);
+      if (!agent?.tools.http) throw new RunFailure("the agent no longer has the HTTP tool");
+      if (decision === "approved") {
+        const verdict = checkEgress(agent.tools.http, pending.input.method, pending.input.url, {
+          development: this.env.PARLOR_ENV === "development",
+        });
+        if (!verdict.ok) {
+          pending.done.push(await this.toolFailed(room, runId, call, verdict.reason));
+        } else {
+          // From here the request may have gone out: a crash now is reported, never silently retried.
+          state.phase = "executing";
+          saveRunState(sql, state);
+          pending.done.push(await this.callHttp(agent, state, room, call, pending.input, verdict.url));
+        }
+      } else {
+        const output = { sent: false, decision };
+        await room.runTool(runId, { ...call, name: HTTP_TOOL, status: "denied", output });
+        pending.done.push({ toolCallId: call.toolCallId, toolName: HTTP_TOOL, output });
+      }
+      state.phase = "running";
+      state.pending = null;
+      saveRunState(sql, state);
+      const paused = await this.runCalls(agent, state, room, pending.later, pending.done);
+      if (!paused) await this.advance(runId, cancel);
+    } catch (error) {
+      await this.fail(state, failureReason(error));
+    }
+  }
+
+  private async callHttp(
+    agent: AgentConfig,
+    state: RunState,
+    room: Room,
+    call: ToolCall,
+    input: { method: string; url: string; body?: string },
+    url: URL,
+  ): Promise<ToolResult> {
+    const runId = state.request.runId;
+    const http = agent.tools.http as NonNullable<AgentConfig["tools"]["http"]>;
+    try {
+      const outcome = await performRequest(url, input as Parameters<typeof performRequest>[1], http);
+      const artifactId = await room.storeArtifact({
+        runId,
+        kind: "http_response",
+        status: outcome.status,
+        contentType: outcome.contentType ?? undefined,
+        body: outcome.body,
+        truncated: outcome.truncated,
+      });
+      state.artifactIds.push(artifactId);
+      const output = {
+        status: outcome.status,
+        contentType: outcome.contentType,
+        body: outcome.body.slice(0, 4_000),
+        truncated: outcome.truncated,
+        artifactId,
+      };
+      await room.runTool(runId, {
+        ...call,
+        name: call.toolName,
+        status: "done",
+        output: { status: outcome.status, artifactId },
+      });
+      return { toolCallId: call.toolCallId, toolName: call.toolName, output };
+    } catch (error) {
+      return this.toolFailed(room, runId, call, error instanceof Error ? error.message : "the request failed");
+    }
+  }
+
+  private async toolFailed(room: Room, runId: string, call: ToolCall, reason: string): Promise<ToolResult> {
+    const output = { error: reason };
+    await room.runTool(runId, { ...call, name: call.toolName, status: "failed", output });
+    return { toolCallId: call.toolCallId, toolName: call.toolName, output };
+  }
+
+  private async finish(state: RunState, room: Room): Promise<void> {
+    if (!state.text.trim()) throw new RunFailure("the model returned no text");
+    await room.finishRun(state.request.runId, state.text, state.artifactIds);
+    state.phase = "done";
+    saveRunState(this.ctx.storage.sql, state);
+  }
+
+  private async fail(state: RunState, reason: string): Promise<void> {
+    await roomOf(this.env, state.request.chatId).failRun(state.request.runId, reason);
+    state.phase = "done";
+    state.pending = null;
+    saveRunState(this.ctx.storage.sql, state);
   }
 }
 
 class RunFailure extends Error {}
+
+function toolMessage(results: ToolResult[]): ModelMessage {
+  return {
+    role: "tool",
+    content: results.map((result) => ({
+      type: "tool-result",
+      toolCallId: result.toolCallId,
+      toolName: result.toolName,
+      output: { type: "json", value: result.output as never },
+    })),
+  };
+}
 
 function failureReason(error: unknown): string {
   if (error instanceof RunFailure) return error.message;
@@ -75,6 +368,6 @@ function failureReason(error: unknown): string {
   return "the model failed to answer";
 }
 
-function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
+function roomOf(env: Env, chatId: string): Room {
   return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
 }

@@ -11,8 +11,10 @@ export class DeltaPusher {
   private failure: unknown = null;
   private readonly sink: DeltaSink;
 
-  constructor(sink: DeltaSink) {
+  /** `startAt`: how much of the reply earlier steps of the run already sent. */
+  constructor(sink: DeltaSink, startAt = 0) {
     this.sink = sink;
+    this.sent = startAt;
   }
 
   push(text: string): void {

@@ -7,6 +7,7 @@ import { authenticate } from "./middleware/authenticate";
 import { database } from "./middleware/database";
 import { strictBody } from "./middleware/strict-body";
 import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
+import { approvalRoutes } from "./routes/approvals";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
@@ -19,6 +20,7 @@ const authenticated = new Hono<AppEnv>()
   .route("/orgs", orgChatRoutes)
   .route("/orgs", orgAgentRoutes)
   .route("/chats", chatAgentRoutes)
+  .route("/chats", approvalRoutes)
   .route("/chats", chatMemberRoutes)
   .route("/chats", messageRoutes);
 

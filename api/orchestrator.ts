@@ -2,12 +2,13 @@
  * The Orchestrator: after the App API has authenticated the caller and checked membership, this activates
  * the chat's room and forwards to it. Everything that reaches a room from outside passes through here.
  */
-
+import type { Approval, Artifact } from "../protocol/agents";
 import type { Message, PostMessageBody } from "../protocol/chat";
+import type { Decider } from "../rooms/approvals";
 import type { ChatRoom } from "../rooms/chat-room";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
 import type { RoomAgent } from "../rooms/room-agents";
-import { forbidden } from "./errors";
+import { type ApiError, conflict, forbidden, notFound } from "./errors";
 
 function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
   return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
@@ -48,4 +49,29 @@ export async function admitToRoom(env: Env, chatId: string, userId: string): Pro
 
 export async function syncRoomAgents(env: Env, chatId: string, agents: RoomAgent[]): Promise<void> {
   await roomOf(env, chatId).setAgents(agents);
+}
+
+export async function listRoomApprovals(env: Env, chatId: string, status?: Approval["status"]): Promise<Approval[]> {
+  return await roomOf(env, chatId).listApprovals(status);
+}
+
+export async function decideInRoom(
+  env: Env,
+  chatId: string,
+  decider: Decider & { name: string },
+  approvalId: string,
+  decision: "approve" | "deny",
+): Promise<Approval> {
+  const result = await roomOf(env, chatId).decideApproval(decider, approvalId, decision);
+  if ("approval" in result) return result.approval;
+  const errors: Record<typeof result.error, ApiError> = {
+    not_found: notFound("no such approval in this chat"),
+    forbidden: forbidden("this tool's approval policy does not let you decide"),
+    conflict: conflict("this approval was already decided"),
+  };
+  throw errors[result.error];
+}
+
+export async function readRoomArtifact(env: Env, chatId: string, artifactId: string): Promise<Artifact | null> {
+  return await roomOf(env, chatId).getArtifact(artifactId);
 }

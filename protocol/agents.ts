@@ -98,3 +98,81 @@ export const runEventSchema = z.discriminatedUnion("type", [
   }),
 ]);
 export type RunEvent = z.infer<typeof runEventSchema>;
+
+// ---- approvals and artifacts ----
+
+export const approvalDecision = z.enum(["approved", "denied", "expired"]);
+export type ApprovalDecision = z.infer<typeof approvalDecision>;
+
+export const approvalSchema = z.object({
+  approvalId: z.string(),
+  runId: z.string(),
+  agentId: z.string(),
+  toolCallId: z.string(),
+  method: z.string(),
+  url: z.string(),
+  /** Header values configured on the agent are shown as `[secret:NAME]`, never in the clear. */
+  headers: z.record(z.string(), z.string()),
+  body: z.string().nullable(),
+  approvers: z.enum(["initiator", "members", "admins"]),
+  initiator: z.string(),
+  status: z.enum(["pending", "approved", "denied", "expired"]),
+  decidedBy: z.string().nullable(),
+  expiresAt: z.string(),
+  createdAt: z.string(),
+});
+export type Approval = z.infer<typeof approvalSchema>;
+
+export const approvalEventSchema = z.discriminatedUnion("type", [
+  approvalSchema
+    .pick({
+      approvalId: true,
+      runId: true,
+      agentId: true,
+      method: true,
+      url: true,
+      headers: true,
+      body: true,
+      expiresAt: true,
+    })
+    .extend({ type: z.literal("approval.requested") }),
+  z.object({
+    type: z.literal("approval.decided"),
+    approvalId: z.string(),
+    runId: z.string(),
+    agentId: z.string(),
+    decision: approvalDecision,
+    by: z.string(),
+  }),
+]);
+export type ApprovalEvent = z.infer<typeof approvalEventSchema>;
+
+/** What a member sends to decide, over the socket (`type: "approval"`) or REST. */
+export const decideApprovalBody = z.object({ decision: z.enum(["approve", "deny"]) });
+export const listApprovalsQuery = z.object({ status: z.enum(["pending", "approved", "denied", "expired"]).optional() });
+
+export const artifactSchema = z.object({
+  id: z.string(),
+  runId: z.string(),
+  kind: z.literal("http_response"),
+  status: z.number().int().optional(),
+  contentType: z.string().optional(),
+  body: z.string(),
+  truncated: z.boolean(),
+});
+export type Artifact = z.infer<typeof artifactSchema>;
+
+/** An HTTP tool call as the model asks for it. */
+export const httpRequestInput = z.object({
+  method: z.enum(HTTP_METHODS),
+  url: z.string().url(),
+  body: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+});
+export type HttpRequestInput = z.infer<typeof httpRequestInput>;
+export const historyInput = z.object({
+  query: z.string().min(1).max(200),
+  limit: z.number().int().min(1).max(50).optional(),
+});

@@ -51,6 +51,8 @@ export const messageSchema = z.object({
   author: authorSchema,
   text: z.string(),
   createdAt: z.string(),
+  /** Tool results (artifacts) the reply used; only on agents' replies that used any. */
+  artifactIds: z.array(z.string()).optional(),
 });
 export type Message = z.infer<typeof messageSchema>;
 
@@ -65,7 +67,12 @@ export const sendMessageFrame = z.object({
   clientMessageId,
 });
 export const typingFrame = z.object({ type: z.literal("typing") });
-export const clientFrameSchema = z.discriminatedUnion("type", [sendMessageFrame, typingFrame]);
+export const approvalFrame = z.object({
+  type: z.literal("approval"),
+  approvalId: z.string().min(1).max(64),
+  decision: z.enum(["approve", "deny"]),
+});
+export const clientFrameSchema = z.discriminatedUnion("type", [sendMessageFrame, typingFrame, approvalFrame]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 // ---- events the room sends on the socket ----

@@ -5,16 +5,30 @@
 import { getAgentByName } from "agents";
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import { agentInstanceName, type RunRequest } from "../agents/run-request";
-import type { RunEvent } from "../protocol/agents";
+import type { Approval, ApprovalEvent, Artifact, RunEvent } from "../protocol/agents";
 import { closeCodes, type Message, type PostMessageBody, type PresentUser, type ServerEvent } from "../protocol/chat";
 import { activate, activeChat } from "./activation";
+import {
+  type ApprovalRequest,
+  createApproval,
+  type Decider,
+  decide,
+  getApproval,
+  listApprovals,
+  markNotified,
+  mayDecide,
+  nextWake,
+  overdueApprovals,
+  unnotifiedDecisions,
+} from "./approvals";
+import { getArtifact, storeArtifact } from "./artifacts";
 import { parseClientFrame } from "./frames";
-import { type AppendResult, appendMessage, lastSeq, messagesAfter, messagesUpTo } from "./message-log";
+import { type AppendResult, appendMessage, lastSeq, messagesAfter, messagesUpTo, searchMessages } from "./message-log";
 import { presentUsers } from "./presence";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import { agentsToWake, type RoomAgent, replaceAgents, roomAgents } from "./room-agents";
-import { endRun, LiveRuns, recordRun, runRecord } from "./runs";
+import { endRun, LiveRuns, recordRun, runRecord, type ToolState } from "./runs";
 import { migrateRoomSchema } from "./schema";
 
 const CATCH_UP_PAGE = 500;
@@ -89,8 +103,82 @@ export class ChatRoom extends Server<Env> {
     if (fresh) this.broadcastEvent({ type: "run.delta", runId, agentId: run.agentId, ...fresh });
   }
 
+  runTool(runId: string, tool: ToolState): void {
+    const run = runRecord(this.store, runId);
+    if (run?.status !== "running") return;
+    this.live.setTool(runId, run.agentId, tool);
+    this.broadcastEvent({ type: "run.tool", runId, agentId: run.agentId, ...tool });
+  }
+
+  searchHistory(query: string, beforeSeq: number, limit: number): Message[] {
+    return searchMessages(this.store, query, beforeSeq, limit);
+  }
+
+  storeArtifact(artifact: Omit<Artifact, "id">): string {
+    return storeArtifact(this.store, artifact);
+  }
+
+  getArtifact(artifactId: string): Artifact | null {
+    return getArtifact(this.store, artifactId);
+  }
+
+  /**
+   * An agent asks before a call that changes the outside world. The initiator comes from the room's own record of
+   * the run, not from the agent, so nobody can borrow another member's authority.
+   */
+  requestApproval(request: Omit<ApprovalRequest, "initiator">): { approvalId: string; expiresAt: string } | null {
+    const run = runRecord(this.store, request.runId);
+    if (run?.status !== "running") return null;
+    const { approval, created } = createApproval(this.store, { ...request, initiator: run.initiator });
+    if (created) {
+      const { approvalId, runId, agentId, method, url, headers, body, expiresAt } = approval;
+      this.broadcastEvent({
+        type: "approval.requested",
+        approvalId,
+        runId,
+        agentId,
+        method,
+        url,
+        headers,
+        body,
+        expiresAt,
+      });
+      this.scheduleWake();
+    }
+    return { approvalId: approval.approvalId, expiresAt: approval.expiresAt };
+  }
+
+  listApprovals(status?: Approval["status"]): Approval[] {
+    return listApprovals(this.store, status);
+  }
+
+  /** The first decision wins; a later one, or one by somebody the policy does not allow, is refused. */
+  decideApproval(
+    decider: Decider & { name: string },
+    approvalId: string,
+    decision: "approve" | "deny",
+  ): { approval: Approval } | { error: "not_found" | "forbidden" | "conflict" } {
+    const approval = getApproval(this.store, approvalId);
+    if (!approval) return { error: "not_found" };
+    if (!mayDecide(approval, decider)) return { error: "forbidden" };
+    const decided = decide(this.store, approvalId, decision === "approve" ? "approved" : "denied", decider.userId);
+    if (!decided) return { error: "conflict" };
+    this.announceDecision(decided, decider.name);
+    return { approval: decided };
+  }
+
+  /** Expires overdue approvals (an expiry denies) and re-sends decisions an agent has not acknowledged. */
+  async onAlarm(): Promise<void> {
+    for (const approval of overdueApprovals(this.store, new Date())) {
+      const decided = decide(this.store, approval.approvalId, "expired", "parlor");
+      if (decided) this.announceDecision(decided, "nobody (it expired)");
+    }
+    await Promise.all(unnotifiedDecisions(this.store).map((approval) => this.notifyAgent(approval)));
+    this.scheduleWake();
+  }
+
   /** Stores the reply once; a retried call answers with the seq already stored. */
-  finishRun(runId: string, text: string): { seq: number } {
+  finishRun(runId: string, text: string, artifactIds: string[] = []): { seq: number } {
     const run = runRecord(this.store, runId);
     if (!run) throw new Error(`unknown run ${runId}`);
     if (run.status !== "running") return { seq: run.resultSeq ?? 0 };
@@ -98,7 +186,7 @@ export class ChatRoom extends Server<Env> {
     const { message } = appendMessage(
       this.store,
       { type: "agent", id: run.agentId, name: agent?.name ?? run.agentId },
-      { text: text.slice(0, MAX_REPLY_CHARS), clientMessageId: `run:${runId}` },
+      { text: text.slice(0, MAX_REPLY_CHARS), clientMessageId: `run:${runId}`, artifactIds },
     );
     endRun(this.store, runId, "finished", message.seq);
     this.live.end(runId);
@@ -186,6 +274,11 @@ export class ChatRoom extends Server<Env> {
         return;
       }
       const { frame } = parsed;
+      if (frame.type === "approval") {
+        const result = this.decideApproval(identity, frame.approvalId, frame.decision);
+        if ("error" in result) send(connection, { type: "error", code: result.error, message: refusal[result.error] });
+        return;
+      }
       if (frame.type === "typing") {
         if (!this.typingAllowed(connection.id)) return;
         this.broadcastEvent({ type: "typing", user: { id: identity.userId, name: identity.name } }, [connection.id]);
@@ -221,6 +314,51 @@ export class ChatRoom extends Server<Env> {
   }
 
   private readonly live = new LiveRuns();
+
+  private announceDecision(approval: Approval, byName: string): void {
+    const decision = approval.status as "approved" | "denied" | "expired";
+    const { message } = appendMessage(
+      this.store,
+      { type: "system", id: "parlor", name: "Parlor" },
+      {
+        text: `${byName} ${decision === "expired" ? "let expire" : decision} ${approval.method} ${approval.url}`,
+        clientMessageId: `approval:${approval.approvalId}`,
+      },
+    );
+    this.broadcastEvent({ type: "message", ...message });
+    this.broadcastEvent({
+      type: "approval.decided",
+      approvalId: approval.approvalId,
+      runId: approval.runId,
+      agentId: approval.agentId,
+      decision,
+      by: approval.decidedBy ?? "parlor",
+    });
+    void this.notifyAgent(approval);
+  }
+
+  private async notifyAgent(approval: Approval): Promise<void> {
+    const chat = activeChat(this.store);
+    if (!chat) return;
+    try {
+      const agent = await getAgentByName(this.env.ChatAgent, agentInstanceName(chat.chatId, approval.agentId));
+      await agent.resumeRun(
+        approval.runId,
+        approval.approvalId,
+        approval.toolCallId,
+        approval.status as "approved" | "denied" | "expired",
+      );
+      markNotified(this.store, approval.approvalId);
+    } catch (error) {
+      console.error("chat room: the agent did not take the decision yet; retrying", error);
+      this.scheduleWake();
+    }
+  }
+
+  private scheduleWake(): void {
+    const at = nextWake(this.store);
+    if (at) void this.ctx.storage.setAlarm(at);
+  }
 
   private receive(author: MemberIdentity, body: PostMessageBody): AppendResult {
     const result = appendMessage(
@@ -271,7 +409,7 @@ export class ChatRoom extends Server<Env> {
     this.broadcastEvent({ type: "presence", users: presentUsers(this.getConnections<MemberIdentity>(), leaving) });
   }
 
-  private broadcastEvent(event: ServerEvent | RunEvent, without?: string[]): void {
+  private broadcastEvent(event: ServerEvent | RunEvent | ApprovalEvent, without?: string[]): void {
     const payload = JSON.stringify(event);
     if (without) {
       this.broadcast(payload, without);
@@ -293,7 +431,13 @@ function userTag(userId: string): string {
   return `user:${userId}`;
 }
 
-function send(connection: Connection, event: ServerEvent | RunEvent): void {
+const refusal = {
+  not_found: "no such approval in this chat",
+  forbidden: "this tool's approval policy does not let you decide",
+  conflict: "this approval was already decided",
+} as const;
+
+function send(connection: Connection, event: ServerEvent | RunEvent | ApprovalEvent): void {
   try {
     connection.send(JSON.stringify(event));
   } catch {

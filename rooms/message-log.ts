@@ -14,12 +14,13 @@ type MessageRow = {
   client_message_id: string | null;
   text: string;
   created_at: string;
+  artifact_ids: string | null;
 };
 
 function toMessage(row: MessageRow): Message {
   const author: Author = { type: row.author_type, id: row.author_id };
   if (row.author_name !== null) author.name = row.author_name;
-  return {
+  const message: Message = {
     seq: row.seq,
     id: row.id,
     clientMessageId: row.client_message_id,
@@ -27,6 +28,8 @@ function toMessage(row: MessageRow): Message {
     text: row.text,
     createdAt: row.created_at,
   };
+  if (row.artifact_ids) message.artifactIds = JSON.parse(row.artifact_ids) as string[];
+  return message;
 }
 
 export type AppendResult = { message: Message; created: boolean };
@@ -35,13 +38,13 @@ export type AppendResult = { message: Message; created: boolean };
 export function appendMessage(
   sql: SqlStorage,
   author: Author,
-  input: { text: string; clientMessageId: string | null },
+  input: { text: string; clientMessageId: string | null; artifactIds?: string[] },
 ): AppendResult {
   // One statement on the hot path: a retried clientMessageId hits the unique index and inserts nothing.
   const inserted = sql
     .exec<MessageRow>(
-      `INSERT INTO messages (seq, id, author_type, author_id, author_name, client_message_id, text, created_at)
-       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (seq, id, author_type, author_id, author_name, client_message_id, text, created_at, artifact_ids)
+       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (author_type, author_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
        RETURNING *`,
       crypto.randomUUID(),
@@ -51,6 +54,7 @@ export function appendMessage(
       input.clientMessageId,
       input.text,
       new Date().toISOString(),
+      input.artifactIds?.length ? JSON.stringify(input.artifactIds) : null,
     )
     .toArray()[0];
   if (inserted) return { message: toMessage(inserted), created: true };
@@ -79,6 +83,20 @@ export function messagesUpTo(sql: SqlStorage, seq: number, limit: number): Messa
     .exec<MessageRow>(
       "SELECT * FROM (SELECT * FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
       seq,
+      limit,
+    )
+    .toArray()
+    .map(toMessage);
+}
+
+/** Earlier messages of this chat containing `query` (case-insensitive), newest first. */
+export function searchMessages(sql: SqlStorage, query: string, beforeSeq: number, limit: number): Message[] {
+  const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql
+    .exec<MessageRow>(
+      "SELECT * FROM messages WHERE seq < ? AND text LIKE ? ESCAPE '\\' ORDER BY seq DESC LIMIT ?",
+      beforeSeq,
+      pattern,
       limit,
     )
     .toArray()

@@ -8,7 +8,12 @@ import { z } from "zod";
 export const chatRefSchema = z.object({ chatId: z.string().min(1), orgId: z.string().min(1) });
 export type ChatRef = z.infer<typeof chatRefSchema>;
 
-export const memberIdentitySchema = z.object({ userId: z.string().min(1), name: z.string() });
+export const memberIdentitySchema = z.object({
+  userId: z.string().min(1),
+  name: z.string(),
+  /** The member's org role, for approval policies that only admins may decide. */
+  role: z.enum(["admin", "member"]).optional(),
+});
 export type MemberIdentity = z.infer<typeof memberIdentitySchema>;
 
 const CHAT_HEADER = "x-parlor-chat";

@@ -51,14 +51,24 @@ export function endRun(sql: SqlStorage, runId: string, status: "finished" | "fai
   sql.exec("UPDATE runs SET status = ?, result_seq = ? WHERE run_id = ?", status, resultSeq, runId);
 }
 
-type LiveRun = { agentId: string; text: string };
+export type ToolState = Omit<Extract<RunEvent, { type: "run.tool" }>, "type" | "runId" | "agentId">;
+type LiveRun = { agentId: string; text: string; tools: Map<string, ToolState> };
 
 /** Text streamed so far by runs in progress. Lost if the room is evicted mid-run; the stored reply is the record. */
 export class LiveRuns {
   private readonly runs = new Map<string, LiveRun>();
 
   start(runId: string, agentId: string): void {
-    this.runs.set(runId, { agentId, text: "" });
+    this.runs.set(runId, { agentId, text: "", tools: new Map() });
+  }
+
+  setTool(runId: string, agentId: string, tool: ToolState): void {
+    let run = this.runs.get(runId);
+    if (!run) {
+      run = { agentId, text: "", tools: new Map() };
+      this.runs.set(runId, run);
+    }
+    run.tools.set(tool.toolCallId, tool);
   }
 
   /**
@@ -68,7 +78,7 @@ export class LiveRuns {
   append(runId: string, agentId: string, text: string, index: number): { text: string; index: number } | null {
     let run = this.runs.get(runId);
     if (!run) {
-      run = { agentId, text: "" };
+      run = { agentId, text: "", tools: new Map() };
       this.runs.set(runId, run);
     }
     const known = run.text.length;
@@ -92,7 +102,7 @@ export class LiveRuns {
       runId,
       agentId: run.agentId,
       text: run.text,
-      tools: [],
+      tools: [...run.tools.values()],
     }));
   }
 }

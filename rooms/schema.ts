@@ -34,8 +34,43 @@ export function migrateRoomSchema(sql: SqlStorage): void {
       result_seq INTEGER,
       started_at TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS approvals (
+      approval_id TEXT PRIMARY KEY,
+      run_id TEXT NOT NULL,
+      agent_id TEXT NOT NULL,
+      tool_call_id TEXT NOT NULL,
+      method TEXT NOT NULL,
+      url TEXT NOT NULL,
+      headers TEXT NOT NULL,
+      body TEXT,
+      approvers TEXT NOT NULL,
+      initiator TEXT NOT NULL,
+      status TEXT NOT NULL,
+      decided_by TEXT,
+      agent_notified INTEGER NOT NULL DEFAULT 0,
+      expires_at TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS artifacts (
+      artifact_id TEXT PRIMARY KEY,
+      run_id TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      status INTEGER,
+      content_type TEXT,
+      body TEXT NOT NULL,
+      truncated INTEGER NOT NULL,
+      created_at TEXT NOT NULL
+    );
     CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
       ON messages (author_type, author_id, client_message_id)
       WHERE client_message_id IS NOT NULL;
   `);
+  // Columns added after the first rooms were created: older rooms get them on their next wake.
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>("PRAGMA table_info(messages)")
+      .toArray()
+      .map((c) => c.name),
+  );
+  if (!columns.has("artifact_ids")) sql.exec("ALTER TABLE messages ADD COLUMN artifact_ids TEXT");
 }

@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startClerkStandIn } from "../test/clerk-stand-in.ts";
+import { startExternalService } from "../test/external-service.ts";
 import { databaseUrl, dropDatabase, ensureDatabase, type LocalPostgres, startLocalPostgres } from "./local-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
 import { run } from "./run.ts";
@@ -33,6 +34,7 @@ await ensureDatabase(adminUrl, database);
 const url = databaseUrl(adminUrl, database);
 let code = 1;
 const clerk = await startClerkStandIn();
+const service = await startExternalService();
 try {
   await applyMigrations(url);
   await applyMigrations(url); // a second run must be a no-op
@@ -55,6 +57,7 @@ try {
           PARLOR_TEST_PRIVATE_KEY: keys.privateKey,
           PARLOR_TEST_CLERK_API_URL: clerk.url,
           PARLOR_TEST_CLERK_WEBHOOK_SECRET: clerk.signingSecret,
+          PARLOR_TEST_SERVICE_URL: service.url,
         },
       });
       vitest.on("exit", (exitCode) => resolveCode(exitCode ?? 1));
@@ -62,6 +65,7 @@ try {
   });
 } finally {
   await clerk.close();
+  await service.close();
   await dropDatabase(adminUrl, database).catch((error) => log(`could not drop ${database}: ${error}`));
   if (local) await local.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });

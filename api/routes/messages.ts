@@ -42,8 +42,8 @@ export const socketRoutes = new Hono<AppEnv>().get(
   database,
   async function connectToRoom(c) {
     const { userId } = c.var.caller;
-    const { chat, name } = await requireChatMember(c.var.db, c.req.param("chatId"), userId);
+    const { chat, name, orgRole } = await requireChatMember(c.var.db, c.req.param("chatId"), userId);
     const { after } = c.req.valid("query");
-    return openRoomSocket(c.env, { chatId: chat.id, orgId: chat.orgId }, { userId, name }, after);
+    return openRoomSocket(c.env, { chatId: chat.id, orgId: chat.orgId }, { userId, name, role: orgRole }, after);
   },
 );

@@ -1,9 +1,9 @@
 /** Small helpers for workerd tests: development tokens, REST calls and sockets against the real Worker. */
 import { exports } from "cloudflare:workers";
-import type { RunEvent } from "../../protocol/agents";
+import type { ApprovalEvent, RunEvent } from "../../protocol/agents";
 import type { ServerEvent } from "../../protocol/chat";
 
-type Event = ServerEvent | RunEvent;
+type Event = ServerEvent | RunEvent | ApprovalEvent;
 
 const BASE = "http://localhost";
 

@@ -1,0 +1,48 @@
+/**
+ * A local HTTP service playing "the outside world" for the HTTP tool: it records every request it receives, so
+ * tests can prove what was (and was not) sent. `/__requests` lists them (and is not itself recorded).
+ */
+import { createServer, type Server } from "node:http";
+
+export type RecordedRequest = { method: string; path: string; body: string; headers: Record<string, string> };
+export type ExternalService = { url: string; close: () => Promise<void> };
+
+export async function startExternalService(): Promise<ExternalService> {
+  const received: RecordedRequest[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? "/", "http://service");
+    if (url.pathname === "/__requests") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ requests: received.filter((r) => r.path.startsWith(url.searchParams.get("prefix") ?? "/")) }),
+      );
+      return;
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    received.push({
+      method: req.method ?? "GET",
+      path: url.pathname,
+      body: Buffer.concat(chunks).toString("utf8"),
+      headers,
+    });
+    if (url.pathname.endsWith("/big")) {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("x".repeat(200_000));
+      return;
+    }
+    if (url.pathname.endsWith("/redirect")) {
+      res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data" });
+      res.end();
+      return;
+    }
+    const created = req.method === "POST";
+    res.writeHead(created ? 201 : 200, { "content-type": "application/json" });
+    res.end(JSON.stringify(created ? { id: received.length, created: true } : { items: ["alpha", "beta"] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
