@@ -255,8 +255,22 @@ export class ChatRoom extends Server<Env> {
       if (page.length < CATCH_UP_PAGE) break;
       cursor = page[page.length - 1].seq;
     }
-    // Runs in progress: the text so far, then (live) the deltas that follow it.
+    // Runs in progress: the text so far, then (live) the deltas that follow it; and requests awaiting a decision.
     for (const snapshot of this.live.snapshots()) send(connection, snapshot);
+    for (const approval of listApprovals(this.store, "pending")) {
+      const { approvalId, runId, agentId, method, url, headers, body, expiresAt } = approval;
+      send(connection, {
+        type: "approval.requested",
+        approvalId,
+        runId,
+        agentId,
+        method,
+        url,
+        headers,
+        body,
+        expiresAt,
+      });
+    }
     const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };
     send(connection, { type: "ready", lastSeq: Math.max(lastSeq(this.store), 0), you });
     this.broadcastPresence();

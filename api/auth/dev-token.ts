@@ -5,6 +5,7 @@
  */
 import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { importPKCS8, SignJWT } from "jose";
 import { devTokenBody } from "../../protocol/chat";
 import type { AppEnv } from "../context";
@@ -22,12 +23,14 @@ export function devAuthEnabled(env: Env, requestUrl: string): boolean {
   );
 }
 
+export const developmentOnly = createMiddleware<AppEnv>(async function refuseOutsideDevelopment(c, next) {
+  if (!devAuthEnabled(c.env, c.req.url)) throw notFound("no such endpoint");
+  await next();
+});
+
 export const devTokenRoutes = new Hono<AppEnv>().post(
   "/token",
-  async function refuseOutsideDevelopment(c, next) {
-    if (!devAuthEnabled(c.env, c.req.url)) throw notFound("no such endpoint");
-    await next();
-  },
+  developmentOnly,
   zValidator("json", devTokenBody, validationHook),
   database,
   async function mintDevToken(c) {

@@ -140,4 +140,34 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     expect(await carol.locator("[data-testid=streaming]").count()).toBe(0);
     await carol.screenshot({ path: join(tmpdir(), "parlor-agent.png") });
   });
+
+  it("the assistant asks before a POST; the member approves in the web client and sees the result", async () => {
+    const dana = await signIn("dana", "Dana");
+    await dana.fill("input[name=orgName]", "Approvals");
+    await dana.press("input[name=orgName]", "Enter");
+    await dana.fill("input[name=chatTitle]", "ops");
+    await dana.press("input[name=chatTitle]", "Enter");
+    await dana.waitForSelector("text=live");
+    await dana.click("text=add @assistant");
+    await dana.locator("[data-testid=agents]", { hasText: "agents: @assistant" }).waitFor();
+    await dana.fill(
+      "input[name=message]",
+      `@assistant POST ${parlor.baseUrl}/api/dev/echo/tickets {"title":"ship it"}`,
+    );
+    await dana.press("input[name=message]", "Enter");
+    const card = dana.locator("[data-testid=approval]");
+    await card.waitFor();
+    expect(await card.textContent()).toContain(`POST${parlor.baseUrl}/api/dev/echo/tickets`.replace("POST", "POST "));
+    await dana.locator("[data-testid=tool]", { hasText: "waiting approval" }).waitFor();
+    await card.locator("button", { hasText: "Approve" }).click();
+    const reply = dana.locator("[data-testid=messages] li.author-agent .text", {
+      hasText: "The request returned 201.",
+    });
+    await reply.waitFor({ timeout: 20_000 });
+    await dana.locator("[data-testid=messages] li.author-system", { hasText: "approved POST" }).waitFor();
+    await reply.locator("[data-testid=artifact]").click();
+    await reply.locator("pre", { hasText: "ship it" }).waitFor();
+    expect(await reply.locator("pre").textContent()).toContain('"method":"POST"');
+    await dana.screenshot({ path: join(tmpdir(), "parlor-approval.png") });
+  });
 });

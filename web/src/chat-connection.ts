@@ -3,11 +3,21 @@
  * unacknowledged sends are re-sent with their clientMessageId, which the room stores once.
  */
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
-import type { RunEvent } from "../../protocol/agents";
+import type { ApprovalEvent, RunEvent } from "../../protocol/agents";
 import { closeCodes, type Message, type PresentUser, type ServerEvent } from "../../protocol/chat";
 
-/** A reply an agent is still writing. */
-export type LiveRun = { runId: string; agentId: string; text: string };
+/** A reply an agent is still writing, with the tools it is using. */
+export type LiveRun = {
+  runId: string;
+  agentId: string;
+  text: string;
+  tools: { toolCallId: string; name: string; status: string; input: unknown; output?: unknown }[];
+};
+
+export type ApprovalView = Omit<Extract<ApprovalEvent, { type: "approval.requested" }>, "type"> & {
+  decision: "approved" | "denied" | "expired" | null;
+  by: string | null;
+};
 
 export type ChatView = {
   messages: Message[];
@@ -15,6 +25,7 @@ export type ChatView = {
   present: PresentUser[];
   typing: PresentUser[];
   runs: LiveRun[];
+  approvals: ApprovalView[];
   connected: boolean;
   error: string | null;
 };
@@ -27,6 +38,7 @@ export class ChatConnection {
   private readonly typing = new Map<string, { user: PresentUser; until: number }>();
   private readonly runs = new Map<string, LiveRun>();
   private readonly snapshotted = new Set<string>();
+  private readonly approvals = new Map<string, ApprovalView>();
   private present: PresentUser[] = [];
   private lastSeq = 0;
   private connected = false;
@@ -58,7 +70,7 @@ export class ChatConnection {
       this.update({ connected: false });
     });
     this.socket.addEventListener("message", (event) =>
-      this.receive(JSON.parse(String(event.data)) as ServerEvent | RunEvent),
+      this.receive(JSON.parse(String(event.data)) as ServerEvent | RunEvent | ApprovalEvent),
     );
     this.timer = setInterval(() => this.expireTyping(), 1000);
   }
@@ -79,17 +91,46 @@ export class ChatConnection {
     this.socket.close();
   }
 
-  private receive(event: ServerEvent | RunEvent): void {
+  decide(approvalId: string, decision: "approve" | "deny"): void {
+    this.socket.send(JSON.stringify({ type: "approval", approvalId, decision }));
+  }
+
+  private receive(event: ServerEvent | RunEvent | ApprovalEvent): void {
     switch (event.type) {
+      case "approval.requested": {
+        const { type: _type, ...request } = event;
+        this.approvals.set(event.approvalId, { ...request, decision: null, by: null });
+        break;
+      }
+      case "approval.decided": {
+        const approval = this.approvals.get(event.approvalId);
+        if (approval) this.approvals.set(event.approvalId, { ...approval, decision: event.decision, by: event.by });
+        break;
+      }
+      case "run.tool": {
+        const run = this.runs.get(event.runId) ?? { runId: event.runId, agentId: event.agentId, text: "", tools: [] };
+        const { toolCallId, name, status, input, output } = event;
+        run.tools = [
+          ...run.tools.filter((t) => t.toolCallId !== toolCallId),
+          { toolCallId, name, status, input, output },
+        ];
+        this.runs.set(event.runId, run);
+        break;
+      }
       case "run.started":
-        this.runs.set(event.runId, { runId: event.runId, agentId: event.agentId, text: "" });
+        this.runs.set(event.runId, { runId: event.runId, agentId: event.agentId, text: "", tools: [] });
         break;
       case "run.snapshot":
         this.snapshotted.add(event.runId);
-        this.runs.set(event.runId, { runId: event.runId, agentId: event.agentId, text: event.text });
+        this.runs.set(event.runId, {
+          runId: event.runId,
+          agentId: event.agentId,
+          text: event.text,
+          tools: event.tools,
+        });
         break;
       case "run.delta": {
-        const run = this.runs.get(event.runId) ?? { runId: event.runId, agentId: event.agentId, text: "" };
+        const run = this.runs.get(event.runId) ?? { runId: event.runId, agentId: event.agentId, text: "", tools: [] };
         // A delta carries its offset: anything already held is dropped, so nothing doubles after a reconnect.
         if (event.index <= run.text.length) run.text = run.text.slice(0, event.index) + event.text;
         this.runs.set(event.runId, run);
@@ -158,6 +199,7 @@ export class ChatConnection {
       present: this.present,
       typing: [...this.typing.values()].map((entry) => entry.user),
       runs: [...this.runs.values()],
+      approvals: [...this.approvals.values()],
       connected: this.connected,
       error: this.error,
     });

@@ -221,11 +221,45 @@ const emptyView: ChatView = {
   present: [],
   typing: [],
   runs: [],
+  approvals: [],
   connected: false,
   error: null,
 };
 
 type ChatAgentInfo = { agentId: string; name: string; handle: string };
+
+/** A tool result the reply used, opened on demand. */
+function ArtifactLink({ chatId, artifactId }: { chatId: string; artifactId: string }) {
+  const [artifact, setArtifact] = useState<{
+    status?: number;
+    contentType?: string;
+    body: string;
+    truncated: boolean;
+  } | null>(null);
+  async function open() {
+    if (artifact) return setArtifact(null);
+    const result = await api<{ artifact: NonNullable<typeof artifact> }>(
+      "GET",
+      `/chats/${chatId}/artifacts/${artifactId}`,
+    );
+    setArtifact(result.artifact);
+  }
+  return (
+    <span class="artifact">
+      <button type="button" class="small-button" onClick={open} data-testid="artifact">
+        {artifact ? "hide result" : "show result"}
+      </button>
+      {artifact && (
+        <pre>
+          {artifact.status} {artifact.contentType}
+          {"\n"}
+          {artifact.body}
+          {artifact.truncated ? "\n… (truncated)" : ""}
+        </pre>
+      )}
+    </span>
+  );
+}
 
 /** The agents in a chat, and a one-click way to bring the built-in assistant in. */
 function ChatAgents({ chat, org, onChange }: { chat: Chat; org: Org; onChange: (agents: ChatAgentInfo[]) => void }) {
@@ -248,6 +282,11 @@ function ChatAgents({ chat, org, onChange }: { chat: Chat; org: Org; onChange: (
           handle: "assistant",
           systemPrompt: "You help the team. Keep answers short.",
           trigger: "mention",
+          // Development lets an agent reach this very server, so the HTTP tool can be tried with no network.
+          tools: {
+            http: { allow: [{ baseUrl: `${location.origin}/api/dev/echo`, methods: ["GET", "POST"] }] },
+            history: {},
+          },
         });
         agentId = created.id;
       }
@@ -322,15 +361,54 @@ function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
         {view.messages.map((m) => (
           <li key={m.seq} data-seq={m.seq} class={`author-${m.author.type}`}>
             <span class="author">{m.author.name ?? m.author.id}</span>
-            <span class="text">{m.text}</span>
+            <span class="text">
+              {m.text}
+              {m.artifactIds?.map((id) => (
+                <ArtifactLink key={id} chatId={chat.id} artifactId={id} />
+              ))}
+            </span>
             <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
           </li>
         ))}
         {view.runs.map((run) => (
           <li key={run.runId} class="streaming" data-testid="streaming">
             <span class="author">{agentName(run.agentId)}</span>
-            <span class="text">{run.text || "…"}</span>
+            <span class="text">
+              {run.tools.map((t) => (
+                <span key={t.toolCallId} class={`tool tool-${t.status}`} data-testid="tool">
+                  {t.name} · {t.status.replace("_", " ")}
+                </span>
+              ))}
+              {run.text || (run.tools.length ? "" : "…")}
+            </span>
             <time>writing…</time>
+          </li>
+        ))}
+        {view.approvals.map((a) => (
+          <li key={a.approvalId} class="approval" data-testid="approval">
+            <span class="author">{agentName(a.agentId)}</span>
+            <span class="text">
+              wants to send <code>{a.method}</code> <code>{a.url}</code>
+              {a.body && <pre>{a.body}</pre>}
+              {Object.entries(a.headers).map(([k, v]) => (
+                <div key={k} class="header">
+                  {k}: {v}
+                </div>
+              ))}
+              {a.decision ? (
+                <strong class={`decision decision-${a.decision}`}>{a.decision}</strong>
+              ) : (
+                <span class="decide">
+                  <button type="button" onClick={() => connection.current?.decide(a.approvalId, "approve")}>
+                    Approve
+                  </button>
+                  <button type="button" onClick={() => connection.current?.decide(a.approvalId, "deny")}>
+                    Deny
+                  </button>
+                </span>
+              )}
+            </span>
+            <time>{a.decision ? "" : `until ${new Date(a.expiresAt).toLocaleTimeString()}`}</time>
           </li>
         ))}
         {view.pending.map((p) => (
