@@ -36,6 +36,9 @@ export default defineConfig({
                 DEV_SIGNING_KEY: privateKey,
                 CLERK_WEBHOOK_SIGNING_SECRET: clerkWebhookSecret,
                 PARLOR_LOCAL_MODEL_DELAY_MS: "5",
+                // Small, so the summary tests need few messages.
+                PARLOR_SUMMARY_EVERY: "8",
+                PARLOR_SUMMARY_KEEP: "3",
                 // Only tests that ask for Clerk mode use it (see test/workers/clerk.test.ts).
                 TEST_CLERK_API_URL: clerkApiUrl,
                 // The "outside world" the HTTP tool talks to in tests.

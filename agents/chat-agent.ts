@@ -5,13 +5,13 @@
  * until a member decides, and the run continues from its saved state, however long that takes.
  */
 import { Agent, type FiberRecoveryContext } from "agents";
-import { type ModelMessage, streamText } from "ai";
+import { generateText, type ModelMessage, streamText } from "ai";
 import { historyInput, httpRequestInput, MUTATING_METHODS } from "../protocol/agents";
 import type { ChatRoom } from "../rooms/chat-room";
 import { type AgentConfig, loadAgentConfig } from "./agent-config";
 import { DeltaPusher } from "./delta-pusher";
 import { resolveModel } from "./models";
-import { chatTurns, systemPrompt } from "./prompt";
+import { CONTEXT_BUDGET, chatTurns, summaryPrompt, systemPrompt } from "./prompt";
 import type { RunRequest } from "./run-request";
 import {
   createRunState,
@@ -27,7 +27,6 @@ import { checkEgress } from "./tools/egress";
 import { maskedHeaders, performRequest } from "./tools/http-request";
 
 const RUN_TIMEOUT_MS = 120_000;
-const CONTEXT_MESSAGES = 40;
 const MAX_STEPS = 6;
 
 type Room = DurableObjectStub<ChatRoom>;
@@ -68,6 +67,31 @@ export class ChatAgent extends Agent<Env> {
     );
   }
 
+  /**
+   * The summary job (the instance named `<chatId>:summaries`): folds the previous summary and the messages since
+   * into the next version. It stores nothing unless it succeeds, and the room keeps only the next version.
+   */
+  async summarize(job: { chatId: string; from: number; to: number; version: number }): Promise<void> {
+    await this.startFiber(
+      "summary",
+      async () => {
+        const room = roomOf(this.env, job.chatId);
+        const latest = await room.latestSummary();
+        if ((latest?.version ?? 0) !== job.version - 1) return; // another job got there first; nothing to do
+        const previous = latest;
+        const { system, prompt } = summaryPrompt(previous, await room.messagesBetween(job.from, job.to));
+        const { text } = await generateText({
+          model: resolveModel(this.env, null),
+          system,
+          prompt,
+          abortSignal: AbortSignal.timeout(RUN_TIMEOUT_MS),
+        });
+        if (text.trim()) await room.storeSummary({ version: job.version, messageCursor: job.to, text: text.trim() });
+      },
+      { idempotencyKey: `summary:${job.chatId}:${job.version}` },
+    );
+  }
+
   async onFiberRecovered(context: FiberRecoveryContext): Promise<void> {
     const { runId, attempt } = (context.metadata ?? {}) as { runId?: string; attempt?: string };
     const state = runId ? loadRunState(this.ctx.storage.sql, runId) : null;
@@ -98,13 +122,15 @@ export class ChatAgent extends Agent<Env> {
   private async advance(runId: string, cancel: AbortSignal): Promise<void> {
     const sql = this.ctx.storage.sql;
     let state = loadRunState(sql, runId);
-    if (!state || state.phase !== "running") return;
+    if (state?.phase !== "running") return;
     const room = roomOf(this.env, state.request.chatId);
     try {
       const agent = await loadAgentConfig(this.env, state.request.agentId);
       if (!agent) throw new RunFailure("the agent no longer exists");
       if (state.steps === 0 && state.messages.length === 0) {
-        state.messages = chatTurns(agent, await room.contextFor(state.request.triggerSeq, CONTEXT_MESSAGES));
+        const context = await room.contextFor(state.request.triggerSeq, CONTEXT_BUDGET);
+        state.summary = context.summary;
+        state.messages = chatTurns(agent, context.messages);
         saveRunState(sql, state);
       }
       while (state.steps < MAX_STEPS) {
@@ -125,7 +151,7 @@ export class ChatAgent extends Agent<Env> {
     const pusher = new DeltaPusher((text, index) => room.runDelta(state.request.runId, text, index), state.text.length);
     const result = streamText({
       model: resolveModel(this.env, agent.model),
-      system: systemPrompt(agent),
+      system: systemPrompt(agent, state.summary ?? null),
       messages: state.messages,
       tools: toolsFor(agent),
       abortSignal: AbortSignal.any([cancel, AbortSignal.timeout(RUN_TIMEOUT_MS)]),

@@ -7,6 +7,8 @@
  *   result comes back it replies with the response's status (or says the request was not sent, and why).
  * - `history: WORDS` makes it call the `chat_history` tool with WORDS, then reply with how many earlier messages
  *   mention them, quoting up to three.
+ * - Asked by Parlor's summary job (its system prompt carries `[parlor:summarize]`), it lists each message of the
+ *   transcript by its first words: `Earlier in this chat: Ana: we ship on… · Bo: …`.
  * - Anything else gets `You said: "<the message>"` (the message's text, without the `[speaker]` tag Parlor puts
  *   before it).
  *
@@ -99,6 +101,10 @@ export function localModel(options: { delayMs: number }): LanguageModelV4 {
 }
 
 function planFor(call: LanguageModelV4CallOptions): Plan {
+  const system = call.prompt.find((m) => m.role === "system");
+  if (system?.role === "system" && system.content.includes("[parlor:summarize]")) {
+    return { kind: "text", text: summaryOf(lastUserText(call.prompt)) };
+  }
   const last = call.prompt.at(-1);
   if (last?.role === "tool") return { kind: "text", text: afterTools(last.content) };
   const said = lastUserText(call.prompt);
@@ -116,6 +122,17 @@ function planFor(call: LanguageModelV4CallOptions): Plan {
   if (history && tools.has("chat_history"))
     return { kind: "tool", toolName: "chat_history", input: { query: history[1].trim() } };
   return { kind: "text", text: replyTo(said) };
+}
+
+function summaryOf(transcript: string): string {
+  const lines = transcript
+    .split("\n")
+    .filter((line) => /^[^:]{1,80}: /.test(line))
+    .map((line) => {
+      const words = line.split(/\s+/);
+      return words.length > 7 ? `${words.slice(0, 7).join(" ")}…` : line;
+    });
+  return `Earlier in this chat: ${lines.join(" · ")}`.slice(0, 2_000);
 }
 
 /** The reply the local model gives to plain text: it quotes the message it answers. */

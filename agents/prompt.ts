@@ -4,11 +4,30 @@
  */
 import type { ModelMessage } from "ai";
 import type { Message } from "../protocol/chat";
+import type { Summary } from "../rooms/summaries";
 import type { AgentConfig } from "./agent-config";
 
-export function systemPrompt(agent: AgentConfig): string {
+/** How much of the chat a run reads verbatim, after the latest summary. */
+export const CONTEXT_BUDGET = { maxMessages: 40, maxChars: 24_000 };
+
+export function systemPrompt(agent: AgentConfig, summary: Summary | null = null): string {
   const identity = `You are ${agent.name} (@${agent.handle}), an AI agent taking part in a group chat. Messages from others are tagged [name].`;
-  return agent.systemPrompt ? `${identity}\n\n${agent.systemPrompt}` : identity;
+  const parts = [identity];
+  if (agent.systemPrompt) parts.push(agent.systemPrompt);
+  if (summary)
+    parts.push(`Summary of the earlier conversation (up to message ${summary.messageCursor}):\n${summary.text}`);
+  return parts.join("\n\n");
+}
+
+export const SUMMARY_MARKER = "[parlor:summarize]";
+
+/** The summary job's prompt: the previous summary and the messages since, to be folded into one new summary. */
+export function summaryPrompt(previous: Summary | null, messages: Message[]): { system: string; prompt: string } {
+  const transcript = messages.map((m) => `${m.author.name ?? m.author.id}: ${m.text}`).join("\n");
+  return {
+    system: `${SUMMARY_MARKER} Summarize this group chat for someone joining it: decisions, open questions, who does what. Be brief.`,
+    prompt: previous ? `Summary so far:\n${previous.text}\n\nSince then:\n${transcript}` : transcript,
+  };
 }
 
 export function chatTurns(agent: AgentConfig, messages: Message[]): ModelMessage[] {

@@ -5,6 +5,7 @@
  */
 import type { ModelMessage } from "ai";
 import type { HttpRequestInput } from "../protocol/agents";
+import type { Summary } from "../rooms/summaries";
 import type { RunRequest } from "./run-request";
 
 export type ToolResult = { toolCallId: string; toolName: string; output: Record<string, unknown> };
@@ -30,6 +31,8 @@ export type RunState = {
   pending: PendingCall | null;
   /** The fiber now driving the run; a recovered fiber that is not this one is stale and changes nothing. */
   attempt: string | null;
+  /** The chat's summary when the run started; every step of the run sees the same one. */
+  summary?: Summary | null;
 };
 
 type Sql = SqlStorage;

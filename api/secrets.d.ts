@@ -18,6 +18,10 @@ interface ParlorSecrets {
   PARLOR_LOCAL_MODEL_DELAY_MS?: string;
   /** How many agents one message may wake (default 3). */
   PARLOR_MAX_AGENTS_PER_MESSAGE?: string;
+  /** Summarise the older part of a chat once this many messages have accumulated past the last summary (50). */
+  PARLOR_SUMMARY_EVERY?: string;
+  /** How many recent messages a summary leaves out, for runs to read verbatim (20). */
+  PARLOR_SUMMARY_KEEP?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

@@ -30,6 +30,7 @@ import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-a
 import { agentsToWake, type RoomAgent, replaceAgents, roomAgents } from "./room-agents";
 import { endRun, LiveRuns, recordRun, runRecord, type ToolState } from "./runs";
 import { migrateRoomSchema } from "./schema";
+import { latestSummary, type Summary, storeSummary, summaryDue } from "./summaries";
 
 const CATCH_UP_PAGE = 500;
 const MAX_SOCKETS_PER_MEMBER = 20;
@@ -38,6 +39,7 @@ const TYPING_INTERVAL_MS = 2_000;
 const MAX_REPLY_CHARS = 32_000;
 
 type Member = Connection<MemberIdentity>;
+export type RunContext = { summary: Summary | null; messages: Message[] };
 
 export class ChatRoom extends Server<Env> {
   static options = { hibernate: true };
@@ -92,8 +94,35 @@ export class ChatRoom extends Server<Env> {
 
   // ---- RPC surface for agents ----
 
-  contextFor(triggerSeq: number, limit: number): Message[] {
-    return messagesUpTo(this.store, triggerSeq, limit);
+  /**
+   * What a run's prompt is built from: the latest summary, then the most recent messages after its cursor up to
+   * the one that woke the agent, newest first until the character budget or the count runs out.
+   */
+  contextFor(triggerSeq: number, budget: { maxMessages: number; maxChars: number }): RunContext {
+    const summary = latestSummary(this.store);
+    const recent = messagesUpTo(this.store, triggerSeq, budget.maxMessages).filter(
+      (m) => m.seq > (summary?.messageCursor ?? 0),
+    );
+    let chars = summary?.text.length ?? 0;
+    let start = recent.length;
+    while (start > 0 && (start === recent.length || chars + recent[start - 1].text.length <= budget.maxChars)) {
+      chars += recent[start - 1].text.length;
+      start--;
+    }
+    return { summary, messages: recent.slice(start) };
+  }
+
+  /** Messages in a seq range, for the summary job. */
+  messagesBetween(from: number, to: number): Message[] {
+    return messagesAfter(this.store, from - 1, Math.min(500, to - from + 1));
+  }
+
+  latestSummary(): Summary | null {
+    return latestSummary(this.store);
+  }
+
+  storeSummary(summary: Summary): boolean {
+    return storeSummary(this.store, summary);
   }
 
   runDelta(runId: string, text: string, index: number): void {
@@ -192,6 +221,7 @@ export class ChatRoom extends Server<Env> {
     this.live.end(runId);
     this.broadcastEvent({ type: "message", ...message });
     this.broadcastEvent({ type: "run.finished", runId, agentId: run.agentId, seq: message.seq });
+    this.summarizeIfDue(message.seq);
     return { seq: message.seq };
   }
 
@@ -383,8 +413,29 @@ export class ChatRoom extends Server<Env> {
     if (result.created) {
       this.broadcastEvent({ type: "message", ...result.message });
       this.wakeAgents(result.message);
+      this.summarizeIfDue(result.message.seq);
     }
     return result;
+  }
+
+  /** Asks the summary job for the next summary once enough has accumulated; the message path never waits for it. */
+  private summarizeIfDue(lastSeq: number): void {
+    const chat = activeChat(this.store);
+    const due = summaryDue(this.store, lastSeq, {
+      every: Number(this.env.PARLOR_SUMMARY_EVERY ?? 50),
+      keepRecent: Number(this.env.PARLOR_SUMMARY_KEEP ?? 20),
+    });
+    if (!chat || !due) return;
+    const version = (latestSummary(this.store)?.version ?? 0) + 1;
+    void (async () => {
+      try {
+        const summarizer = await getAgentByName(this.env.ChatAgent, agentInstanceName(chat.chatId, "summaries"));
+        await summarizer.summarize({ chatId: chat.chatId, from: due.from, to: due.to, version });
+      } catch (error) {
+        // Nothing was stored; the next message asks again.
+        console.error("chat room: the summary job could not start", error);
+      }
+    })();
   }
 
   /** Only members' messages wake agents (never an agent's own), and at most a configured number per message. */

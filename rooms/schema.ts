@@ -61,6 +61,12 @@ export function migrateRoomSchema(sql: SqlStorage): void {
       truncated INTEGER NOT NULL,
       created_at TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS summaries (
+      version INTEGER PRIMARY KEY,
+      message_cursor INTEGER NOT NULL,
+      text TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
     CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
       ON messages (author_type, author_id, client_message_id)
       WHERE client_message_id IS NOT NULL;
