@@ -2,9 +2,12 @@
  * The Orchestrator: after the App API has authenticated the caller and checked membership, this activates
  * the chat's room and forwards to it. Everything that reaches a room from outside passes through here.
  */
+
+import { getServerByName } from "partyserver";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { Message, PostMessageBody } from "../protocol/chat";
 import type { Decider } from "../rooms/approvals";
+import type { ChatProgress } from "../rooms/chat-progress";
 import type { ChatRoom } from "../rooms/chat-room";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
 import type { RoomAgent } from "../rooms/room-agents";
@@ -74,4 +77,17 @@ export async function decideInRoom(
 
 export async function readRoomArtifact(env: Env, chatId: string, artifactId: string): Promise<Artifact | null> {
   return await roomOf(env, chatId).getArtifact(artifactId);
+}
+
+/** Hands a socket to the chat's live-progress document (Yjs, read-only for clients) after the membership check. */
+export async function openProgressSocket(
+  env: Env,
+  chatId: string,
+  connectionId: string | undefined,
+): Promise<Response> {
+  const progress = await getServerByName(env.ChatProgress as DurableObjectNamespace<ChatProgress>, chatId);
+  const url = new URL("https://progress.internal/ws");
+  // The connection id only names the socket (for the Yjs provider); it is not an identity.
+  if (connectionId) url.searchParams.set("_pk", connectionId.slice(0, 64));
+  return progress.fetch(new Request(url, { headers: { Upgrade: "websocket" } }));
 }

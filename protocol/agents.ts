@@ -176,3 +176,12 @@ export const historyInput = z.object({
   query: z.string().min(1).max(200),
   limit: z.number().int().min(1).max(50).optional(),
 });
+
+/** One run in the chat's live-progress document (Yjs map `runs`, keyed by runId). View state, not the record. */
+export type RunProgress = {
+  agentId: string;
+  status: "running" | "waiting_approval" | "done" | "failed";
+  tools: { toolCallId: string; name: string; status: string }[];
+  startedAt: string;
+  updatedAt: string;
+};

@@ -3,9 +3,9 @@
  * The class holds lifecycle hooks and the RPC surface the Orchestrator calls; the work lives in sibling modules.
  */
 import { getAgentByName } from "agents";
-import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import { type Connection, type ConnectionContext, getServerByName, Server, type WSMessage } from "partyserver";
 import { agentInstanceName, type RunRequest } from "../agents/run-request";
-import type { Approval, ApprovalEvent, Artifact, RunEvent } from "../protocol/agents";
+import type { Approval, ApprovalEvent, Artifact, RunEvent, RunProgress } from "../protocol/agents";
 import { closeCodes, type Message, type PostMessageBody, type PresentUser, type ServerEvent } from "../protocol/chat";
 import { activate, activeChat } from "./activation";
 import {
@@ -137,6 +137,11 @@ export class ChatRoom extends Server<Env> {
     if (run?.status !== "running") return;
     this.live.setTool(runId, run.agentId, tool);
     this.broadcastEvent({ type: "run.tool", runId, agentId: run.agentId, ...tool });
+    this.reportProgress(runId, {
+      agentId: run.agentId,
+      status: tool.status === "waiting_approval" ? "waiting_approval" : "running",
+      tool: { toolCallId: tool.toolCallId, name: tool.name, status: tool.status },
+    });
   }
 
   searchHistory(query: string, beforeSeq: number, limit: number): Message[] {
@@ -221,6 +226,7 @@ export class ChatRoom extends Server<Env> {
     this.live.end(runId);
     this.broadcastEvent({ type: "message", ...message });
     this.broadcastEvent({ type: "run.finished", runId, agentId: run.agentId, seq: message.seq });
+    this.reportProgress(runId, { agentId: run.agentId, status: "done" });
     this.summarizeIfDue(message.seq);
     return { seq: message.seq };
   }
@@ -240,6 +246,7 @@ export class ChatRoom extends Server<Env> {
     this.live.end(runId);
     this.broadcastEvent({ type: "message", ...message });
     this.broadcastEvent({ type: "run.failed", runId, agentId: run.agentId, reason, seq: message.seq });
+    this.reportProgress(runId, { agentId: run.agentId, status: "failed" });
     return { seq: message.seq };
   }
 
@@ -358,6 +365,25 @@ export class ChatRoom extends Server<Env> {
   }
 
   private readonly live = new LiveRuns();
+  private progressQueue: Promise<void> = Promise.resolve();
+
+  /**
+   * Mirrors a run's progress into the chat's live-progress document (Yjs). Updates are queued so they land in
+   * order; a failure only costs the view, never the record.
+   */
+  private reportProgress(
+    runId: string,
+    patch: Partial<Omit<RunProgress, "tools">> & { tool?: RunProgress["tools"][number] },
+  ): void {
+    const chat = activeChat(this.store);
+    if (!chat) return;
+    this.progressQueue = this.progressQueue
+      .then(async () => {
+        const progress = await getServerByName(this.env.ChatProgress, chat.chatId);
+        await progress.applyRun(runId, patch);
+      })
+      .catch((error) => console.error("chat room: live progress not updated", error));
+  }
 
   private announceDecision(approval: Approval, byName: string): void {
     const decision = approval.status as "approved" | "denied" | "expired";
@@ -455,6 +481,7 @@ export class ChatRoom extends Server<Env> {
       recordRun(this.store, run);
       this.live.start(run.runId, run.agentId);
       this.broadcastEvent({ type: "run.started", runId: run.runId, agentId: run.agentId, triggerSeq: run.triggerSeq });
+      this.reportProgress(run.runId, { agentId: run.agentId, status: "running" });
       // Not awaited: the room keeps serving while the agent works.
       void this.invoke(run);
     }

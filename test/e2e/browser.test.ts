@@ -159,12 +159,15 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await card.waitFor();
     expect(await card.textContent()).toContain(`POST${parlor.baseUrl}/api/dev/echo/tickets`.replace("POST", "POST "));
     await dana.locator("[data-testid=tool]", { hasText: "waiting approval" }).waitFor();
+    // The live-progress document (Yjs) shows the same state.
+    await dana.locator("[data-testid=progress]", { hasText: "waiting approval" }).waitFor();
     await card.locator("button", { hasText: "Approve" }).click();
     const reply = dana.locator("[data-testid=messages] li.author-agent .text", {
       hasText: "The request returned 201.",
     });
     await reply.waitFor({ timeout: 20_000 });
     await dana.locator("[data-testid=messages] li.author-system", { hasText: "approved POST" }).waitFor();
+    await dana.locator("[data-testid=progress]", { hasText: "Assistant: done" }).waitFor();
     await reply.locator("[data-testid=artifact]").click();
     await reply.locator("pre", { hasText: "ship it" }).waitFor();
     expect(await reply.locator("pre").textContent()).toContain('"method":"POST"');

@@ -3,6 +3,7 @@ import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Chat, type Member, type Org, RequestFailed, session } from "./api";
 import { ChatConnection, type ChatView } from "./chat-connection";
+import { type ProgressView, watchProgress } from "./progress";
 
 function App() {
   const [user, setUser] = useState(session.user());
@@ -313,6 +314,7 @@ function ChatAgents({ chat, org, onChange }: { chat: Chat; org: Org; onChange: (
 function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
   const [view, setView] = useState<ChatView>(emptyView);
   const [agents, setAgents] = useState<ChatAgentInfo[]>([]);
+  const [progress, setProgress] = useState<ProgressView>([]);
   const agentName = (agentId: string) => agents.find((a) => a.agentId === agentId)?.name ?? "agent";
   const [text, setText] = useState("");
   const [memberError, setMemberError] = useState<string | null>(null);
@@ -324,7 +326,11 @@ function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
     if (!token) return;
     const live = new ChatConnection(chat.id, token, setView);
     connection.current = live;
-    return () => live.close();
+    const stopProgress = watchProgress(chat.id, token, setProgress);
+    return () => {
+      live.close();
+      stopProgress();
+    };
   }, [chat.id]);
   useEffect(
     () => bottom.current?.scrollIntoView({ block: "end" }),
@@ -439,6 +445,16 @@ function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
       </form>
       <CreateForm name="chatMember" placeholder="add org member to chat" onCreate={addMember} />
       <ChatAgents chat={chat} org={org} onChange={setAgents} />
+      {progress.length > 0 && (
+        <ul class="progress" data-testid="progress">
+          {progress.slice(0, 5).map((run) => (
+            <li key={run.runId} class={`progress-${run.status}`}>
+              {agentName(run.agentId)}: {run.status.replace("_", " ")}
+              {run.tools.map((t) => ` · ${t.name} ${t.status.replace("_", " ")}`).join("")}
+            </li>
+          ))}
+        </ul>
+      )}
       {memberError && <p class="error">{memberError}</p>}
     </div>
   );
