@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 
 export type RecordedRequest = { method: string; path: string; body: string; headers: Record<string, string> };
-export type ExternalService = { url: string; close: () => Promise<void> };
+export type ExternalService = { url: string; received: () => Promise<RecordedRequest[]>; close: () => Promise<void> };
 
 export async function startExternalService(): Promise<ExternalService> {
   const received: RecordedRequest[] = [];
@@ -44,5 +44,9 @@ export async function startExternalService(): Promise<ExternalService> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received: async () => [...received],
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

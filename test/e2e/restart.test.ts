@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Message, ServerEvent } from "../../protocol/chat";
 import { json, type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import { startExternalService } from "../external-service";
 
 const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
 const dataDir = mkdtempSync(join(tmpdir(), "parlor-e2e-"));
@@ -82,5 +83,68 @@ describe("the dev server (npm start)", () => {
       ws.send(JSON.stringify({ type: "message", text: "after restarts", clientMessageId: "final" })),
     );
     expect(next[0]).toMatchObject({ seq: 21, text: "after restarts" });
+  });
+
+  it("a pending approval survives a SIGKILL of the dev server; after it the request is sent exactly once", async () => {
+    const service = await startExternalService();
+    try {
+      parlor ??= await startParlor(dataDir, databaseUrl);
+      const { token } = await json<{ token: string }>(parlor.baseUrl, "POST", "/dev/token", undefined, {
+        userId: "approver",
+      });
+      const org = await json<{ id: string }>(parlor.baseUrl, "POST", "/orgs", token, { name: "Approvals" });
+      const chat = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/chats`, token, { title: "ops" });
+      const agent = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/agents`, token, {
+        name: "Ops",
+        handle: "ops",
+        tools: { http: { allow: [{ baseUrl: `${service.url}/tickets`, methods: ["POST"] }] } },
+      });
+      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/agents`, token, { agentId: agent.id });
+      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, {
+        text: `@ops POST ${service.url}/tickets {"n":1}`,
+        clientMessageId: "ask",
+      });
+      const pendingOn = async (base: string) =>
+        (
+          await json<{ approvals: { approvalId: string }[] }>(
+            base,
+            "GET",
+            `/chats/${chat.id}/approvals?status=pending`,
+            token,
+          )
+        ).approvals;
+      let pending: { approvalId: string }[] = [];
+      for (let i = 0; i < 100 && pending.length === 0; i++) {
+        pending = await pendingOn(parlor.baseUrl);
+        if (pending.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(pending).toHaveLength(1);
+
+      await parlor.kill("SIGKILL");
+      parlor = await startParlor(dataDir, databaseUrl, parlor.port);
+      expect(await pendingOn(parlor.baseUrl)).toEqual(pending);
+      expect(await service.received()).toEqual([]);
+
+      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/approvals/${pending[0].approvalId}`, token, {
+        decision: "approve",
+      });
+      let reply: Message | undefined;
+      for (let i = 0; i < 100 && !reply; i++) {
+        const { messages } = await json<{ messages: Message[] }>(
+          parlor.baseUrl,
+          "GET",
+          `/chats/${chat.id}/messages`,
+          token,
+        );
+        reply = messages.find((m) => m.author.type === "agent");
+        if (!reply) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(reply?.text).toBe("The request returned 201.");
+      expect((await service.received()).map((r) => `${r.method} ${r.path} ${r.body}`)).toEqual([
+        'POST /tickets {"n":1}',
+      ]);
+    } finally {
+      await service.close();
+    }
   });
 });
