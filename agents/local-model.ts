@@ -9,6 +9,8 @@
  *   mention them, quoting up to three.
  * - Asked by Parlor's summary job (its system prompt carries `[parlor:summarize]`), it lists each message of the
  *   transcript by its first words: `Earlier in this chat: Ana: we ship on… · Bo: …`.
+ * - `clock: N` (N up to 100,000) streams N words, each the time (epoch ms) at which it was produced: a probe for
+ *   measuring how long a token takes to reach every socket (`npm run bench`).
  * - Anything else gets `You said: "<the message>"` (the message's text, without the `[speaker]` tag Parlor puts
  *   before it).
  *
@@ -28,7 +30,10 @@ export const LOCAL_MODEL_ID = "parlor-local";
 const HTTP_CALL = /\b(GET|HEAD|POST|PUT|PATCH|DELETE)\s+(https?:\/\/\S+)(?:\s+(.+))?/s;
 const HISTORY_CALL = /\bhistory:\s*(.+)/is;
 
-type Plan = { kind: "text"; text: string } | { kind: "tool"; toolName: string; input: Record<string, unknown> };
+type Plan =
+  | { kind: "text"; text: string }
+  | { kind: "clock"; words: number }
+  | { kind: "tool"; toolName: string; input: Record<string, unknown> };
 
 export function localModel(options: { delayMs: number }): LanguageModelV4 {
   return {
@@ -38,6 +43,7 @@ export function localModel(options: { delayMs: number }): LanguageModelV4 {
     supportedUrls: {},
     async doGenerate(call) {
       const plan = planFor(call);
+      if (plan.kind === "clock") throw new Error("the clock probe only streams");
       return {
         content:
           plan.kind === "text"
@@ -78,6 +84,21 @@ export function localModel(options: { delayMs: number }): LanguageModelV4 {
             return;
           }
           controller.enqueue({ type: "text-start", id: "reply" });
+          if (plan.kind === "clock") {
+            for (let i = 0; i < plan.words; i++) {
+              // Flat out (pace 0), it yields to I/O every 64 words only, so the clock still moves on in workerd.
+              if (options.delayMs > 0 || i % 64 === 0) await sleep(options.delayMs);
+              controller.enqueue({ type: "text-delta", id: "reply", delta: `${Date.now()} ` });
+            }
+            controller.enqueue({ type: "text-end", id: "reply" });
+            controller.enqueue({
+              type: "finish",
+              finishReason: { unified: "stop", raw: "stop" },
+              usage: usage(call.prompt, ""),
+            });
+            controller.close();
+            return;
+          }
           for (const word of plan.text.match(/\S+\s*/g) ?? []) {
             if (signal?.aborted) {
               controller.error(signal.reason ?? new Error("aborted"));
@@ -108,6 +129,8 @@ function planFor(call: LanguageModelV4CallOptions): Plan {
   const last = call.prompt.at(-1);
   if (last?.role === "tool") return { kind: "text", text: afterTools(last.content) };
   const said = lastUserText(call.prompt);
+  const clock = said.match(/\bclock:\s*(\d{1,6})\b/);
+  if (clock) return { kind: "clock", words: Math.min(100_000, Number(clock[1])) };
   const tools = new Set((call.tools ?? []).map((tool) => tool.name));
   const http = said.match(HTTP_CALL);
   if (http && tools.has("http_request")) {
@@ -186,6 +209,7 @@ function usage(prompt: LanguageModelV4Prompt, text: string): LanguageModelV4Usag
   };
 }
 
+/** Even at pace 0 each word waits for a timer: the stream yields to I/O, and workerd's clock moves on. */
 function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

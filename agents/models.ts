@@ -13,11 +13,16 @@ export function registerModel(name: string, make: () => LanguageModelV4): void {
   registered.set(name, make);
 }
 
+/** `parlor-local`, or `parlor-local:<ms>` for its pace in milliseconds a word (0: as fast as it can). */
+const LOCAL = new RegExp(`^${LOCAL_MODEL_ID}(?::(\\d{1,5}))?$`);
+
 export function resolveModel(env: Env, name: string | null): LanguageModelV4 {
   const scripted = name ? registered.get(name) : undefined;
   if (scripted) return scripted();
-  if (!env.OPENAI_API_KEY || name === LOCAL_MODEL_ID) {
-    return localModel({ delayMs: Number(env.PARLOR_LOCAL_MODEL_DELAY_MS ?? 50) });
+  const local = name?.match(LOCAL);
+  if (!env.OPENAI_API_KEY || local) {
+    const pace = local?.[1] ?? env.PARLOR_LOCAL_MODEL_DELAY_MS ?? "50";
+    return localModel({ delayMs: Number(pace) });
   }
   const openai = createOpenAI({
     apiKey: env.OPENAI_API_KEY,

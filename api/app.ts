@@ -9,7 +9,7 @@ import { strictBody } from "./middleware/strict-body";
 import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
 import { approvalRoutes } from "./routes/approvals";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
-import { devEchoRoutes } from "./routes/dev-echo";
+import { devToolRoutes } from "./routes/dev-tools";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
 import { webhookRoutes } from "./routes/webhooks";
@@ -30,7 +30,7 @@ export const app = new Hono<AppEnv>()
   .use(strictBody)
   .get("/health", (c) => c.json({ ok: true }))
   .route("/dev", devTokenRoutes)
-  .route("/dev", devEchoRoutes)
+  .route("/dev", devToolRoutes)
   .route("/chats", socketRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/", authenticated)

@@ -91,3 +91,7 @@ export async function openProgressSocket(
   if (connectionId) url.searchParams.set("_pk", connectionId.slice(0, 64));
   return progress.fetch(new Request(url, { headers: { Upgrade: "websocket" } }));
 }
+
+export async function roomStats(env: Env, chatId: string): Promise<{ rowsWritten: number }> {
+  return await roomOf(env, chatId).stats();
+}

@@ -65,6 +65,10 @@ server.on("connection", (ws, request) => {
       ws.send(JSON.stringify({ type: "error", code: "bad_request", message: "frame is not JSON" }));
       return;
     }
+    if (frame.type === "bench.stream") {
+      streamTokens(frame as unknown as { tokens: number; paceMs: number });
+      return;
+    }
     if (frame.type !== "message" || typeof frame.text !== "string") return;
     const id = randomUUID();
     const createdAt = new Date().toISOString();
@@ -80,4 +84,28 @@ server.on("connection", (ws, request) => {
     for (const client of server.clients) client.send(payload);
   });
 });
+/**
+ * The baseline of token fan-out: the server itself produces `tokens` words, each the time it was produced, at
+ * `paceMs` apart (0: as fast as it can), and sends each to every socket as a run.delta. Nothing is written.
+ */
+function streamTokens({ tokens, paceMs }: { tokens: number; paceMs: number }): void {
+  const runId = randomUUID();
+  let index = 0;
+  let sent = 0;
+  const emit = () => {
+    const text = `${Date.now()} `;
+    const payload = JSON.stringify({ type: "run.delta", runId, agentId: "baseline", text, index });
+    index += text.length;
+    for (const client of server.clients) client.send(payload);
+    sent++;
+  };
+  const next = () => {
+    if (sent >= tokens) return;
+    emit();
+    if (paceMs > 0) setTimeout(next, paceMs);
+    else setImmediate(next);
+  };
+  next();
+}
+
 server.on("listening", () => process.send?.("listening"));

@@ -147,3 +147,67 @@ export async function catchUp(target: Target, count: number): Promise<{ ms: numb
   reader.close();
   return { ms, messagesPerSecond: count / (ms / 1000) };
 }
+
+export type TokenRoom = {
+  socketUrl: () => string;
+  /** Starts one stream of `tokens` words, `paceMs` apart (0: flat out), from the given socket. */
+  start: (socket: WebSocket, tokens: number, paceMs: number) => void;
+  /** Rows written to storage so far, where the target can tell. */
+  rowsWritten: () => Promise<number>;
+};
+export type TokenTarget = { name: string; newRoom: (paceMs: number) => Promise<TokenRoom> };
+export type TokenFanOut = { p50: number; p99: number; tokensPerSecond: number; rowsPerToken: number };
+
+/**
+ * One stream of `tokens` words to `sockets` sockets. Every word is the time it was produced, so each socket can
+ * tell how long it took to arrive; timed from the request to the last word on the slowest socket.
+ */
+export async function tokenFanOut(
+  target: TokenTarget,
+  sockets: number,
+  tokens: number,
+  paceMs: number,
+): Promise<TokenFanOut> {
+  const room = await target.newRoom(paceMs);
+  const all: WebSocket[] = [];
+  const counts: number[] = [];
+  const latencies: number[] = [];
+  let finished = 0;
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  for (let i = 0; i < sockets; i++) {
+    const ws = new WebSocket(room.socketUrl(), { perMessageDeflate: false });
+    counts.push(0);
+    await new Promise<void>((resolve, reject) => {
+      ws.on("message", (data) => {
+        const event = JSON.parse(String(data)) as { type: string; text?: string };
+        if (event.type === "ready") resolve();
+        if (event.type !== "run.delta" || !event.text) return;
+        const now = Date.now();
+        for (const word of event.text.trim().split(/\s+/)) {
+          latencies.push(now - Number(word));
+          counts[i]++;
+        }
+        if (counts[i] === tokens && ++finished === sockets) resolveDone();
+      });
+      ws.on("error", reject);
+      // The baseline has no catch-up: it is ready as soon as it is open.
+      ws.on("open", () => (target.name === "baseline" ? resolve() : undefined));
+    });
+    all.push(ws);
+  }
+  const rowsBefore = await room.rowsWritten();
+  const began = performance.now();
+  room.start(all[0], tokens, paceMs);
+  await done;
+  const seconds = (performance.now() - began) / 1000;
+  // Let the run end (the reply is stored then) before counting what it wrote.
+  await new Promise((r) => setTimeout(r, 500));
+  const rows = (await room.rowsWritten()) - rowsBefore;
+  for (const ws of all) ws.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { p50: at(0.5), p99: at(0.99), tokensPerSecond: tokens / seconds, rowsPerToken: rows / tokens };
+}

@@ -6,11 +6,14 @@ import { type ChildProcess, fork } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type WebSocket from "ws";
 import { databaseUrl, ensureDatabase, type LocalPostgres, startLocalPostgres } from "../scripts/local-postgres.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
 import { freePort, json, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
-import { catchUp, fanOutLatency, type Target, throughput } from "./load.ts";
+import { catchUp, fanOutLatency, type Target, type TokenTarget, throughput, tokenFanOut } from "./load.ts";
 
+/** 30 people in one org, so every socket is a different member, as in a real room. */
+const PEOPLE = 30;
 const scratch = mkdtempSync(join(tmpdir(), "parlor-bench-"));
 chmodSync(scratch, 0o755);
 const log = (line: string) => console.log(`[bench] ${line}`);
@@ -37,7 +40,8 @@ try {
   await new Promise<void>((resolve) => baseline?.once("message", () => resolve()));
   log(`baseline up on ws://127.0.0.1:${baselinePort}`);
 
-  const targets = [parlorTarget(parlor.baseUrl), baselineTarget(baselinePort)];
+  const org = benchOrg(parlor.baseUrl);
+  const targets = [parlorTarget(parlor.baseUrl, org), baselineTarget(baselinePort)];
   const rows: [string, string, number, number][] = [];
   const measure = async (label: string, unit: string, run: (target: Target) => Promise<number>) => {
     const [room, bare] = [await run(targets[0]), await run(targets[1])];
@@ -60,6 +64,25 @@ try {
   rows.push(["fan-out p99, 30 sockets at 50 msg/s", "ms", latencies[0].p99, latencies[1].p99]);
   await measure("catch-up of 10,000 messages", "ms", async (target) => (await catchUp(target, 10_000)).ms);
 
+  // Token fan-out: one agent streaming to 30 sockets, at a steady 50 tokens/s and flat out.
+  const tokenTargets = [parlorTokenTarget(parlor.baseUrl, org), baselineTokenTarget(baselinePort)];
+  for (const [label, paceMs, tokens] of [
+    ["steady 50/s", 20, 250],
+    ["flat out", 0, 2_000],
+  ] as const) {
+    const [room, bare] = [
+      await tokenFanOut(tokenTargets[0], 30, tokens, paceMs),
+      await tokenFanOut(tokenTargets[1], 30, tokens, paceMs),
+    ];
+    rows.push([`token delta p50, 30 sockets, ${label}`, "ms", room.p50, bare.p50]);
+    rows.push([`token delta p99, 30 sockets, ${label}`, "ms", room.p99, bare.p99]);
+    rows.push([`tokens per second, 30 sockets, ${label}`, "tok/s", room.tokensPerSecond, bare.tokensPerSecond]);
+    rows.push([`SQLite rows written per token, ${label}`, "rows", room.rowsPerToken, bare.rowsPerToken]);
+    log(
+      `tokens ${label}: parlor p99 ${room.p99} ms, ${room.tokensPerSecond.toFixed(0)} tok/s, ${room.rowsPerToken.toFixed(4)} rows/token`,
+    );
+  }
+
   console.log("");
   console.log(table(rows));
   console.log("");
@@ -73,8 +96,10 @@ try {
 
 function table(rows: [string, string, number, number][]): string {
   const lines = [["measure", "unit", "parlor", "baseline", "ratio"]];
-  for (const [label, unit, room, bare] of rows)
-    lines.push([label, unit, room.toFixed(1), bare.toFixed(1), (room / bare).toFixed(2)]);
+  for (const [label, unit, room, bare] of rows) {
+    const digits = unit === "rows" ? 4 : 1;
+    lines.push([label, unit, room.toFixed(digits), bare.toFixed(digits), bare === 0 ? "-" : (room / bare).toFixed(2)]);
+  }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   const fmt = (l: string[]) =>
     `| ${l.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
@@ -85,36 +110,51 @@ function table(rows: [string, string, number, number][]): string {
   ].join("\n");
 }
 
-function parlorTarget(baseUrl: string): Target {
-  let tokenPromise: Promise<string> | null = null;
-  let orgPromise: Promise<string> | null = null;
-  const token = () => {
-    tokenPromise ??= json<{ token: string }>(baseUrl, "POST", "/dev/token", undefined, { userId: "bench" }).then(
-      (r) => r.token,
-    );
-    return tokenPromise;
+function benchOrg(baseUrl: string) {
+  let ready: Promise<{ orgId: string; tokens: string[] }> | null = null;
+  return () => {
+    ready ??= (async () => {
+      const tokens: string[] = [];
+      for (let i = 0; i < PEOPLE; i++) {
+        const { token } = await json<{ token: string }>(baseUrl, "POST", "/dev/token", undefined, {
+          userId: `bench-${i}`,
+        });
+        tokens.push(token);
+      }
+      const org = await json<{ id: string }>(baseUrl, "POST", "/orgs", tokens[0], { name: "Bench" });
+      for (let i = 1; i < PEOPLE; i++) {
+        await json(baseUrl, "POST", `/orgs/${org.id}/members`, tokens[0], { userId: `bench-${i}`, role: "member" });
+      }
+      return { orgId: org.id, tokens };
+    })();
+    return ready;
   };
-  const org = async () => {
-    orgPromise ??= json<{ id: string }>(baseUrl, "POST", "/orgs", await token(), { name: "Bench" }).then((r) => r.id);
-    return orgPromise;
-  };
+}
+
+async function benchChat(baseUrl: string, org: { orgId: string; tokens: string[] }): Promise<string> {
+  const chat = await json<{ id: string }>(baseUrl, "POST", `/orgs/${org.orgId}/chats`, org.tokens[0], {
+    title: "bench",
+  });
+  for (let i = 1; i < PEOPLE; i++) {
+    await json(baseUrl, "POST", `/chats/${chat.id}/members`, org.tokens[0], { userId: `bench-${i}` });
+  }
+  return chat.id;
+}
+
+function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target {
   return {
     name: "parlor",
     async newRoom() {
-      const t = await token();
-      const chat = await json<{ id: string }>(baseUrl, "POST", `/orgs/${await org()}/chats`, t, { title: "bench" });
+      const people = await org();
+      const chatId = await benchChat(baseUrl, people);
       const ws = baseUrl.replace("http", "ws");
+      let next = 0;
       return {
-        socketUrl: (after) => `${ws}/api/chats/${chat.id}/ws?token=${encodeURIComponent(t)}&after=${after}`,
-        lastSeq: async () => {
-          const { messages } = await json<{ messages: { seq: number }[] }>(
-            baseUrl,
-            "GET",
-            `/chats/${chat.id}/messages?after=0&limit=1`,
-            t,
-          );
-          return messages.length === 0 ? 0 : lastSeqByPaging(baseUrl, chat.id, t);
+        socketUrl: (after) => {
+          const token = people.tokens[next++ % PEOPLE];
+          return `${ws}/api/chats/${chatId}/ws?token=${encodeURIComponent(token)}&after=${after}`;
         },
+        lastSeq: () => lastSeqByPaging(baseUrl, chatId, people.tokens[0]),
       };
     },
   };
@@ -132,6 +172,55 @@ async function lastSeqByPaging(baseUrl: string, chatId: string, token: string): 
     if (messages.length === 0) return after;
     after = messages[messages.length - 1].seq;
   }
+}
+
+function parlorTokenTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): TokenTarget {
+  return {
+    name: "parlor",
+    async newRoom(paceMs) {
+      const people = await org();
+      const chatId = await benchChat(baseUrl, people);
+      const agent = await json<{ id: string }>(baseUrl, "POST", `/orgs/${people.orgId}/agents`, people.tokens[0], {
+        name: "Streamer",
+        handle: `streamer${paceMs}-${Date.now().toString(36)}`,
+        model: `parlor-local:${paceMs}`,
+      });
+      await json(baseUrl, "POST", `/chats/${chatId}/agents`, people.tokens[0], { agentId: agent.id });
+      const [handle] = (
+        await json<{ agents: { handle: string }[] }>(baseUrl, "GET", `/chats/${chatId}/agents`, people.tokens[0])
+      ).agents;
+      const ws = baseUrl.replace("http", "ws");
+      let next = 0;
+      return {
+        socketUrl: () => `${ws}/api/chats/${chatId}/ws?token=${encodeURIComponent(people.tokens[next++ % PEOPLE])}`,
+        start: (socket, tokens) =>
+          socket.send(
+            JSON.stringify({
+              type: "message",
+              text: `@${handle.handle} clock: ${tokens}`,
+              clientMessageId: `clock-${Date.now()}`,
+            }),
+          ),
+        rowsWritten: async () =>
+          (await json<{ rowsWritten: number }>(baseUrl, "GET", `/dev/chats/${chatId}/stats`)).rowsWritten,
+      };
+    },
+  };
+}
+
+function baselineTokenTarget(port: number): TokenTarget {
+  return {
+    name: "baseline",
+    async newRoom() {
+      return {
+        socketUrl: () => `ws://127.0.0.1:${port}/?user=bench&after=${Number.MAX_SAFE_INTEGER}`,
+        start: (socket: WebSocket, tokens: number, paceMs: number) =>
+          socket.send(JSON.stringify({ type: "bench.stream", tokens, paceMs })),
+        // The baseline stores nothing while it streams.
+        rowsWritten: async () => 0,
+      };
+    },
+  };
 }
 
 function baselineTarget(port: number): Target {

@@ -90,6 +90,12 @@ export class ChatRoom extends Server<Env> {
   /** The agents in this chat, as Postgres says; the room wakes them without asking Postgres again. */
   setAgents(agents: RoomAgent[]): void {
     replaceAgents(this.store, agents);
+    this.cache.agents = undefined;
+  }
+
+  /** Rows written to this room's SQLite since it woke (SQLite's total_changes()): for the benchmark. */
+  stats(): { rowsWritten: number } {
+    return { rowsWritten: this.store.exec<{ n: number }>("SELECT total_changes() AS n").one().n };
   }
 
   // ---- RPC surface for agents ----
@@ -122,6 +128,7 @@ export class ChatRoom extends Server<Env> {
   }
 
   storeSummary(summary: Summary): boolean {
+    this.cache.summary = undefined;
     return storeSummary(this.store, summary);
   }
 
@@ -216,7 +223,7 @@ export class ChatRoom extends Server<Env> {
     const run = runRecord(this.store, runId);
     if (!run) throw new Error(`unknown run ${runId}`);
     if (run.status !== "running") return { seq: run.resultSeq ?? 0 };
-    const agent = roomAgents(this.store).find((a) => a.agentId === run.agentId);
+    const agent = this.agents().find((a) => a.agentId === run.agentId);
     const { message } = appendMessage(
       this.store,
       { type: "agent", id: run.agentId, name: agent?.name ?? run.agentId },
@@ -236,7 +243,7 @@ export class ChatRoom extends Server<Env> {
     const run = runRecord(this.store, runId);
     if (!run) throw new Error(`unknown run ${runId}`);
     if (run.status !== "running") return { seq: run.resultSeq ?? 0 };
-    const agent = roomAgents(this.store).find((a) => a.agentId === run.agentId);
+    const agent = this.agents().find((a) => a.agentId === run.agentId);
     const { message } = appendMessage(
       this.store,
       { type: "system", id: "parlor", name: "Parlor" },
@@ -365,6 +372,24 @@ export class ChatRoom extends Server<Env> {
   }
 
   private readonly live = new LiveRuns();
+
+  /**
+   * What the message path reads on every message, kept in memory: SQLite stays the truth, and every writer of
+   * these clears its entry (a wake from hibernation starts empty).
+   */
+  private readonly cache: { chat?: ChatRef | null; agents?: RoomAgent[]; summary?: Summary | null } = {};
+  private chat(): ChatRef | null {
+    if (this.cache.chat === undefined || this.cache.chat === null) this.cache.chat = activeChat(this.store);
+    return this.cache.chat;
+  }
+  private agents(): RoomAgent[] {
+    this.cache.agents ??= roomAgents(this.store);
+    return this.cache.agents;
+  }
+  private summary(): Summary | null {
+    if (this.cache.summary === undefined) this.cache.summary = latestSummary(this.store);
+    return this.cache.summary;
+  }
   private progressQueue: Promise<void> = Promise.resolve();
 
   /**
@@ -375,7 +400,7 @@ export class ChatRoom extends Server<Env> {
     runId: string,
     patch: Partial<Omit<RunProgress, "tools">> & { tool?: RunProgress["tools"][number] },
   ): void {
-    const chat = activeChat(this.store);
+    const chat = this.chat();
     if (!chat) return;
     this.progressQueue = this.progressQueue
       .then(async () => {
@@ -408,7 +433,7 @@ export class ChatRoom extends Server<Env> {
   }
 
   private async notifyAgent(approval: Approval): Promise<void> {
-    const chat = activeChat(this.store);
+    const chat = this.chat();
     if (!chat) return;
     try {
       const agent = await getAgentByName(this.env.ChatAgent, agentInstanceName(chat.chatId, approval.agentId));
@@ -444,15 +469,21 @@ export class ChatRoom extends Server<Env> {
     return result;
   }
 
+  private summaryAsked: { version: number; at: number } | null = null;
+
   /** Asks the summary job for the next summary once enough has accumulated; the message path never waits for it. */
   private summarizeIfDue(lastSeq: number): void {
-    const chat = activeChat(this.store);
-    const due = summaryDue(this.store, lastSeq, {
+    const chat = this.chat();
+    const due = summaryDue(this.summary(), lastSeq, {
       every: Number(this.env.PARLOR_SUMMARY_EVERY ?? 50),
       keepRecent: Number(this.env.PARLOR_SUMMARY_KEEP ?? 20),
     });
     if (!chat || !due) return;
-    const version = (latestSummary(this.store)?.version ?? 0) + 1;
+    const version = (this.summary()?.version ?? 0) + 1;
+    // One request per version while the job works; asked again only if it has not delivered within a minute.
+    const asked = this.summaryAsked;
+    if (asked && asked.version === version && Date.now() - asked.at < 60_000) return;
+    this.summaryAsked = { version, at: Date.now() };
     void (async () => {
       try {
         const summarizer = await getAgentByName(this.env.ChatAgent, agentInstanceName(chat.chatId, "summaries"));
@@ -466,10 +497,10 @@ export class ChatRoom extends Server<Env> {
 
   /** Only members' messages wake agents (never an agent's own), and at most a configured number per message. */
   private wakeAgents(message: Message): void {
-    const chat = activeChat(this.store);
+    const chat = this.chat();
     if (!chat || message.author.type !== "user") return;
     const max = Number(this.env.PARLOR_MAX_AGENTS_PER_MESSAGE ?? 3);
-    for (const agent of agentsToWake(roomAgents(this.store), message.text, max)) {
+    for (const agent of agentsToWake(this.agents(), message.text, max)) {
       const run: RunRequest = {
         runId: crypto.randomUUID(),
         chatId: chat.chatId,

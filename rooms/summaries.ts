@@ -33,11 +33,11 @@ export type SummaryPolicy = { every: number; keepRecent: number };
 
 /** The range the next summary should cover, once enough has accumulated past the last cursor; else null. */
 export function summaryDue(
-  sql: SqlStorage,
+  latest: Summary | null,
   lastSeq: number,
   policy: SummaryPolicy,
 ): { from: number; to: number } | null {
-  const cursor = latestSummary(sql)?.messageCursor ?? 0;
+  const cursor = latest?.messageCursor ?? 0;
   const to = lastSeq - policy.keepRecent;
   return to - cursor >= policy.every ? { from: cursor + 1, to } : null;
 }
