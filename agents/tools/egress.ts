@@ -47,9 +47,11 @@ function hostAddress(hostname: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 }
 
 export function isPrivateHost(hostname: string): boolean {
-  const address = hostAddress(hostname);
+  // "localhost." is localhost: a trailing dot is the DNS root, not a different host.
+  const host = hostname.replace(/\.+$/, "");
+  const address = hostAddress(host);
   if (address) return address.range() !== "unicast";
-  return PRIVATE_NAMES.test(hostname) || !hostname.includes(".");
+  return PRIVATE_NAMES.test(host) || !host.includes(".");
 }
 
 function isLoopback(hostname: string): boolean {
