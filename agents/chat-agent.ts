@@ -6,7 +6,7 @@
  */
 import { Agent, type FiberRecoveryContext } from "agents";
 import { generateText, type ModelMessage, streamText } from "ai";
-import { historyInput, httpRequestInput, MUTATING_METHODS } from "../protocol/agents";
+import { historyInput, httpRequestInput, MAX_REPLY_CHARS, MUTATING_METHODS } from "../protocol/agents";
 import type { ChatRoom } from "../rooms/chat-room";
 import { type AgentConfig, loadAgentConfig } from "./agent-config";
 import { DeltaPusher } from "./delta-pusher";
@@ -50,7 +50,10 @@ export class ChatAgent extends Agent<Env> {
     return { accepted: result.accepted };
   }
 
-  /** The room reports a decision on the call this run waits for; the run continues in the background. */
+  /**
+   * The room reports a decision on the call this run waits for. The decision is saved before this returns (so the
+   * room need not tell it again), and the run continues in the background.
+   */
   async resumeRun(
     runId: string,
     approvalId: string,
@@ -59,11 +62,19 @@ export class ChatAgent extends Agent<Env> {
   ): Promise<void> {
     const state = loadRunState(this.ctx.storage.sql, runId);
     if (!state || state.pending?.toolCallId !== toolCallId || state.phase !== "waiting") return;
+    state.pending.approvalId ??= approvalId;
+    state.phase = "decided";
+    state.decision = decision;
+    saveRunState(this.ctx.storage.sql, state);
+    await this.continueInBackground(runId);
+  }
+
+  private async continueInBackground(runId: string): Promise<void> {
     const attempt = crypto.randomUUID();
     await this.startFiber(
       "resume",
-      (fiber) => this.driving(runId, attempt, () => this.continueAfterDecision(runId, decision, fiber.signal)),
-      { idempotencyKey: `${runId}:${approvalId}`, metadata: { runId, attempt } },
+      (fiber) => this.driving(runId, attempt, () => this.continueAfterDecision(runId, fiber.signal)),
+      { idempotencyKey: `${runId}:${attempt}`, metadata: { runId, attempt } },
     );
   }
 
@@ -79,16 +90,20 @@ export class ChatAgent extends Agent<Env> {
         const latest = await room.latestSummary();
         if ((latest?.version ?? 0) !== job.version - 1) return; // another job got there first; nothing to do
         const previous = latest;
-        const { system, prompt } = summaryPrompt(previous, await room.messagesBetween(job.from, job.to));
+        const messages = await room.messagesBetween(job.from, job.to);
+        const last = messages.at(-1);
+        if (!last) return;
+        const { system, prompt } = summaryPrompt(previous, messages);
         const { text } = await generateText({
           model: resolveModel(this.env, null),
           system,
           prompt,
           abortSignal: AbortSignal.timeout(RUN_TIMEOUT_MS),
         });
-        if (text.trim()) await room.storeSummary({ version: job.version, messageCursor: job.to, text: text.trim() });
+        // The cursor is the last message actually read, so nothing past a capped batch is skipped.
+        if (text.trim()) await room.storeSummary({ version: job.version, messageCursor: last.seq, text: text.trim() });
       },
-      { idempotencyKey: `summary:${job.chatId}:${job.version}` },
+      // No idempotency key: a failed job must be able to run again; the room stores only the next version.
     );
   }
 
@@ -96,6 +111,11 @@ export class ChatAgent extends Agent<Env> {
     const { runId, attempt } = (context.metadata ?? {}) as { runId?: string; attempt?: string };
     const state = runId ? loadRunState(this.ctx.storage.sql, runId) : null;
     if (!state || state.attempt !== attempt || state.phase === "done") return;
+    if (state.phase === "decided") {
+      // The decision was saved but the call not yet made: carry on from there.
+      await this.continueInBackground(state.request.runId);
+      return;
+    }
     if (state.phase === "waiting") {
       // Interrupted between saving the wait and asking the room: ask again (the room stores one per tool call).
       if (state.pending && !state.pending.approvalId) await this.askForApproval(state);
@@ -160,14 +180,17 @@ export class ChatAgent extends Agent<Env> {
     let separated = false;
     for await (const part of result.fullStream) {
       if (part.type === "text-delta") {
+        // Past the cap nothing more is streamed, so what members saw is exactly what is stored.
+        if (state.text.length >= MAX_REPLY_CHARS) continue;
+        const text = part.text.slice(0, MAX_REPLY_CHARS - state.text.length);
         // Steps' texts are one reply; a paragraph break keeps them apart, streamed like the rest.
         if (!separated && state.text && !/\s$/.test(state.text)) {
           state.text += "\n\n";
           pusher.push("\n\n");
         }
         separated = true;
-        state.text += part.text;
-        pusher.push(part.text);
+        state.text += text;
+        pusher.push(text);
       } else if (part.type === "tool-call") {
         calls.push({ toolCallId: part.toolCallId, toolName: part.toolName, input: part.input });
       } else if (part.type === "error") {
@@ -265,18 +288,20 @@ export class ChatAgent extends Agent<Env> {
       timeoutSeconds: http.approval?.timeoutSeconds ?? 600,
     });
     if (!approval) throw new RunFailure("the room no longer runs this request");
+    // A decision may have arrived during the call above: patch the saved state, never write back a stale one.
+    const saved = loadRunState(this.ctx.storage.sql, state.request.runId);
+    if (saved?.pending && saved.pending.toolCallId === pending.toolCallId) {
+      saved.pending.approvalId ??= approval.approvalId;
+      saveRunState(this.ctx.storage.sql, saved);
+    }
     pending.approvalId = approval.approvalId;
-    saveRunState(this.ctx.storage.sql, state);
   }
 
-  private async continueAfterDecision(
-    runId: string,
-    decision: "approved" | "denied" | "expired",
-    cancel: AbortSignal,
-  ): Promise<void> {
+  private async continueAfterDecision(runId: string, cancel: AbortSignal): Promise<void> {
     const sql = this.ctx.storage.sql;
     const state = loadRunState(sql, runId);
-    if (!state?.pending || state.phase !== "waiting") return;
+    if (!state?.pending || state.phase !== "decided" || !state.decision) return;
+    const decision = state.decision;
     const room = roomOf(this.env, state.request.chatId);
     const { pending } = state;
     const call: ToolCall = { toolCallId: pending.toolCallId, toolName: HTTP_TOOL, input: pending.input };

@@ -9,7 +9,7 @@
  *   mention them, quoting up to three.
  * - Asked by Parlor's summary job (its system prompt carries `[parlor:summarize]`), it lists each message of the
  *   transcript by its first words: `Earlier in this chat: Ana: we ship on… · Bo: …`.
- * - `clock: N` (N up to 100,000) streams N words, each the time (epoch ms) at which it was produced: a probe for
+ * - In development only, `clock: N` (N up to 100,000) streams N words, each the time (epoch ms) at which it was produced: a probe for
  *   measuring how long a token takes to reach every socket (`npm run bench`).
  * - Anything else gets `You said: "<the message>"` (the message's text, without the `[speaker]` tag Parlor puts
  *   before it).
@@ -35,14 +35,14 @@ type Plan =
   | { kind: "clock"; words: number }
   | { kind: "tool"; toolName: string; input: Record<string, unknown> };
 
-export function localModel(options: { delayMs: number }): LanguageModelV4 {
+export function localModel(options: { delayMs: number; clockProbe?: boolean }): LanguageModelV4 {
   return {
     specificationVersion: "v4",
     provider: "parlor",
     modelId: LOCAL_MODEL_ID,
     supportedUrls: {},
     async doGenerate(call) {
-      const plan = planFor(call);
+      const plan = planFor(call, false);
       if (plan.kind === "clock") throw new Error("the clock probe only streams");
       return {
         content:
@@ -62,7 +62,7 @@ export function localModel(options: { delayMs: number }): LanguageModelV4 {
       };
     },
     async doStream(call: LanguageModelV4CallOptions) {
-      const plan = planFor(call);
+      const plan = planFor(call, options.clockProbe ?? false);
       const signal = call.abortSignal;
       const stream = new ReadableStream<LanguageModelV4StreamPart>({
         async start(controller) {
@@ -121,7 +121,7 @@ export function localModel(options: { delayMs: number }): LanguageModelV4 {
   };
 }
 
-function planFor(call: LanguageModelV4CallOptions): Plan {
+function planFor(call: LanguageModelV4CallOptions, clockProbe: boolean): Plan {
   const system = call.prompt.find((m) => m.role === "system");
   if (system?.role === "system" && system.content.includes("[parlor:summarize]")) {
     return { kind: "text", text: summaryOf(lastUserText(call.prompt)) };
@@ -129,7 +129,7 @@ function planFor(call: LanguageModelV4CallOptions): Plan {
   const last = call.prompt.at(-1);
   if (last?.role === "tool") return { kind: "text", text: afterTools(last.content) };
   const said = lastUserText(call.prompt);
-  const clock = said.match(/\bclock:\s*(\d{1,6})\b/);
+  const clock = clockProbe ? said.match(/\bclock:\s*(\d{1,6})\b/) : null;
   if (clock) return { kind: "clock", words: Math.min(100_000, Number(clock[1])) };
   const tools = new Set((call.tools ?? []).map((tool) => tool.name));
   const http = said.match(HTTP_CALL);

@@ -22,7 +22,7 @@ export function resolveModel(env: Env, name: string | null): LanguageModelV4 {
   const local = name?.match(LOCAL);
   if (!env.OPENAI_API_KEY || local) {
     const pace = local?.[1] ?? env.PARLOR_LOCAL_MODEL_DELAY_MS ?? "50";
-    return localModel({ delayMs: Number(pace) });
+    return localModel({ delayMs: Number(pace), clockProbe: env.PARLOR_ENV === "development" });
   }
   const openai = createOpenAI({
     apiKey: env.OPENAI_API_KEY,

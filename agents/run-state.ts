@@ -27,7 +27,9 @@ export type RunState = {
   text: string;
   artifactIds: string[];
   steps: number;
-  phase: "running" | "waiting" | "executing" | "done";
+  /** `decided`: a decision arrived and is saved, the call not yet made; a restart picks it up from here. */
+  phase: "running" | "waiting" | "decided" | "executing" | "done";
+  decision?: "approved" | "denied" | "expired";
   pending: PendingCall | null;
   /** The fiber now driving the run; a recovered fiber that is not this one is stale and changes nothing. */
   attempt: string | null;

@@ -8,6 +8,8 @@ import { displayName } from "./chat";
 export const AGENT_HANDLE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const MAX_SYSTEM_PROMPT = 8_000;
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+/** The longest reply a run streams and stores: past it nothing more is streamed, so streamed equals stored. */
+export const MAX_REPLY_CHARS = 32_000;
 export const MUTATING_METHODS: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 const baseUrl = z
@@ -39,16 +41,51 @@ export type AgentTools = z.infer<typeof agentTools>;
 
 export const agentTrigger = z.enum(["mention", "always"]);
 
-export const createAgentBody = z.object({
+const agentFields = {
   name: displayName,
   handle: z.string().regex(AGENT_HANDLE, "handle: 1-32 of a-z 0-9 _ -, starting with a letter or digit"),
-  systemPrompt: z.string().max(MAX_SYSTEM_PROMPT).default(""),
-  model: z.string().min(1).max(100).optional(),
-  trigger: agentTrigger.default("mention"),
-  tools: agentTools.default({}),
+  systemPrompt: z.string().max(MAX_SYSTEM_PROMPT),
+  model: z.string().min(1).max(100),
+  trigger: agentTrigger,
+  tools: agentTools,
+};
+
+export const createAgentBody = z.object({
+  ...agentFields,
+  systemPrompt: agentFields.systemPrompt.default(""),
+  model: agentFields.model.optional(),
+  trigger: agentFields.trigger.default("mention"),
+  tools: agentFields.tools.default({}),
 });
 export type CreateAgentBody = z.infer<typeof createAgentBody>;
-export const updateAgentBody = createAgentBody.partial().refine((b) => Object.keys(b).length > 0, "nothing to change");
+/** Only the fields sent change: no defaults here, or renaming an agent would reset its tools. */
+export const updateAgentBody = z
+  .object(agentFields)
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, "nothing to change");
+
+/** How a configured header value is shown anywhere outside the agent: by name only. */
+export const maskedSecret = (name: string) => `[secret:${name}]`;
+
+/** An agent's tools as clients see them: header values are secrets. */
+export function toolsForDisplay(tools: AgentTools): AgentTools {
+  if (!tools.http?.headers) return tools;
+  const headers = Object.fromEntries(Object.keys(tools.http.headers).map((name) => [name, maskedSecret(name)]));
+  return { ...tools, http: { ...tools.http, headers } };
+}
+
+/** On update, a header sent back in its masked form keeps the value stored before. */
+export function mergeSecretHeaders(next: AgentTools, stored: AgentTools): AgentTools {
+  const headers = next.http?.headers;
+  if (!next.http || !headers) return next;
+  const kept = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      value === maskedSecret(name) ? (stored.http?.headers?.[name] ?? value) : value,
+    ]),
+  );
+  return { ...next, http: { ...next.http, headers: kept } };
+}
 export const chatAgentBody = z.object({ agentId: z.string().uuid() });
 
 export const toolStatus = z.enum(["running", "waiting_approval", "done", "denied", "failed"]);

@@ -100,14 +100,20 @@ export function mayDecide(approval: Approval, decider: Decider): boolean {
   return decider.userId === approval.initiator;
 }
 
-/** Records the decision if the approval is still pending; null when someone decided first. */
+/**
+ * Records the decision if the approval is still pending (and, for a member's decision, not past its expiry even if
+ * the expiry alarm is late); null when someone decided first.
+ */
 export function decide(sql: SqlStorage, approvalId: string, decision: ApprovalDecision, by: string): Approval | null {
   const row = sql
     .exec<ApprovalRow>(
-      "UPDATE approvals SET status = ?, decided_by = ? WHERE approval_id = ? AND status = 'pending' RETURNING *",
+      `UPDATE approvals SET status = ?, decided_by = ?
+       WHERE approval_id = ? AND status = 'pending' AND (? = 'expired' OR expires_at > ?) RETURNING *`,
       decision,
       by,
       approvalId,
+      decision,
+      new Date().toISOString(),
     )
     .toArray()[0];
   return row ? toApproval(row) : null;
@@ -140,4 +146,12 @@ export function nextWake(sql: SqlStorage): Date | null {
   const retry = unnotifiedDecisions(sql).length > 0 ? new Date(Date.now() + 5_000) : null;
   const candidates = [pending ? new Date(pending) : null, retry].filter((d): d is Date => d !== null);
   return candidates.length ? new Date(Math.min(...candidates.map((d) => d.getTime()))) : null;
+}
+
+/** A run that ended leaves nothing to decide: its open approvals expire, without telling the agent again. */
+export function closeApprovalsOf(sql: SqlStorage, runId: string): void {
+  sql.exec(
+    "UPDATE approvals SET status = 'expired', decided_by = 'parlor', agent_notified = 1 WHERE run_id = ? AND status = 'pending'",
+    runId,
+  );
 }

@@ -5,11 +5,19 @@
 import { getAgentByName } from "agents";
 import { type Connection, type ConnectionContext, getServerByName, Server, type WSMessage } from "partyserver";
 import { agentInstanceName, type RunRequest } from "../agents/run-request";
-import type { Approval, ApprovalEvent, Artifact, RunEvent, RunProgress } from "../protocol/agents";
+import {
+  type Approval,
+  type ApprovalEvent,
+  type Artifact,
+  MAX_REPLY_CHARS,
+  type RunEvent,
+  type RunProgress,
+} from "../protocol/agents";
 import { closeCodes, type Message, type PostMessageBody, type PresentUser, type ServerEvent } from "../protocol/chat";
 import { activate, activeChat } from "./activation";
 import {
   type ApprovalRequest,
+  closeApprovalsOf,
   createApproval,
   type Decider,
   decide,
@@ -28,15 +36,13 @@ import { presentUsers } from "./presence";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import { agentsToWake, type RoomAgent, replaceAgents, roomAgents } from "./room-agents";
-import { endRun, LiveRuns, recordRun, runRecord, type ToolState } from "./runs";
+import { endRun, LiveRuns, recordRun, runningRuns, runRecord, savePartialText, type ToolState } from "./runs";
 import { migrateRoomSchema } from "./schema";
 import { latestSummary, type Summary, storeSummary, summaryDue } from "./summaries";
 
 const CATCH_UP_PAGE = 500;
 const MAX_SOCKETS_PER_MEMBER = 20;
 const TYPING_INTERVAL_MS = 2_000;
-/** Agent replies are not typed by people; they may be longer than a member's message, but not unbounded. */
-const MAX_REPLY_CHARS = 32_000;
 
 type Member = Connection<MemberIdentity>;
 export type RunContext = { summary: Summary | null; messages: Message[] };
@@ -135,6 +141,7 @@ export class ChatRoom extends Server<Env> {
   runDelta(runId: string, text: string, index: number): void {
     const run = runRecord(this.store, runId);
     if (run?.status !== "running") return;
+    if (!this.live.has(runId)) this.restoreLiveRuns();
     const fresh = this.live.append(runId, run.agentId, text, index);
     if (fresh) this.broadcastEvent({ type: "run.delta", runId, agentId: run.agentId, ...fresh });
   }
@@ -170,6 +177,7 @@ export class ChatRoom extends Server<Env> {
   requestApproval(request: Omit<ApprovalRequest, "initiator">): { approvalId: string; expiresAt: string } | null {
     const run = runRecord(this.store, request.runId);
     if (run?.status !== "running") return null;
+    if (this.live.has(request.runId)) savePartialText(this.store, request.runId, this.live.text(request.runId));
     const { approval, created } = createApproval(this.store, { ...request, initiator: run.initiator });
     if (created) {
       const { approvalId, runId, agentId, method, url, headers, body, expiresAt } = approval;
@@ -230,6 +238,7 @@ export class ChatRoom extends Server<Env> {
       { text: text.slice(0, MAX_REPLY_CHARS), clientMessageId: `run:${runId}`, artifactIds },
     );
     endRun(this.store, runId, "finished", message.seq);
+    closeApprovalsOf(this.store, runId);
     this.live.end(runId);
     this.broadcastEvent({ type: "message", ...message });
     this.broadcastEvent({ type: "run.finished", runId, agentId: run.agentId, seq: message.seq });
@@ -250,6 +259,7 @@ export class ChatRoom extends Server<Env> {
       { text: `@${agent?.handle ?? run.agentId} could not finish: ${reason}`, clientMessageId: `run-failed:${runId}` },
     );
     endRun(this.store, runId, "failed", message.seq);
+    closeApprovalsOf(this.store, runId);
     this.live.end(runId);
     this.broadcastEvent({ type: "message", ...message });
     this.broadcastEvent({ type: "run.failed", runId, agentId: run.agentId, reason, seq: message.seq });
@@ -300,6 +310,7 @@ export class ChatRoom extends Server<Env> {
       cursor = page[page.length - 1].seq;
     }
     // Runs in progress: the text so far, then (live) the deltas that follow it; and requests awaiting a decision.
+    this.restoreLiveRuns();
     for (const snapshot of this.live.snapshots()) send(connection, snapshot);
     for (const approval of listApprovals(this.store, "pending")) {
       const { approvalId, runId, agentId, method, url, headers, body, expiresAt } = approval;
@@ -372,6 +383,10 @@ export class ChatRoom extends Server<Env> {
   }
 
   private readonly live = new LiveRuns();
+
+  private restoreLiveRuns(): void {
+    for (const run of runningRuns(this.store)) this.live.restore(run.runId, run.agentId, run.partialText);
+  }
 
   /**
    * What the message path reads on every message, kept in memory: SQLite stays the truth, and every writer of

@@ -47,6 +47,23 @@ export function runRecord(sql: SqlStorage, runId: string): RunRecord | null {
     : null;
 }
 
+/**
+ * The reply so far, saved when a run pauses (waiting for a human can outlast the room's time in memory), so a
+ * room that wakes from hibernation can still give late joiners the right snapshot.
+ */
+export function savePartialText(sql: SqlStorage, runId: string, text: string): void {
+  sql.exec("UPDATE runs SET partial_text = ? WHERE run_id = ?", text, runId);
+}
+
+export function runningRuns(sql: SqlStorage): { runId: string; agentId: string; partialText: string }[] {
+  return sql
+    .exec<{ run_id: string; agent_id: string; partial_text: string | null }>(
+      "SELECT run_id, agent_id, partial_text FROM runs WHERE status = 'running'",
+    )
+    .toArray()
+    .map((row) => ({ runId: row.run_id, agentId: row.agent_id, partialText: row.partial_text ?? "" }));
+}
+
 export function endRun(sql: SqlStorage, runId: string, status: "finished" | "failed", resultSeq: number): void {
   sql.exec("UPDATE runs SET status = ?, result_seq = ? WHERE run_id = ?", status, resultSeq, runId);
 }
@@ -60,6 +77,19 @@ export class LiveRuns {
 
   start(runId: string, agentId: string): void {
     this.runs.set(runId, { agentId, text: "", tools: new Map() });
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  text(runId: string): string {
+    return this.runs.get(runId)?.text ?? "";
+  }
+
+  /** Brings back a run this room forgot (it slept), from the text saved at its last pause. */
+  restore(runId: string, agentId: string, text: string): void {
+    if (!this.runs.has(runId)) this.runs.set(runId, { agentId, text, tools: new Map() });
   }
 
   setTool(runId: string, agentId: string, tool: ToolState): void {

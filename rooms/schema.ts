@@ -79,4 +79,11 @@ export function migrateRoomSchema(sql: SqlStorage): void {
       .map((c) => c.name),
   );
   if (!columns.has("artifact_ids")) sql.exec("ALTER TABLE messages ADD COLUMN artifact_ids TEXT");
+  const runColumns = new Set(
+    sql
+      .exec<{ name: string }>("PRAGMA table_info(runs)")
+      .toArray()
+      .map((c) => c.name),
+  );
+  if (!runColumns.has("partial_text")) sql.exec("ALTER TABLE runs ADD COLUMN partial_text TEXT");
 }

@@ -50,6 +50,8 @@ export function isPrivateHost(hostname: string): boolean {
   // "localhost." is localhost: a trailing dot is the DNS root, not a different host.
   const host = hostname.replace(/\.+$/, "");
   const address = hostAddress(host);
+  // IPv4-compatible IPv6 (::a.b.c.d, deprecated) is not a public address either.
+  if (address?.kind() === "ipv6" && (address as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return true;
   if (address) return address.range() !== "unicast";
   return PRIVATE_NAMES.test(host) || !host.includes(".");
 }

@@ -2,7 +2,14 @@
 import { zValidator } from "@hono/zod-validator";
 import { and, asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { chatAgentBody, createAgentBody, updateAgentBody } from "../../protocol/agents";
+import {
+  type AgentTools,
+  chatAgentBody,
+  createAgentBody,
+  mergeSecretHeaders,
+  toolsForDisplay,
+  updateAgentBody,
+} from "../../protocol/agents";
 import { isUuid, requireChatMember, requireOrgAdmin, requireOrgMember } from "../access";
 import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
@@ -31,7 +38,7 @@ export const orgAgentRoutes = new Hono<AppEnv>()
       .from(agents)
       .where(eq(agents.orgId, orgId))
       .orderBy(asc(agents.handle));
-    return c.json({ agents: rows });
+    return c.json({ agents: rows.map(forDisplay) });
   })
   .post("/:orgId/agents", zValidator("json", createAgentBody, validationHook), async function createAgent(c) {
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
@@ -48,6 +55,10 @@ export const orgAgentRoutes = new Hono<AppEnv>()
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
     const agentId = await requireAgentOf(c.var.db, orgId, c.req.param("agentId"));
     const body = c.req.valid("json");
+    if (body.tools) {
+      const [stored] = await c.var.db.select({ tools: agents.tools }).from(agents).where(eq(agents.id, agentId));
+      body.tools = mergeSecretHeaders(body.tools, stored?.tools ?? {});
+    }
     try {
       await c.var.db
         .update(agents)
@@ -60,7 +71,7 @@ export const orgAgentRoutes = new Hono<AppEnv>()
     }
     await syncChatsOfAgent(c.env, c.var.db, agentId);
     const [agent] = await c.var.db.select(agentColumns).from(agents).where(eq(agents.id, agentId));
-    return c.json({ agent });
+    return c.json({ agent: forDisplay(agent) });
   })
   .delete("/:orgId/agents/:agentId", async function deleteAgent(c) {
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
@@ -98,6 +109,11 @@ export const chatAgentRoutes = new Hono<AppEnv>()
     await syncRoom(c.env, c.var.db, chat.id);
     return c.json({ removed: { agentId } });
   });
+
+/** Header values are secrets: no response carries them, not even to admins. */
+function forDisplay<T extends { tools: AgentTools }>(agent: T): T {
+  return { ...agent, tools: toolsForDisplay(agent.tools) };
+}
 
 async function requireAgentOf(db: Database, orgId: string, agentId: string): Promise<string> {
   if (!isUuid(agentId)) throw notFound("agent not found");

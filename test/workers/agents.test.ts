@@ -226,4 +226,43 @@ describe("agents in the room", () => {
     const list = await api<{ agents: { handle: string }[] }>(member.token, "GET", `/orgs/${fixture.orgId}/agents`);
     expect(list.body.agents.map((a) => a.handle)).toEqual(["dup"]);
   });
+
+  it("an update changes only what it names, and no response shows a configured header's value", async () => {
+    const fixture = await chatWithMembers(1);
+    const created = await api<{ id: string }>(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/agents`, {
+      name: "Ops",
+      handle: "ops",
+      systemPrompt: "Careful.",
+      trigger: "always",
+      tools: {
+        http: { allow: [{ baseUrl: "https://api.example.com", methods: ["GET"] }], headers: { "X-Key": "s3cret" } },
+      },
+    });
+    const renamed = await api<{ agent: Record<string, unknown> }>(
+      fixture.admin.token,
+      "PATCH",
+      `/orgs/${fixture.orgId}/agents/${created.body.id}`,
+      { name: "Operations" },
+    );
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.agent).toMatchObject({
+      name: "Operations",
+      systemPrompt: "Careful.",
+      trigger: "always",
+      tools: { http: { headers: { "X-Key": "[secret:X-Key]" } } },
+    });
+    const listed = await api(fixture.members[0].token, "GET", `/orgs/${fixture.orgId}/agents`);
+    expect(JSON.stringify(listed.body)).not.toContain("s3cret");
+    // Sending the masked form back keeps the stored secret.
+    const tools = (renamed.body.agent as { tools: object }).tools;
+    await api(fixture.admin.token, "PATCH", `/orgs/${fixture.orgId}/agents/${created.body.id}`, { tools });
+    const { agents } = await import("../../api/db/schema");
+    const { openDatabase } = await import("../../api/db/client");
+    const { eq } = await import("drizzle-orm");
+    const { env } = await import("cloudflare:workers");
+    const { db, close } = openDatabase(env);
+    const [row] = await db.select({ tools: agents.tools }).from(agents).where(eq(agents.id, created.body.id));
+    await close();
+    expect(row.tools.http?.headers).toEqual({ "X-Key": "s3cret" });
+  });
 });

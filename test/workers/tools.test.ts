@@ -169,6 +169,9 @@ describe("tools", () => {
     await abortAllDurableObjects();
     expect(await received(prefix)).toEqual([]);
     const back = await connect(fixture.chatId, fixture.admin.token);
+    // The room forgot the run when it was reset; a newcomer still learns it is in progress and what it waits for.
+    expect(back.of("run.snapshot").map((e) => e.runId)).toEqual([request.runId]);
+    expect(back.of("approval.requested").map((e) => e.approvalId)).toEqual([request.approvalId]);
     const approved = await api(
       fixture.admin.token,
       "POST",
