@@ -36,7 +36,18 @@ import { presentUsers } from "./presence";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import { agentsToWake, type RoomAgent, replaceAgents, roomAgents } from "./room-agents";
-import { endRun, LiveRuns, recordRun, runningRuns, runRecord, savePartialText, type ToolState } from "./runs";
+import {
+  endRun,
+  extendDeadline,
+  LiveRuns,
+  nextRunDeadline,
+  overdueRuns,
+  recordRun,
+  runningRuns,
+  runRecord,
+  savePartialText,
+  type ToolState,
+} from "./runs";
 import { migrateRoomSchema } from "./schema";
 import { latestSummary, type Summary, storeSummary, summaryDue } from "./summaries";
 
@@ -218,6 +229,7 @@ export class ChatRoom extends Server<Env> {
 
   /** Expires overdue approvals (an expiry denies) and re-sends decisions an agent has not acknowledged. */
   async onAlarm(): Promise<void> {
+    for (const runId of overdueRuns(this.store, new Date())) this.failRun(runId, "the agent stopped answering");
     for (const approval of overdueApprovals(this.store, new Date())) {
       const decided = decide(this.store, approval.approvalId, "expired", "parlor");
       if (decided) this.announceDecision(decided, "nobody (it expired)");
@@ -426,6 +438,7 @@ export class ChatRoom extends Server<Env> {
   }
 
   private announceDecision(approval: Approval, byName: string): void {
+    extendDeadline(this.store, approval.runId);
     const decision = approval.status as "approved" | "denied" | "expired";
     const { message } = appendMessage(
       this.store,
@@ -466,8 +479,10 @@ export class ChatRoom extends Server<Env> {
   }
 
   private scheduleWake(): void {
-    const at = nextWake(this.store);
-    if (at) void this.ctx.storage.setAlarm(at);
+    const candidates = [nextWake(this.store), nextRunDeadline(this.store)].filter((d): d is Date => d !== null);
+    if (candidates.length === 0) return;
+    const at = new Date(Math.max(Date.now() + 1_000, Math.min(...candidates.map((d) => d.getTime()))));
+    void this.ctx.storage.setAlarm(at);
   }
 
   private receive(author: MemberIdentity, body: PostMessageBody): AppendResult {
@@ -525,6 +540,7 @@ export class ChatRoom extends Server<Env> {
         initiator: message.author.id,
       };
       recordRun(this.store, run);
+      this.scheduleWake();
       this.live.start(run.runId, run.agentId);
       this.broadcastEvent({ type: "run.started", runId: run.runId, agentId: run.agentId, triggerSeq: run.triggerSeq });
       this.reportProgress(run.runId, { agentId: run.agentId, status: "running" });

@@ -13,15 +13,49 @@ export type RunRecord = {
   resultSeq: number | null;
 };
 
+/**
+ * A run that has not ended by its deadline (and is not waiting for a human) is failed by the room: an agent that
+ * vanished mid-run must not leave "writing…" on everyone's screen forever. A decision restarts the clock.
+ */
+export const RUN_DEADLINE_MS = 15 * 60_000;
+
 export function recordRun(sql: SqlStorage, run: Omit<RunRecord, "status" | "resultSeq">): void {
+  const now = Date.now();
   sql.exec(
-    "INSERT INTO runs (run_id, agent_id, trigger_seq, initiator, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)",
+    `INSERT INTO runs (run_id, agent_id, trigger_seq, initiator, status, started_at, deadline)
+     VALUES (?, ?, ?, ?, 'running', ?, ?)`,
     run.runId,
     run.agentId,
     run.triggerSeq,
     run.initiator,
-    new Date().toISOString(),
+    new Date(now).toISOString(),
+    new Date(now + RUN_DEADLINE_MS).toISOString(),
   );
+}
+
+export function extendDeadline(sql: SqlStorage, runId: string): void {
+  sql.exec(
+    "UPDATE runs SET deadline = ? WHERE run_id = ?",
+    new Date(Date.now() + RUN_DEADLINE_MS).toISOString(),
+    runId,
+  );
+}
+
+/** Runs past their deadline that wait for no decision. */
+export function overdueRuns(sql: SqlStorage, now: Date): string[] {
+  return sql
+    .exec<{ run_id: string }>(
+      `SELECT run_id FROM runs WHERE status = 'running' AND deadline <= ?
+       AND NOT EXISTS (SELECT 1 FROM approvals WHERE approvals.run_id = runs.run_id AND approvals.status = 'pending')`,
+      now.toISOString(),
+    )
+    .toArray()
+    .map((row) => row.run_id);
+}
+
+export function nextRunDeadline(sql: SqlStorage): Date | null {
+  const at = sql.exec<{ at: string | null }>("SELECT min(deadline) AS at FROM runs WHERE status = 'running'").one().at;
+  return at ? new Date(at) : null;
 }
 
 export function runRecord(sql: SqlStorage, runId: string): RunRecord | null {

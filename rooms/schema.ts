@@ -86,4 +86,5 @@ export function migrateRoomSchema(sql: SqlStorage): void {
       .map((c) => c.name),
   );
   if (!runColumns.has("partial_text")) sql.exec("ALTER TABLE runs ADD COLUMN partial_text TEXT");
+  if (!runColumns.has("deadline")) sql.exec("ALTER TABLE runs ADD COLUMN deadline TEXT");
 }

@@ -1,8 +1,11 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { simulateReadableStream } from "ai";
 import { MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { registerModel } from "../../agents/models";
+import type { ChatRoom } from "../../rooms/chat-room";
 import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, unique } from "./helpers";
 
 /** A scripted model that streams `words` with `delayMs` between them, then finishes. */
@@ -36,6 +39,7 @@ registerModel(
     25,
   ),
 );
+registerModel("test:stalled", scripted(["one ", "two ", "three"], 1_500));
 registerModel("test:broken", () => {
   const chunks: LanguageModelV4StreamPart[] = [
     { type: "stream-start", warnings: [] },
@@ -264,5 +268,28 @@ describe("agents in the room", () => {
     const [row] = await db.select({ tools: agents.tools }).from(agents).where(eq(agents.id, created.body.id));
     await close();
     expect(row.tools.http?.headers).toEqual({ "X-Key": "s3cret" });
+  });
+
+  it("a run that stops answering is failed by the room at its deadline, and its late reply is not stored", async () => {
+    const fixture = await chatWithMembers(0);
+    await addAgent(fixture, { handle: "stalled", model: "test:stalled" });
+    const a = await connect(fixture.chatId, fixture.admin.token);
+    a.send({ type: "message", text: "@stalled hello?", clientMessageId: "s" });
+    await a.until((s) => s.of("run.delta").length >= 1, "the first delta");
+    const room = (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(fixture.chatId);
+    await runInDurableObject(room, (_r, state) => {
+      state.storage.sql.exec("UPDATE runs SET deadline = ?", new Date(Date.now() - 1000).toISOString());
+    });
+    await runDurableObjectAlarm(room);
+    await a.until((s) => s.of("run.failed").length === 1, "the failure");
+    expect(a.of("run.failed")[0].reason).toBe("the agent stopped answering");
+    // The agent finishes later; the room has moved on and stores nothing more for that run.
+    await new Promise((r) => setTimeout(r, 3_500));
+    const stored = await api<{ messages: { author: { type: string } }[] }>(
+      fixture.admin.token,
+      "GET",
+      `/chats/${fixture.chatId}/messages`,
+    );
+    expect(stored.body.messages.map((m) => m.author.type)).toEqual(["user", "system"]);
   });
 });
