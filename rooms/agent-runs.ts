@@ -14,7 +14,7 @@ import {
   type RunEvent,
   type RunProgress,
 } from "../protocol/agents";
-import type { Message, ServerEvent } from "../protocol/chat";
+import type { Author, Message, ServerEvent } from "../protocol/chat";
 import { activeChat } from "./activation";
 import {
   type ApprovalRequest,
@@ -40,6 +40,7 @@ import {
   LiveRuns,
   nextRunDeadline,
   overdueRuns,
+  type RunRecord,
   recordRun,
   runningRuns,
   runRecord,
@@ -199,42 +200,58 @@ export class AgentRuns {
 
   /** Stores the reply once; a retried call answers with the seq already stored. */
   finishRun(runId: string, text: string, artifactIds: string[] = []): { seq: number } {
-    const run = runRecord(this.store, runId);
-    if (!run) throw new Error(`unknown run ${runId}`);
-    if (run.status !== "running") return { seq: run.resultSeq ?? 0 };
-    const agent = this.agents().find((a) => a.agentId === run.agentId);
-    const { message } = appendMessage(
-      this.store,
-      { type: "agent", id: run.agentId, name: agent?.name ?? run.agentId },
-      { text: text.slice(0, MAX_REPLY_CHARS), clientMessageId: `run:${runId}`, artifactIds },
-    );
-    endRun(this.store, runId, "finished", message.seq);
-    closeApprovalsOf(this.store, runId);
-    this.live.end(runId);
-    this.broadcast({ type: "message", ...message });
-    this.broadcast({ type: "run.finished", runId, agentId: run.agentId, seq: message.seq });
-    this.reportProgress(runId, { agentId: run.agentId, status: "done" });
-    this.summarizeIfDue(message.seq);
-    return { seq: message.seq };
+    return this.endWith(runId, "finished", (run, agent) => ({
+      author: { type: "agent", id: run.agentId, name: agent?.name ?? run.agentId },
+      text: text.slice(0, MAX_REPLY_CHARS),
+      clientMessageId: `run:${runId}`,
+      artifactIds,
+    }));
   }
 
   /** Ends a run with a stored, visible failure notice instead of a reply. */
   failRun(runId: string, reason: string): { seq: number } {
+    return this.endWith(
+      runId,
+      "failed",
+      (run, agent) => ({
+        author: { type: "system", id: "parlor", name: "Parlor" },
+        text: `@${agent?.handle ?? run.agentId} could not finish: ${reason}`,
+        clientMessageId: `run-failed:${runId}`,
+      }),
+      reason,
+    );
+  }
+
+  /** Ends a run once, with the one message that records how it ended; a repeat answers with that message's seq. */
+  private endWith(
+    runId: string,
+    status: "finished" | "failed",
+    record: (
+      run: RunRecord,
+      agent: RoomAgent | undefined,
+    ) => { author: Author; text: string; clientMessageId: string; artifactIds?: string[] },
+    reason = "",
+  ): { seq: number } {
     const run = runRecord(this.store, runId);
     if (!run) throw new Error(`unknown run ${runId}`);
     if (run.status !== "running") return { seq: run.resultSeq ?? 0 };
-    const agent = this.agents().find((a) => a.agentId === run.agentId);
-    const { message } = appendMessage(
-      this.store,
-      { type: "system", id: "parlor", name: "Parlor" },
-      { text: `@${agent?.handle ?? run.agentId} could not finish: ${reason}`, clientMessageId: `run-failed:${runId}` },
+    const { author, ...input } = record(
+      run,
+      this.agents().find((a) => a.agentId === run.agentId),
     );
-    endRun(this.store, runId, "failed", message.seq);
+    const { message } = appendMessage(this.store, author, input);
+    endRun(this.store, runId, status, message.seq);
     closeApprovalsOf(this.store, runId);
     this.live.end(runId);
     this.broadcast({ type: "message", ...message });
-    this.broadcast({ type: "run.failed", runId, agentId: run.agentId, reason, seq: message.seq });
-    this.reportProgress(runId, { agentId: run.agentId, status: "failed" });
+    const { agentId } = run;
+    this.broadcast(
+      status === "finished"
+        ? { type: "run.finished", runId, agentId, seq: message.seq }
+        : { type: "run.failed", runId, agentId, reason, seq: message.seq },
+    );
+    this.reportProgress(runId, { agentId, status: status === "finished" ? "done" : "failed" });
+    if (status === "finished") this.summarizeIfDue(message.seq);
     return { seq: message.seq };
   }
 

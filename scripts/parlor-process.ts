@@ -1,15 +1,15 @@
 /** Runs Parlor exactly as `npm start` does, on a port and data directory of the test's own. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { freePort as freePortFor } from "./local-postgres.ts";
 
 const root = resolve(import.meta.dirname, "..");
 
 export type RunningParlor = { baseUrl: string; port: number; kill: (signal: NodeJS.Signals) => Promise<void> };
 
 export async function startParlor(dataDir: string, databaseUrl: string, port?: number): Promise<RunningParlor> {
-  const chosenPort = port ?? (await freePort());
+  const chosenPort = port ?? (await freePortFor());
   const child = spawn(process.execPath, [join(root, "scripts/start.ts")], {
     cwd: root,
     detached: true,
@@ -60,16 +60,7 @@ function alive(group: number): boolean {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject()));
-    });
-  });
-}
+export { freePort } from "./local-postgres.ts";
 
 export async function json<T>(
   baseUrl: string,

@@ -147,3 +147,14 @@ export async function connect(chatId: string, token: string, after = 0): Promise
   await socket.until((s) => s.of("ready").length > 0, "ready");
   return socket;
 }
+
+/** Reads until `done` holds (or ten seconds pass): for state that settles in the background. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -2,23 +2,13 @@ import { env } from "cloudflare:workers";
 import { getServerByName } from "partyserver";
 import { describe, expect, it } from "vitest";
 import type { ChatProgress } from "../../rooms/chat-progress";
-import { api, call, chatWithMembers, connect, tokenFor, unique } from "./helpers";
+import { api, call, chatWithMembers, connect, eventually, tokenFor, unique } from "./helpers";
 
 const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
 
 async function progressOf(chatId: string) {
   const stub = await getServerByName(env.ChatProgress as DurableObjectNamespace<ChatProgress>, chatId);
   return stub.snapshot();
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe("live progress (Yjs)", () => {
@@ -34,7 +24,7 @@ describe("live progress (Yjs)", () => {
     const socket = await connect(fixture.chatId, fixture.admin.token);
     socket.send({ type: "message", text: `@ops POST ${service}${prefix}/x {}`, clientMessageId: "p" });
     await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
-    const waiting = await until(
+    const waiting = await eventually(
       () => progressOf(fixture.chatId),
       (runs) => Object.values(runs).some((r) => r.status === "waiting_approval"),
       "waiting_approval",
@@ -45,7 +35,7 @@ describe("live progress (Yjs)", () => {
       tools: [{ name: "http_request", status: "waiting_approval" }],
     });
     socket.send({ type: "approval", approvalId: socket.of("approval.requested")[0].approvalId, decision: "approve" });
-    const done = await until(
+    const done = await eventually(
       () => progressOf(fixture.chatId),
       (runs) => Object.values(runs).some((r) => r.status === "done"),
       "done",

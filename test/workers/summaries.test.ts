@@ -6,7 +6,7 @@ import { MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { registerModel } from "../../agents/models";
 import type { ChatRoom } from "../../rooms/chat-room";
-import { api, chatWithMembers, connect } from "./helpers";
+import { api, chatWithMembers, connect, eventually } from "./helpers";
 
 const prompts: LanguageModelV4CallOptions[] = [];
 registerModel("test:capture", () => {
@@ -42,16 +42,6 @@ async function summaries(chatId: string): Promise<SummaryRow[]> {
   );
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("summaries", () => {
   it("summarise the older part of the log with a version and cursor, and the next run's prompt uses them", async () => {
     const fixture = await chatWithMembers(0);
@@ -62,7 +52,7 @@ describe("summaries", () => {
       });
     // With a summary every 8 messages, keeping the last 3 out of it: 11 messages make the first one due.
     for (let n = 1; n <= 11; n++) await post(n);
-    const first = await until(
+    const first = await eventually(
       () => summaries(fixture.chatId),
       (rows) => rows.length === 1,
       "the first summary",
@@ -72,7 +62,7 @@ describe("summaries", () => {
     expect(first[0].text).not.toContain("note 9");
 
     for (let n = 12; n <= 19; n++) await post(n);
-    const second = await until(
+    const second = await eventually(
       () => summaries(fixture.chatId),
       (rows) => rows.length === 2,
       "the second summary",
