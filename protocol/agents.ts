@@ -171,6 +171,8 @@ export const approvalEventSchema = z.discriminatedUnion("type", [
       headers: true,
       body: true,
       expiresAt: true,
+      approvers: true,
+      initiator: true,
     })
     .extend({ type: z.literal("approval.requested") }),
   z.object({
@@ -183,6 +185,24 @@ export const approvalEventSchema = z.discriminatedUnion("type", [
   }),
 ]);
 export type ApprovalEvent = z.infer<typeof approvalEventSchema>;
+
+/** The `approval.requested` event for an approval: what every member sees (never a header's value). */
+export function approvalRequested(approval: Approval): Extract<ApprovalEvent, { type: "approval.requested" }> {
+  const { approvalId, runId, agentId, method, url, headers, body, expiresAt, approvers, initiator } = approval;
+  return {
+    type: "approval.requested",
+    approvalId,
+    runId,
+    agentId,
+    method,
+    url,
+    headers,
+    body,
+    expiresAt,
+    approvers,
+    initiator,
+  };
+}
 
 /** What a member sends to decide, over the socket (`type: "approval"`) or REST. */
 export const decideApprovalBody = z.object({ decision: z.enum(["approve", "deny"]) });

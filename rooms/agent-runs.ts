@@ -10,6 +10,7 @@ import {
   type Approval,
   type ApprovalEvent,
   type Artifact,
+  approvalRequested,
   MAX_REPLY_CHARS,
   type RunEvent,
   type RunProgress,
@@ -71,8 +72,7 @@ export class AgentRuns {
     this.restoreLiveRuns();
     const events: RoomEvent[] = this.live.snapshots();
     for (const approval of listApprovals(this.store, "pending")) {
-      const { approvalId, runId, agentId, method, url, headers, body, expiresAt } = approval;
-      events.push({ type: "approval.requested", approvalId, runId, agentId, method, url, headers, body, expiresAt });
+      events.push(approvalRequested(approval));
     }
     return events;
   }
@@ -151,18 +151,7 @@ export class AgentRuns {
     if (this.live.has(request.runId)) savePartialText(this.store, request.runId, this.live.text(request.runId));
     const { approval, created } = createApproval(this.store, { ...request, initiator: run.initiator });
     if (created) {
-      const { approvalId, runId, agentId, method, url, headers, body, expiresAt } = approval;
-      this.broadcast({
-        type: "approval.requested",
-        approvalId,
-        runId,
-        agentId,
-        method,
-        url,
-        headers,
-        body,
-        expiresAt,
-      });
+      this.broadcast(approvalRequested(approval));
       this.scheduleWake();
     }
     return { approvalId: approval.approvalId, expiresAt: approval.expiresAt };

@@ -403,6 +403,8 @@ function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
               ))}
               {a.decision ? (
                 <strong class={`decision decision-${a.decision}`}>{a.decision}</strong>
+              ) : a.approvers === "initiator" && a.initiator !== session.user() ? (
+                <em class="waiting">waiting for {a.initiator} to decide</em>
               ) : (
                 <span class="decide">
                   <button type="button" onClick={() => connection.current?.decide(a.approvalId, "approve")}>
