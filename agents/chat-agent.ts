@@ -6,7 +6,7 @@
  */
 import { Agent, type FiberRecoveryContext } from "agents";
 import { generateText, type ModelMessage, streamText } from "ai";
-import { historyInput, httpRequestInput, MAX_REPLY_CHARS, MUTATING_METHODS } from "../protocol/agents";
+import { httpRequestInput, MAX_REPLY_CHARS, MUTATING_METHODS } from "../protocol/agents";
 import type { ChatRoom } from "../rooms/chat-room";
 import { type AgentConfig, loadAgentConfig } from "./agent-config";
 import { DeltaPusher } from "./delta-pusher";
@@ -22,15 +22,15 @@ import {
   saveRunState,
   type ToolResult,
 } from "./run-state";
+import { runHistoryCall, runHttpCall, type ToolCall, toolFailed, toolMessage } from "./tool-calls";
 import { HISTORY_TOOL, HTTP_TOOL, toolsFor } from "./tools/definitions";
 import { checkEgress } from "./tools/egress";
-import { maskedHeaders, performRequest } from "./tools/http-request";
+import { maskedHeaders } from "./tools/http-request";
 
 const RUN_TIMEOUT_MS = 120_000;
 const MAX_STEPS = 6;
 
 type Room = DurableObjectStub<ChatRoom>;
-type ToolCall = { toolCallId: string; toolName: string; input: unknown };
 
 export class ChatAgent extends Agent<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -223,14 +223,14 @@ export class ChatAgent extends Agent<Env> {
       if (call.toolName === HTTP_TOOL && agent.tools.http) {
         const input = httpRequestInput.safeParse(call.input);
         if (!input.success) {
-          done.push(await this.toolFailed(room, runId, call, "invalid request"));
+          done.push(await toolFailed(room, runId, call, "invalid request"));
           continue;
         }
         const verdict = checkEgress(agent.tools.http, input.data.method, input.data.url, {
           development: this.env.PARLOR_ENV === "development",
         });
         if (!verdict.ok) {
-          done.push(await this.toolFailed(room, runId, call, verdict.reason));
+          done.push(await toolFailed(room, runId, call, verdict.reason));
           continue;
         }
         if (MUTATING_METHODS.has(input.data.method)) {
@@ -248,22 +248,11 @@ export class ChatAgent extends Agent<Env> {
           await room.runTool(runId, { ...call, name: call.toolName, status: "waiting_approval" });
           return true;
         }
-        done.push(await this.callHttp(agent, state, room, call, input.data, verdict.url));
+        done.push(await runHttpCall(room, state, agent.tools.http, call, input.data, verdict.url));
       } else if (call.toolName === HISTORY_TOOL && agent.tools.history) {
-        const input = historyInput.safeParse(call.input);
-        if (!input.success) {
-          done.push(await this.toolFailed(room, runId, call, "invalid search"));
-          continue;
-        }
-        const found = await room.searchHistory(input.data.query, state.request.triggerSeq, input.data.limit ?? 10);
-        const output = {
-          query: input.data.query,
-          messages: found.map((m) => ({ seq: m.seq, author: m.author.name ?? m.author.id, text: m.text })),
-        };
-        await room.runTool(runId, { ...call, name: call.toolName, status: "done", output });
-        done.push({ toolCallId: call.toolCallId, toolName: call.toolName, output });
+        done.push(await runHistoryCall(room, runId, call, state.request.triggerSeq));
       } else {
-        done.push(await this.toolFailed(room, runId, call, "this agent has no such tool"));
+        done.push(await toolFailed(room, runId, call, "this agent has no such tool"));
       }
     }
     state.messages.push(toolMessage(done));
@@ -313,12 +302,12 @@ export class ChatAgent extends Agent<Env> {
           development: this.env.PARLOR_ENV === "development",
         });
         if (!verdict.ok) {
-          pending.done.push(await this.toolFailed(room, runId, call, verdict.reason));
+          pending.done.push(await toolFailed(room, runId, call, verdict.reason));
         } else {
           // From here the request may have gone out: a crash now is reported, never silently retried.
           state.phase = "executing";
           saveRunState(sql, state);
-          pending.done.push(await this.callHttp(agent, state, room, call, pending.input, verdict.url));
+          pending.done.push(await runHttpCall(room, state, agent.tools.http, call, pending.input, verdict.url));
         }
       } else {
         const output = { sent: false, decision };
@@ -333,52 +322,6 @@ export class ChatAgent extends Agent<Env> {
     } catch (error) {
       await this.fail(state, failureReason(error));
     }
-  }
-
-  private async callHttp(
-    agent: AgentConfig,
-    state: RunState,
-    room: Room,
-    call: ToolCall,
-    input: { method: string; url: string; body?: string },
-    url: URL,
-  ): Promise<ToolResult> {
-    const runId = state.request.runId;
-    const http = agent.tools.http as NonNullable<AgentConfig["tools"]["http"]>;
-    try {
-      const outcome = await performRequest(url, input as Parameters<typeof performRequest>[1], http);
-      const artifactId = await room.storeArtifact({
-        runId,
-        kind: "http_response",
-        status: outcome.status,
-        contentType: outcome.contentType ?? undefined,
-        body: outcome.body,
-        truncated: outcome.truncated,
-      });
-      state.artifactIds.push(artifactId);
-      const output = {
-        status: outcome.status,
-        contentType: outcome.contentType,
-        body: outcome.body.slice(0, 4_000),
-        truncated: outcome.truncated,
-        artifactId,
-      };
-      await room.runTool(runId, {
-        ...call,
-        name: call.toolName,
-        status: "done",
-        output: { status: outcome.status, artifactId },
-      });
-      return { toolCallId: call.toolCallId, toolName: call.toolName, output };
-    } catch (error) {
-      return this.toolFailed(room, runId, call, error instanceof Error ? error.message : "the request failed");
-    }
-  }
-
-  private async toolFailed(room: Room, runId: string, call: ToolCall, reason: string): Promise<ToolResult> {
-    const output = { error: reason };
-    await room.runTool(runId, { ...call, name: call.toolName, status: "failed", output });
-    return { toolCallId: call.toolCallId, toolName: call.toolName, output };
   }
 
   private async finish(state: RunState, room: Room): Promise<void> {
@@ -397,18 +340,6 @@ export class ChatAgent extends Agent<Env> {
 }
 
 class RunFailure extends Error {}
-
-function toolMessage(results: ToolResult[]): ModelMessage {
-  return {
-    role: "tool",
-    content: results.map((result) => ({
-      type: "tool-result",
-      toolCallId: result.toolCallId,
-      toolName: result.toolName,
-      output: { type: "json", value: result.output as never },
-    })),
-  };
-}
 
 function failureReason(error: unknown): string {
   if (error instanceof RunFailure) return error.message;

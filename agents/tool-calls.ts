@@ -1,0 +1,91 @@
+/**
+ * Running one tool call for a run and reporting it to the room: its status for everyone to see, its artifact, and
+ * the result the model gets next. Deciding whether a call may run at all stays with the run (`chat-agent.ts`).
+ */
+import type { ModelMessage } from "ai";
+import { type AgentTools, type HttpRequestInput, historyInput } from "../protocol/agents";
+import type { ChatRoom } from "../rooms/chat-room";
+import type { RunState, ToolResult } from "./run-state";
+import { performRequest } from "./tools/http-request";
+
+export type ToolCall = { toolCallId: string; toolName: string; input: unknown };
+type Room = DurableObjectStub<ChatRoom>;
+
+/** What the model sees of a response body; the whole (capped) body is in the artifact. */
+const BODY_FOR_MODEL = 4_000;
+
+export async function runHttpCall(
+  room: Room,
+  state: RunState,
+  http: AgentTools["http"],
+  call: ToolCall,
+  input: HttpRequestInput,
+  url: URL,
+): Promise<ToolResult> {
+  const runId = state.request.runId;
+  if (!http) return toolFailed(room, runId, call, "this agent has no HTTP tool");
+  try {
+    const outcome = await performRequest(url, input, http);
+    const artifactId = await room.storeArtifact({
+      runId,
+      kind: "http_response",
+      status: outcome.status,
+      contentType: outcome.contentType ?? undefined,
+      body: outcome.body,
+      truncated: outcome.truncated,
+    });
+    state.artifactIds.push(artifactId);
+    const output = {
+      status: outcome.status,
+      contentType: outcome.contentType,
+      body: outcome.body.slice(0, BODY_FOR_MODEL),
+      truncated: outcome.truncated,
+      artifactId,
+    };
+    await room.runTool(runId, {
+      ...call,
+      name: call.toolName,
+      status: "done",
+      output: { status: outcome.status, artifactId },
+    });
+    return { toolCallId: call.toolCallId, toolName: call.toolName, output };
+  } catch (error) {
+    return toolFailed(room, runId, call, error instanceof Error ? error.message : "the request failed");
+  }
+}
+
+export async function runHistoryCall(
+  room: Room,
+  runId: string,
+  call: ToolCall,
+  triggerSeq: number,
+): Promise<ToolResult> {
+  const input = historyInput.safeParse(call.input);
+  if (!input.success) return toolFailed(room, runId, call, "invalid search");
+  const found = await room.searchHistory(input.data.query, triggerSeq, input.data.limit ?? 10);
+  const output = {
+    query: input.data.query,
+    messages: found.map((m) => ({ seq: m.seq, author: m.author.name ?? m.author.id, text: m.text })),
+  };
+  await room.runTool(runId, { ...call, name: call.toolName, status: "done", output });
+  return { toolCallId: call.toolCallId, toolName: call.toolName, output };
+}
+
+export async function toolFailed(room: Room, runId: string, call: ToolCall, reason: string): Promise<ToolResult> {
+  const output = { error: reason };
+  await room.runTool(runId, { ...call, name: call.toolName, status: "failed", output });
+  return { toolCallId: call.toolCallId, toolName: call.toolName, output };
+}
+
+/** The tool turn the model reads next: every result of a step, in the order of its calls. */
+export function toolMessage(results: ToolResult[]): ModelMessage {
+  return {
+    role: "tool",
+    content: results.map((result) => ({
+      type: "tool-result",
+      toolCallId: result.toolCallId,
+      toolName: result.toolName,
+      output: { type: "json", value: result.output as never },
+    })),
+  };
+}
