@@ -327,19 +327,21 @@ export class ChatAgent extends Agent<Env> {
   private async finish(state: RunState, room: Room): Promise<void> {
     if (!state.text.trim()) throw new RunFailure("the model returned no text");
     await room.finishRun(state.request.runId, state.text, state.artifactIds);
-    state.phase = "done";
-    saveRunState(this.ctx.storage.sql, state);
+    saveRunState(this.ctx.storage.sql, ended(state));
   }
 
   private async fail(state: RunState, reason: string): Promise<void> {
     await roomOf(this.env, state.request.chatId).failRun(state.request.runId, reason);
-    state.phase = "done";
-    state.pending = null;
-    saveRunState(this.ctx.storage.sql, state);
+    saveRunState(this.ctx.storage.sql, ended(state));
   }
 }
 
 class RunFailure extends Error {}
+
+/** An ended run keeps only what identifies it: its prompt and reply are in the chat's log already. */
+function ended(state: RunState): RunState {
+  return { ...state, phase: "done", pending: null, messages: [], text: "", summary: null };
+}
 
 function failureReason(error: unknown): string {
   if (error instanceof RunFailure) return error.message;
