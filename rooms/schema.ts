@@ -72,19 +72,12 @@ export function migrateRoomSchema(sql: SqlStorage): void {
       WHERE client_message_id IS NOT NULL;
   `);
   // Columns added after the first rooms were created: older rooms get them on their next wake.
-  const columns = new Set(
-    sql
-      .exec<{ name: string }>("PRAGMA table_info(messages)")
-      .toArray()
-      .map((c) => c.name),
-  );
-  if (!columns.has("artifact_ids")) sql.exec("ALTER TABLE messages ADD COLUMN artifact_ids TEXT");
-  const runColumns = new Set(
-    sql
-      .exec<{ name: string }>("PRAGMA table_info(runs)")
-      .toArray()
-      .map((c) => c.name),
-  );
-  if (!runColumns.has("partial_text")) sql.exec("ALTER TABLE runs ADD COLUMN partial_text TEXT");
-  if (!runColumns.has("deadline")) sql.exec("ALTER TABLE runs ADD COLUMN deadline TEXT");
+  addColumnIfMissing(sql, "messages", "artifact_ids", "TEXT");
+  addColumnIfMissing(sql, "runs", "partial_text", "TEXT");
+  addColumnIfMissing(sql, "runs", "deadline", "TEXT");
+}
+
+function addColumnIfMissing(sql: SqlStorage, table: string, column: string, type: string): void {
+  const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+  if (!columns.some((c) => c.name === column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }

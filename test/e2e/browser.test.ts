@@ -117,15 +117,21 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await bob.screenshot({ path: join(tmpdir(), "parlor-browser.png") });
   });
 
+  /** A new org with one chat, the built-in assistant added to it. */
+  async function chatWithAssistant(userId: string, name: string, org: string, chat: string): Promise<Page> {
+    const page = await signIn(userId, name);
+    await page.fill("input[name=orgName]", org);
+    await page.press("input[name=orgName]", "Enter");
+    await page.fill("input[name=chatTitle]", chat);
+    await page.press("input[name=chatTitle]", "Enter");
+    await page.waitForSelector("text=live");
+    await page.click("text=add @assistant");
+    await page.locator("[data-testid=agents]", { hasText: "agents: @assistant" }).waitFor();
+    return page;
+  }
+
   it("with no model key, a member adds the built-in assistant, mentions it and watches the reply stream in", async () => {
-    const carol = await signIn("carol", "Carol");
-    await carol.fill("input[name=orgName]", "Agents");
-    await carol.press("input[name=orgName]", "Enter");
-    await carol.fill("input[name=chatTitle]", "ask");
-    await carol.press("input[name=chatTitle]", "Enter");
-    await carol.waitForSelector("text=live");
-    await carol.click("text=add @assistant");
-    await carol.locator("[data-testid=agents]", { hasText: "agents: @assistant" }).waitFor();
+    const carol = await chatWithAssistant("carol", "Carol", "Agents", "ask");
     await carol.fill("input[name=message]", "@assistant summarise the launch plan in one line please");
     await carol.press("input[name=message]", "Enter");
     // Mid-stream, part of the reply is on screen before the whole of it is stored.
@@ -142,14 +148,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
   });
 
   it("the assistant asks before a POST; the member approves in the web client and sees the result", async () => {
-    const dana = await signIn("dana", "Dana");
-    await dana.fill("input[name=orgName]", "Approvals");
-    await dana.press("input[name=orgName]", "Enter");
-    await dana.fill("input[name=chatTitle]", "ops");
-    await dana.press("input[name=chatTitle]", "Enter");
-    await dana.waitForSelector("text=live");
-    await dana.click("text=add @assistant");
-    await dana.locator("[data-testid=agents]", { hasText: "agents: @assistant" }).waitFor();
+    const dana = await chatWithAssistant("dana", "Dana", "Approvals", "ops");
     await dana.fill(
       "input[name=message]",
       `@assistant POST ${parlor.baseUrl}/api/dev/echo/tickets {"title":"ship it"}`,
