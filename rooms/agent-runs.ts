@@ -43,6 +43,7 @@ import {
   overdueRuns,
   type RunRecord,
   recordRun,
+  runningCount,
   runningRuns,
   runRecord,
   savePartialText,
@@ -51,6 +52,9 @@ import {
 import { latestSummary, type Summary, storeSummary, summaryDue } from "./summaries";
 
 export type RunContext = { summary: Summary | null; messages: Message[] };
+
+/** Runs in progress at once in one chat, at most. */
+const MAX_RUNS_PER_CHAT = 10;
 type RoomEvent = ServerEvent | RunEvent | ApprovalEvent;
 
 export class AgentRuns {
@@ -362,11 +366,18 @@ export class AgentRuns {
   }
 
   /** Only members' messages wake agents (never an agent's own), and at most a configured number per message. */
-  wakeAgents(message: Message): void {
+  /**
+   * Returns the handles of agents the message called but that were not started because the chat already has its
+   * most runs in progress: a busy or hostile room cannot pile up model calls without bound.
+   */
+  wakeAgents(message: Message): string[] {
     const chat = this.chat();
-    if (!chat || message.author.type !== "user") return;
+    if (!chat || message.author.type !== "user") return [];
     const max = Number(this.env.PARLOR_MAX_AGENTS_PER_MESSAGE ?? 3);
-    for (const agent of agentsToWake(this.agents(), message.text, max)) {
+    const woken = agentsToWake(this.agents(), message.text, max);
+    if (woken.length === 0) return [];
+    const room = MAX_RUNS_PER_CHAT - runningCount(this.store);
+    for (const agent of woken.slice(0, Math.max(0, room))) {
       const run: RunRequest = {
         runId: crypto.randomUUID(),
         chatId: chat.chatId,
@@ -383,6 +394,7 @@ export class AgentRuns {
       // Not awaited: the room keeps serving while the agent works.
       void this.invoke(run);
     }
+    return woken.slice(Math.max(0, room)).map((agent) => agent.handle);
   }
 
   private async invoke(run: RunRequest): Promise<void> {

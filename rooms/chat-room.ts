@@ -55,7 +55,8 @@ export class ChatRoom extends Server<Env> {
   post(chat: ChatRef, author: MemberIdentity, body: PostMessageBody): AppendResult | { revoked: true } {
     activate(this.store, chat);
     if (isRevoked(this.store, author.userId)) return { revoked: true };
-    return this.receive(author, body);
+    const { message, created } = this.receive(author, body);
+    return { message, created };
   }
 
   history(after: number, limit: number): Message[] {
@@ -222,9 +223,17 @@ export class ChatRoom extends Server<Env> {
         this.broadcastEvent({ type: "typing", user: { id: identity.userId, name: identity.name } }, [connection.id]);
         return;
       }
-      const { message, created } = this.receive(identity, frame);
+      const { message, created, notStarted } = this.receive(identity, frame);
       // A retry is answered to its sender alone with the stored message; nobody else sees it twice.
       if (!created) send(connection, { type: "message", ...message });
+      if (notStarted) {
+        send(connection, {
+          type: "error",
+          code: "rate_limited",
+          message: `not started, too many agent runs in progress here: ${notStarted.map((h) => `@${h}`).join(", ")}`,
+          clientMessageId: frame.clientMessageId,
+        });
+      }
     } catch (error) {
       console.error("chat room: message handler failed", error);
       send(connection, { type: "error", code: "internal", message: "the room could not handle that frame" });
@@ -251,7 +260,7 @@ export class ChatRoom extends Server<Env> {
     return true;
   }
 
-  private receive(author: MemberIdentity, body: PostMessageBody): AppendResult {
+  private receive(author: MemberIdentity, body: PostMessageBody): AppendResult & { notStarted?: string[] } {
     const result = appendMessage(
       this.store,
       { type: "user", id: author.userId, name: author.name },
@@ -259,8 +268,9 @@ export class ChatRoom extends Server<Env> {
     );
     if (result.created) {
       this.broadcastEvent({ type: "message", ...result.message });
-      this.runs.wakeAgents(result.message);
+      const notStarted = this.runs.wakeAgents(result.message);
       this.runs.summarizeIfDue(result.message.seq);
+      if (notStarted.length > 0) return { ...result, notStarted };
     }
     return result;
   }

@@ -89,6 +89,10 @@ export function savePartialText(sql: SqlStorage, runId: string, text: string): v
   sql.exec("UPDATE runs SET partial_text = ? WHERE run_id = ?", text, runId);
 }
 
+export function runningCount(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM runs WHERE status = 'running'").one().n;
+}
+
 export function runningRuns(sql: SqlStorage): { runId: string; agentId: string; partialText: string }[] {
   return sql
     .exec<{ run_id: string; agent_id: string; partial_text: string | null }>(

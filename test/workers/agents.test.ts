@@ -292,4 +292,16 @@ describe("agents in the room", () => {
     );
     expect(stored.body.messages.map((m) => m.author.type)).toEqual(["user", "system"]);
   });
+
+  it("a chat runs at most ten agent runs at once; the sender is told which were not started", async () => {
+    const fixture = await chatWithMembers(0);
+    for (const handle of ["s1", "s2", "s3"]) await addAgent(fixture, { handle, model: "test:slow" });
+    const a = await connect(fixture.chatId, fixture.admin.token);
+    for (let n = 1; n <= 4; n++) a.send({ type: "message", text: `@s1 @s2 @s3 round ${n}`, clientMessageId: `r${n}` });
+    await a.until((s) => s.of("error").length === 1, "the refusal");
+    expect(a.of("error")[0]).toMatchObject({ code: "rate_limited", clientMessageId: "r4" });
+    expect(a.of("error")[0].message).toContain("@s2, @s3");
+    expect(a.of("run.started")).toHaveLength(10);
+    await a.until((s) => s.of("run.finished").length === 10, "the ten runs", 20_000);
+  });
 });
