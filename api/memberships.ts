@@ -7,7 +7,7 @@ import { and, eq, type SQL } from "drizzle-orm";
 import type { Database } from "./db/client";
 import { chatMemberships, type OrgRole, orgMemberships, pendingRevocations, users } from "./db/schema";
 import { conflict } from "./errors";
-import { removeFromRoom } from "./orchestrator";
+import { removeFromRoom, setRoleInRoom } from "./orchestrator";
 
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -96,4 +96,28 @@ export async function refuseLastAdminLoss(tx: Tx, orgId: string, userId: string)
     .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.role, "admin")))
     .for("update");
   if (admins.length === 1 && admins[0].userId === userId) throw conflict("an org must keep at least one admin");
+}
+
+/**
+ * Tells the rooms of the org's chats this member is in about their new org role, so sockets already open decide
+ * approvals (policy "admins") with the role they have now. Best effort: REST decisions re-check Postgres anyway,
+ * and a socket opened later carries the new role.
+ */
+export async function announceRole(env: Env, db: Database, orgId: string, userId: string): Promise<void> {
+  const [membership] = await db
+    .select({ role: orgMemberships.role })
+    .from(orgMemberships)
+    .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)));
+  if (!membership) return;
+  const chats = await db
+    .select({ chatId: chatMemberships.chatId })
+    .from(chatMemberships)
+    .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)));
+  await Promise.all(
+    chats.map(({ chatId }) =>
+      setRoleInRoom(env, chatId, userId, membership.role).catch((error) =>
+        console.error(`role of ${userId} not updated in chat ${chatId}`, error),
+      ),
+    ),
+  );
 }

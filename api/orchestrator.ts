@@ -95,3 +95,7 @@ export async function openProgressSocket(
 export async function roomStats(env: Env, chatId: string): Promise<{ rowsWritten: number }> {
   return await roomOf(env, chatId).stats();
 }
+
+export async function setRoleInRoom(env: Env, chatId: string, userId: string, role: "admin" | "member"): Promise<void> {
+  await roomOf(env, chatId).setMemberRole(userId, role);
+}

@@ -81,6 +81,13 @@ export class ChatRoom extends Server<Env> {
     readmit(this.store, userId);
   }
 
+  /** A member's org role changed: their open sockets decide approvals with the new one. */
+  setMemberRole(userId: string, role: "admin" | "member"): void {
+    for (const connection of this.getConnections<MemberIdentity>(userTag(userId))) {
+      if (connection.state) connection.setState({ ...connection.state, role });
+    }
+  }
+
   setAgents(agents: RoomAgent[]): void {
     this.runs.setAgents(agents);
   }

@@ -7,7 +7,13 @@ import { requireOrgAdmin, requireOrgMember } from "../access";
 import { clerkDirectory, clerkRole } from "../clerk";
 import type { AppEnv } from "../context";
 import { orgMemberships, orgs, pendingRevocations, users } from "../db/schema";
-import { deleteMembership, deliverRevocations, refuseLastAdminLoss, upsertMembership } from "../memberships";
+import {
+  announceRole,
+  deleteMembership,
+  deliverRevocations,
+  refuseLastAdminLoss,
+  upsertMembership,
+} from "../memberships";
 import { validationHook } from "../validation";
 import { ensureUser } from "./users";
 
@@ -61,6 +67,7 @@ export const orgRoutes = new Hono<AppEnv>()
       return c.json({ member: { userId, role }, pending: true }, 202);
     }
     await c.var.db.transaction((tx) => upsertMembership(tx, orgId, { userId, role }));
+    await announceRole(c.env, c.var.db, orgId, userId);
     return c.json({ member: { userId, role } }, 201);
   })
   .delete(

@@ -10,7 +10,7 @@ import { parlorRole } from "../clerk";
 import type { AppEnv } from "../context";
 import { clerkMembershipRemovals, orgMemberships, orgs, processedWebhooks, users } from "../db/schema";
 import { badRequest, notFound } from "../errors";
-import { deleteMembership, deliverRevocations, type Tx, upsertMembership } from "../memberships";
+import { announceRole, deleteMembership, deliverRevocations, type Tx, upsertMembership } from "../memberships";
 import { database } from "../middleware/database";
 
 export const webhookRoutes = new Hono<AppEnv>().post("/clerk", database, async function receiveClerkWebhook(c) {
@@ -35,6 +35,10 @@ export const webhookRoutes = new Hono<AppEnv>().post("/clerk", database, async f
     await applyClerkEvent(tx, event);
     return true;
   });
+  if (applied && (event.type === "organizationMembership.created" || event.type === "organizationMembership.updated")) {
+    const orgId = await orgOfClerk(c.var.db, event.data.organization.id);
+    if (orgId) await announceRole(c.env, c.var.db, orgId, event.data.public_user_data.user_id);
+  }
   // Removals queue revocations in the transaction; delivering them here (on redeliveries too) finishes what a
   // failed earlier attempt left, and a failure now makes Clerk retry.
   const { failed } = await deliverRevocations(c.env, c.var.db);
@@ -124,7 +128,7 @@ async function versionOf(
   return { row: row ? row.version : "absent", removedAt: removal?.version ?? null };
 }
 
-async function orgOfClerk(tx: Tx, clerkOrgId: string): Promise<string | null> {
+async function orgOfClerk(tx: Pick<Tx, "select">, clerkOrgId: string): Promise<string | null> {
   const [org] = await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.clerkOrgId, clerkOrgId));
   return org?.id ?? null;
 }

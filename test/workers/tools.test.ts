@@ -219,4 +219,25 @@ describe("tools", () => {
     expect(agentReply(socket)?.text).toMatch(/^I found 2 earlier messages mentioning "deploy"/);
     expect(agentReply(socket)?.text).not.toContain("elsewhere");
   });
+
+  it("an admins-only approval follows the decider's current org role, even on a socket opened before it changed", async () => {
+    const fixture = await chatWithMembers(1);
+    const prefix = `/${unique("admins")}`;
+    await opsAgent(fixture, prefix, { approvers: "admins", timeoutSeconds: 600 });
+    const [member] = fixture.members;
+    const admin = await connect(fixture.chatId, fixture.admin.token);
+    const other = await connect(fixture.chatId, member.token);
+    admin.send({ type: "message", text: `@ops POST ${service}${prefix}/x {}`, clientMessageId: "a" });
+    await other.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    const [request] = other.of("approval.requested");
+    other.send({ type: "approval", approvalId: request.approvalId, decision: "approve" });
+    await other.until((s) => s.of("error").length === 1, "the refusal");
+    expect(other.of("error")[0]).toMatchObject({ code: "forbidden" });
+    // Promoted while the socket stays open: the same socket may now decide.
+    await api(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/members`, { userId: member.userId, role: "admin" });
+    other.send({ type: "approval", approvalId: request.approvalId, decision: "approve" });
+    await admin.until(ended, "the run");
+    expect(admin.of("approval.decided")[0]).toMatchObject({ decision: "approved", by: member.userId });
+    expect(await received(prefix)).toHaveLength(1);
+  });
 });
