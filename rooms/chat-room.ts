@@ -204,7 +204,7 @@ export class ChatRoom extends Server<Env> {
     // Runs in progress (the text so far; live deltas follow) and requests awaiting a decision.
     for (const event of this.runs.welcomeEvents()) send(connection, event);
     const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };
-    send(connection, { type: "ready", lastSeq: Math.max(lastSeq(this.store), 0), you });
+    send(connection, { type: "ready", lastSeq: lastSeq(this.store), you });
     this.broadcastPresence();
   }
 
