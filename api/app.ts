@@ -1,11 +1,15 @@
-/** The App API: every REST endpoint and the socket route, under /api. */
-import { Hono } from "hono";
-import { devTokenRoutes } from "./auth/dev-token";
-import type { AppEnv } from "./context";
+/** The App API: every REST endpoint and the socket routes, under /api, and the OpenAPI document that lists them. */
+import { $ } from "@hono/zod-openapi";
+import { z } from "zod";
+import { clientFrameSchema } from "../protocol/chat";
+import { roomEventSchema } from "../protocol/events";
+import { configResponse, healthResponse } from "../protocol/orgs";
+import { devAuthEnabled, devTokenRoutes } from "./auth/dev-token";
 import { errorBody, toErrorResponse } from "./errors";
 import { authenticate } from "./middleware/authenticate";
 import { database } from "./middleware/database";
 import { strictBody } from "./middleware/strict-body";
+import { jsonContent, publicRoute, router } from "./openapi";
 import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
 import { approvalRoutes } from "./routes/approvals";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
@@ -14,9 +18,22 @@ import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
 import { webhookRoutes } from "./routes/webhooks";
 
-const authenticated = new Hono<AppEnv>()
-  .use("/orgs/*", authenticate(), database)
-  .use("/chats/*", authenticate(), database)
+const healthRoute = publicRoute({
+  method: "get",
+  path: "/health",
+  tags: ["meta"],
+  summary: "Is the Worker up",
+  responses: { 200: jsonContent(healthResponse, "Up.") },
+});
+const configRoute = publicRoute({
+  method: "get",
+  path: "/config",
+  tags: ["meta"],
+  summary: "How a client signs in here",
+  responses: { 200: jsonContent(configResponse, "Clerk's publishable key, or development sign-in.") },
+});
+
+const authenticated = $(router().use("/orgs/*", authenticate(), database).use("/chats/*", authenticate(), database))
   .route("/orgs", orgRoutes)
   .route("/orgs", orgChatRoutes)
   .route("/orgs", orgAgentRoutes)
@@ -25,15 +42,57 @@ const authenticated = new Hono<AppEnv>()
   .route("/chats", chatMemberRoutes)
   .route("/chats", messageRoutes);
 
-export const app = new Hono<AppEnv>()
-  .basePath("/api")
-  .use(strictBody)
-  .get("/health", (c) => c.json({ ok: true }))
+const api = $(router().basePath("/api").use(strictBody))
+  .openapi(healthRoute, (c) => c.json({ ok: true }, 200))
+  .openapi(configRoute, (c) =>
+    c.json(
+      { clerkPublishableKey: c.env.CLERK_PUBLISHABLE_KEY ?? null, devSignIn: devAuthEnabled(c.env, c.req.url) },
+      200,
+    ),
+  )
   .route("/dev", devTokenRoutes)
   .route("/dev", devToolRoutes)
   .route("/chats", socketRoutes)
   .route("/webhooks", webhookRoutes)
-  .route("/", authenticated)
+  .route("/", authenticated);
+
+api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+  description: "A Clerk session token (or, in development, one from POST /api/dev/token).",
+});
+api.openAPIRegistry.register("RoomEvent", roomEventSchema);
+api.openAPIRegistry.register("ClientFrame", clientFrameSchema);
+
+export const openApiInfo = {
+  openapi: "3.1.0",
+  info: {
+    title: "Parlor API",
+    version: "0.1.0",
+    description:
+      "Realtime chat rooms where people and AI agents work together. Errors are `{ error: { code, message } }`. " +
+      "The socket upgrades are listed with their 101 answer; the events a room sends are `RoomEvent`, the frames a " +
+      "client sends are `ClientFrame` (components.schemas).",
+  },
+} as const;
+
+const openApiRoute = publicRoute({
+  method: "get",
+  path: "/openapi.json",
+  tags: ["meta"],
+  summary: "This document (OpenAPI 3.1)",
+  responses: { 200: jsonContent(z.record(z.string(), z.unknown()), "The OpenAPI 3.1 document.") },
+});
+
+/** Generated once per isolate: the routes do not change while it lives, and generating takes a while. */
+let openApiDocument: Record<string, unknown> | null = null;
+
+export const app = api
+  .openapi(openApiRoute, (c) => {
+    openApiDocument ??= api.getOpenAPI31Document(openApiInfo) as unknown as Record<string, unknown>;
+    return c.json(openApiDocument, 200);
+  })
   .notFound((c) => c.json(errorBody("not_found", "no such endpoint"), 404))
   .onError(toErrorResponse);
 

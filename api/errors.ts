@@ -2,18 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ErrorBody, ErrorCode } from "../protocol/chat";
-
-const statusOf: Record<ErrorCode, ContentfulStatusCode> = {
-  bad_request: 400,
-  unauthorized: 401,
-  payment_required: 402,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  rate_limited: 429,
-  internal: 500,
-};
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "../protocol/errors";
 
 export class ApiError extends Error {
   constructor(
@@ -24,25 +13,32 @@ export class ApiError extends Error {
   }
 
   get status(): ContentfulStatusCode {
-    return statusOf[this.code];
+    return ERROR_STATUS[this.code];
   }
 }
 
 export const badRequest = (message: string) => new ApiError("bad_request", message);
-export const unauthorized = (message: string) => new ApiError("unauthorized", message);
+export const unauthenticated = (message: string) => new ApiError("unauthenticated", message);
 export const forbidden = (message: string) => new ApiError("forbidden", message);
 export const notFound = (message: string) => new ApiError("not_found", message);
 export const conflict = (message: string) => new ApiError("conflict", message);
+export const payloadTooLarge = (message: string) => new ApiError("payload_too_large", message);
 
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
+/** Hono's own refusals (malformed JSON: 400; a body that is not JSON: 415) keep their status and get our code. */
+function codeOfStatus(status: number): ErrorCode {
+  const match = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((code) => ERROR_STATUS[code] === status);
+  return match ?? (status >= 500 ? "internal" : "bad_request");
+}
+
 export function toErrorResponse(error: Error, c: Context): Response {
   if (error instanceof ApiError) return c.json(errorBody(error.code, error.message), error.status);
   if (error instanceof HTTPException) {
-    const code = (Object.keys(statusOf) as ErrorCode[]).find((k) => statusOf[k] === error.status) ?? "bad_request";
-    return c.json(errorBody(code, error.message || "request refused"), error.status as ContentfulStatusCode);
+    const status = error.status as ContentfulStatusCode;
+    return c.json(errorBody(codeOfStatus(status), error.message || "request refused"), status);
   }
   console.error("unexpected error", error);
   return c.json(errorBody("internal", "something went wrong on our side"), 500);

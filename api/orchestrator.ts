@@ -5,10 +5,11 @@
 
 import { getServerByName } from "partyserver";
 import type { Approval, Artifact } from "../protocol/agents";
-import type { Message, PostMessageBody } from "../protocol/chat";
+import type { CatchUp, Message, PostMessageBody } from "../protocol/chat";
 import type { Decider } from "../rooms/approvals";
 import type { ChatProgress } from "../rooms/chat-progress";
 import type { ChatRoom } from "../rooms/chat-room";
+import type { HistoryPage } from "../rooms/message-log";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
 import type { RoomAgent } from "../rooms/room-agents";
 import { type ApiError, conflict, forbidden, notFound } from "./errors";
@@ -22,8 +23,8 @@ export async function activateRoom(env: Env, chat: ChatRef): Promise<void> {
 }
 
 /** Hands a socket upgrade to the room with the verified identity; the client's own headers never reach it. */
-export function openRoomSocket(env: Env, chat: ChatRef, identity: MemberIdentity, after: number): Promise<Response> {
-  return roomOf(env, chat.chatId).fetch(socketUpgradeRequest("https://room.internal/ws", chat, identity, after));
+export function openRoomSocket(env: Env, chat: ChatRef, identity: MemberIdentity, catchUp: CatchUp): Promise<Response> {
+  return roomOf(env, chat.chatId).fetch(socketUpgradeRequest("https://room.internal/ws", chat, identity, catchUp));
 }
 
 export async function postToRoom(
@@ -37,8 +38,8 @@ export async function postToRoom(
   return result;
 }
 
-export async function readRoomHistory(env: Env, chatId: string, after: number, limit: number): Promise<Message[]> {
-  return await roomOf(env, chatId).history(after, limit);
+export async function readRoomHistory(env: Env, chatId: string, page: HistoryPage): Promise<Message[]> {
+  return await roomOf(env, chatId).history(page);
 }
 
 /** Tells the room a member was removed: it closes their sockets and refuses them until re-admitted. */

@@ -22,6 +22,8 @@ interface ParlorSecrets {
   PARLOR_SUMMARY_EVERY?: string;
   /** How many recent messages a summary leaves out, for runs to read verbatim (20). */
   PARLOR_SUMMARY_KEEP?: string;
+  /** Clerk's publishable key (pk_…), served by `GET /api/config` so the web client can load Clerk's sign-in. */
+  CLERK_PUBLISHABLE_KEY?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

@@ -3,11 +3,22 @@
  * `api/`, `rooms/`, `agents/` and `web/` import these; nothing redefines them.
  */
 import { z } from "zod";
-import { displayName } from "./chat";
+import {
+  AGENT_TRIGGERS,
+  APPROVAL_OUTCOMES,
+  APPROVAL_STATUSES,
+  APPROVERS,
+  DECISIONS,
+  HTTP_METHODS,
+  type RUN_STATUSES,
+  TOOL_STATUSES,
+} from "./enums";
+import { displayName, roomId, timestamp, uuid, writtenText } from "./primitives";
+
+export { HTTP_METHODS };
 
 export const AGENT_HANDLE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 export const MAX_SYSTEM_PROMPT = 8_000;
-export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 /** The longest reply a run streams and stores: past it nothing more is streamed, so streamed equals stored. */
 export const MAX_REPLY_CHARS = 32_000;
 export const MUTATING_METHODS: ReadonlySet<string> = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -17,15 +28,36 @@ const baseUrl = z
   .url()
   .refine((u) => ["http:", "https:"].includes(new URL(u).protocol), "baseUrl must be http or https");
 
+/** RFC 9110 token characters: anything else would make fetch throw when the tool runs. */
+const headerName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "header names are RFC 9110 tokens");
+/** No control characters (CR and LF would split headers), well-formed, at most 2,048 characters. */
+const headerValue = z
+  .string()
+  .max(2048)
+  .refine((value) => !hasControlCharacter(value), "header values may not hold control characters")
+  .refine((value) => value.isWellFormed(), "must be well-formed Unicode");
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return true;
+  }
+  return false;
+}
+
 export const httpToolConfig = z.object({
   allow: z
     .array(z.object({ baseUrl, methods: z.array(z.enum(HTTP_METHODS)).min(1) }))
     .min(1)
     .max(20),
-  headers: z.record(z.string().max(64), z.string().max(2048)).optional(),
+  headers: z.record(headerName, headerValue).optional(),
   approval: z
     .object({
-      approvers: z.enum(["initiator", "members", "admins"]).default("initiator"),
+      approvers: z.enum(APPROVERS).default("initiator"),
       timeoutSeconds: z.number().int().min(10).max(86_400).default(600),
     })
     .optional(),
@@ -39,13 +71,13 @@ export const agentTools = z
   .strict();
 export type AgentTools = z.infer<typeof agentTools>;
 
-export const agentTrigger = z.enum(["mention", "always"]);
+export const agentTrigger = z.enum(AGENT_TRIGGERS);
 
 const agentFields = {
   name: displayName,
   handle: z.string().regex(AGENT_HANDLE, "handle: 1-32 of a-z 0-9 _ -, starting with a letter or digit"),
-  systemPrompt: z.string().max(MAX_SYSTEM_PROMPT),
-  model: z.string().min(1).max(100),
+  systemPrompt: writtenText({ min: 0, maxChars: MAX_SYSTEM_PROMPT }),
+  model: writtenText({ maxChars: 100 }),
   trigger: agentTrigger,
   tools: agentTools,
 };
@@ -86,9 +118,33 @@ export function mergeSecretHeaders(next: AgentTools, stored: AgentTools): AgentT
   );
   return { ...next, http: { ...next.http, headers: kept } };
 }
-export const chatAgentBody = z.object({ agentId: z.string().uuid() });
+export const chatAgentBody = z.object({ agentId: uuid });
 
-export const toolStatus = z.enum(["running", "waiting_approval", "done", "denied", "failed"]);
+/** An agent as the API shows it: header values masked (see `toolsForDisplay`). */
+export const agentSchema = z
+  .object({
+    id: uuid,
+    name: z.string(),
+    handle: z.string(),
+    systemPrompt: z.string(),
+    model: z.string().nullable(),
+    trigger: agentTrigger,
+    tools: agentTools,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: "Agent" });
+export const agentsResponse = z.object({ agents: z.array(agentSchema) });
+export const agentResponse = z.object({ agent: agentSchema });
+export const removedAgentResponse = z.object({ removed: z.object({ agentId: uuid }) });
+export const chatAgentSchema = z
+  .object({ agentId: uuid, name: z.string(), handle: z.string(), trigger: agentTrigger, model: z.string().nullable() })
+  .meta({ id: "ChatAgent" });
+export const chatAgentsResponse = z.object({ agents: z.array(chatAgentSchema) });
+export const addedChatAgentResponse = z.object({ agent: z.object({ agentId: uuid }) });
+export const agentIdParams = z.object({ orgId: z.string(), agentId: z.string() });
+
+export const toolStatus = z.enum(TOOL_STATUSES);
 
 export const runEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("run.started"), runId: z.string(), agentId: z.string(), triggerSeq: z.number().int() }),
@@ -138,26 +194,28 @@ export type RunEvent = z.infer<typeof runEventSchema>;
 
 // ---- approvals and artifacts ----
 
-export const approvalDecision = z.enum(["approved", "denied", "expired"]);
+export const approvalDecision = z.enum(APPROVAL_OUTCOMES);
 export type ApprovalDecision = z.infer<typeof approvalDecision>;
 
-export const approvalSchema = z.object({
-  approvalId: z.string(),
-  runId: z.string(),
-  agentId: z.string(),
-  toolCallId: z.string(),
-  method: z.string(),
-  url: z.string(),
-  /** Header values configured on the agent are shown as `[secret:NAME]`, never in the clear. */
-  headers: z.record(z.string(), z.string()),
-  body: z.string().nullable(),
-  approvers: z.enum(["initiator", "members", "admins"]),
-  initiator: z.string(),
-  status: z.enum(["pending", "approved", "denied", "expired"]),
-  decidedBy: z.string().nullable(),
-  expiresAt: z.string(),
-  createdAt: z.string(),
-});
+export const approvalSchema = z
+  .object({
+    approvalId: z.string(),
+    runId: z.string(),
+    agentId: z.string(),
+    toolCallId: z.string(),
+    method: z.string(),
+    url: z.string(),
+    /** Header values configured on the agent are shown as `[secret:NAME]`, never in the clear. */
+    headers: z.record(z.string(), z.string()),
+    body: z.string().nullable(),
+    approvers: z.enum(APPROVERS),
+    initiator: z.string(),
+    status: z.enum(APPROVAL_STATUSES),
+    decidedBy: z.string().nullable(),
+    expiresAt: timestamp,
+    createdAt: timestamp,
+  })
+  .meta({ id: "Approval" });
 export type Approval = z.infer<typeof approvalSchema>;
 
 export const approvalEventSchema = z.discriminatedUnion("type", [
@@ -205,19 +263,26 @@ export function approvalRequested(approval: Approval): Extract<ApprovalEvent, { 
 }
 
 /** What a member sends to decide, over the socket (`type: "approval"`) or REST. */
-export const decideApprovalBody = z.object({ decision: z.enum(["approve", "deny"]) });
-export const listApprovalsQuery = z.object({ status: z.enum(["pending", "approved", "denied", "expired"]).optional() });
+export const decideApprovalBody = z.object({ decision: z.enum(DECISIONS) });
+export const listApprovalsQuery = z.object({ status: z.enum(APPROVAL_STATUSES).optional() });
+export const approvalsResponse = z.object({ approvals: z.array(approvalSchema) });
+export const approvalResponse = z.object({ approval: approvalSchema });
+export const approvalParams = z.object({ chatId: z.string(), approvalId: roomId });
 
-export const artifactSchema = z.object({
-  id: z.string(),
-  runId: z.string(),
-  kind: z.literal("http_response"),
-  status: z.number().int().optional(),
-  contentType: z.string().optional(),
-  body: z.string(),
-  truncated: z.boolean(),
-});
+export const artifactSchema = z
+  .object({
+    id: z.string(),
+    runId: z.string(),
+    kind: z.literal("http_response"),
+    status: z.number().int().optional(),
+    contentType: z.string().optional(),
+    body: z.string(),
+    truncated: z.boolean(),
+  })
+  .meta({ id: "Artifact" });
 export type Artifact = z.infer<typeof artifactSchema>;
+export const artifactResponse = z.object({ artifact: artifactSchema });
+export const artifactParams = z.object({ chatId: z.string(), artifactId: roomId });
 
 /** An HTTP tool call as the model asks for it. */
 export const httpRequestInput = z.object({
@@ -237,7 +302,7 @@ export const historyInput = z.object({
 /** One run in the chat's live-progress document (Yjs map `runs`, keyed by runId). View state, not the record. */
 export type RunProgress = {
   agentId: string;
-  status: "running" | "waiting_approval" | "done" | "failed";
+  status: (typeof RUN_STATUSES)[number];
   tools: { toolCallId: string; name: string; status: string }[];
   startedAt: string;
   updatedAt: string;

@@ -1,22 +1,23 @@
 /**
- * The chat wire protocol: every socket frame, socket event and REST body that crosses a boundary.
- * `api/`, `rooms/` and `web/` import these schemas; nothing redefines them.
+ * The chat wire protocol: messages, the frames a client sends on a chat's socket, the events the room sends back,
+ * and the REST bodies of messages. `api/`, `rooms/` and `web/` import these schemas; nothing redefines them.
  */
 import { z } from "zod";
+import { AUTHOR_TYPES } from "./enums";
+import { errorCode } from "./errors";
+import { decimalParam, displayName, roomId, seqParam, timestamp, userId, writtenText } from "./primitives";
+
+export { displayName, userId };
 
 export const MAX_TEXT_BYTES = 16 * 1024;
-/** Frames larger than this are refused before parsing, so a hostile client cannot make the room parse megabytes. */
+/** Bodies and frames larger than this are refused (413) before parsing. */
 export const MAX_FRAME_BYTES = 64 * 1024;
+/** The most messages one REST page holds. */
 export const MAX_PAGE = 500;
+/** The most messages a socket's catch-up sends before `ready`; the client pages the rest over REST. */
+export const MAX_CATCH_UP = 1000;
 
-const utf8 = new TextEncoder();
-
-/** Text must be well-formed Unicode (no lone surrogates), not blank, and at most 16 KiB of UTF-8. */
-export const messageText = z
-  .string()
-  .refine((text) => text.isWellFormed(), "text must be well-formed Unicode")
-  .refine((text) => text.trim().length > 0, "text must not be empty")
-  .refine((text) => utf8.encode(text).byteLength <= MAX_TEXT_BYTES, `text must be at most ${MAX_TEXT_BYTES} bytes`);
+export const messageText = writtenText({ maxBytes: MAX_TEXT_BYTES });
 
 export const clientMessageId = z
   .string()
@@ -24,84 +25,65 @@ export const clientMessageId = z
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/, "clientMessageId may hold letters, digits and . _ : - only");
 
-export const userId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, "userId may hold letters, digits, _ and - only");
-
-export const displayName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(80)
-  .refine((name) => name.isWellFormed(), "name must be well-formed Unicode");
-
-export const authorSchema = z.object({
-  type: z.enum(["user", "agent", "system"]),
-  id: z.string(),
-  name: z.string().optional(),
-});
+export const authorSchema = z
+  .object({ type: z.enum(AUTHOR_TYPES), id: z.string(), name: z.string().optional() })
+  .meta({ id: "Author" });
 export type Author = z.infer<typeof authorSchema>;
 
-export const messageSchema = z.object({
-  seq: z.number().int().positive(),
-  id: z.string(),
-  clientMessageId: z.string().nullable(),
-  author: authorSchema,
-  text: z.string(),
-  createdAt: z.string(),
-  /** Tool results (artifacts) the reply used; only on agents' replies that used any. */
-  artifactIds: z.array(z.string()).optional(),
-});
+export const messageSchema = z
+  .object({
+    seq: z.number().int().positive(),
+    id: z.string(),
+    clientMessageId: z.string().nullable(),
+    author: authorSchema,
+    text: z.string(),
+    createdAt: timestamp,
+    /** Tool results (artifacts) the reply used; only on agents' replies that used any. */
+    artifactIds: z.array(z.string()).optional(),
+  })
+  .meta({ id: "Message" });
 export type Message = z.infer<typeof messageSchema>;
 
-export const presentUserSchema = z.object({ id: z.string(), name: z.string() });
+export const presentUserSchema = z.object({ id: z.string(), name: z.string() }).meta({ id: "PresentUser" });
 export type PresentUser = z.infer<typeof presentUserSchema>;
 
 // ---- frames a client sends on the socket ----
 
-export const sendMessageFrame = z.object({
-  type: z.literal("message"),
-  text: messageText,
-  clientMessageId,
-});
+export const sendMessageFrame = z.object({ type: z.literal("message"), text: messageText, clientMessageId });
 export const typingFrame = z.object({ type: z.literal("typing") });
 export const approvalFrame = z.object({
   type: z.literal("approval"),
-  approvalId: z.string().min(1).max(64),
+  approvalId: roomId,
   decision: z.enum(["approve", "deny"]),
 });
-export const clientFrameSchema = z.discriminatedUnion("type", [sendMessageFrame, typingFrame, approvalFrame]);
+export const clientFrameSchema = z
+  .discriminatedUnion("type", [sendMessageFrame, typingFrame, approvalFrame])
+  .meta({ id: "ClientFrame" });
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
-// ---- events the room sends on the socket ----
+// ---- events the room sends about messages, presence and errors (runs and approvals: protocol/agents.ts) ----
 
-export const errorCodes = [
-  "bad_request",
-  "unauthorized",
-  "forbidden",
-  "not_found",
-  "conflict",
-  "payment_required",
-  "rate_limited",
-  "internal",
-] as const;
-export type ErrorCode = (typeof errorCodes)[number];
-
-export const serverEventSchema = z.discriminatedUnion("type", [
-  messageSchema.extend({ type: z.literal("message") }),
-  /** Sent once after catch-up: everything up to `lastSeq` has been delivered, live events follow. */
-  z.object({ type: z.literal("ready"), lastSeq: z.number().int().nonnegative(), you: presentUserSchema }),
-  z.object({ type: z.literal("presence"), users: z.array(presentUserSchema) }),
-  z.object({ type: z.literal("typing"), user: presentUserSchema }),
-  z.object({
-    type: z.literal("error"),
-    code: z.enum(errorCodes),
-    message: z.string(),
-    clientMessageId: z.string().optional(),
-  }),
-]);
+export const messageEvent = messageSchema.extend({ type: z.literal("message") });
+/**
+ * Sent once after catch-up: messages up to the last one sent have been delivered, live events follow.
+ * `lastSeq` is the chat's head; `hasMore` says catch-up stopped short of it (page the rest over REST).
+ */
+export const readyEvent = z.object({
+  type: z.literal("ready"),
+  lastSeq: z.number().int().nonnegative(),
+  hasMore: z.boolean(),
+  you: presentUserSchema,
+});
+export const presenceEvent = z.object({ type: z.literal("presence"), users: z.array(presentUserSchema) });
+export const typingEvent = z.object({ type: z.literal("typing"), user: presentUserSchema });
+export const errorEvent = z.object({
+  type: z.literal("error"),
+  code: errorCode,
+  message: z.string(),
+  clientMessageId: z.string().optional(),
+});
+export const chatEventSchemas = [messageEvent, readyEvent, presenceEvent, typingEvent, errorEvent] as const;
+export const serverEventSchema = z.discriminatedUnion("type", [...chatEventSchemas]);
 export type ServerEvent = z.infer<typeof serverEventSchema>;
 export type ServerEventOf<T extends ServerEvent["type"]> = Extract<ServerEvent, { type: T }>;
 
@@ -110,33 +92,32 @@ export const closeCodes = {
   removedFromChat: 4003,
 } as const;
 
-// ---- REST bodies ----
+// ---- REST and socket parameters of messages ----
 
-export const devTokenBody = z.object({ userId, name: displayName.optional() });
-export const createOrgBody = z.object({ name: displayName });
-export const orgRole = z.enum(["admin", "member"]);
-export type OrgRole = z.infer<typeof orgRole>;
-export const addOrgMemberBody = z.object({ userId, role: orgRole.default("member") });
-export const removeOrgMemberBody = z.object({ userId });
-export const createChatBody = z.object({
-  title: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .refine((t) => t.isWellFormed(), "title must be well-formed Unicode"),
-});
-export const chatMemberBody = z.object({ userId });
-export const postMessageBody = sendMessageFrame.omit({ type: true });
+export const postMessageBody = sendMessageFrame.omit({ type: true }).meta({ id: "PostMessageBody" });
 export type PostMessageBody = z.infer<typeof postMessageBody>;
-export const listMessagesQuery = z.object({
-  after: z.coerce.number().int().nonnegative().default(0),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(100),
-});
-export const socketQuery = z.object({
-  token: z.string().optional(),
-  after: z.coerce.number().int().nonnegative().default(0),
-});
 
-export const errorBodySchema = z.object({ error: z.object({ code: z.enum(errorCodes), message: z.string() }) });
-export type ErrorBody = z.infer<typeof errorBodySchema>;
+const pageLimit = decimalParam({ min: 1, max: MAX_PAGE });
+
+/** `after` pages forward, `before` backward (the N just below it, ascending); neither means `after=0`. */
+export const listMessagesQuery = z
+  .object({ after: seqParam.optional(), before: seqParam.optional(), limit: pageLimit.optional() })
+  .refine((q) => q.after === undefined || q.before === undefined, "give after or before, not both");
+export type ListMessagesQuery = z.infer<typeof listMessagesQuery>;
+
+/** Browsers cannot set headers on a WebSocket, so a socket may carry its session token in the query. */
+export const socketTokenQuery = z.object({ token: z.string().optional() });
+
+/** `after=SEQ` catches up from SEQ (at most 1,000), `tail=N` sends the newest N instead; not both. */
+export const socketQuery = socketTokenQuery
+  .extend({
+    after: seqParam.optional(),
+    tail: decimalParam({ min: 1, max: MAX_CATCH_UP }).optional(),
+  })
+  .refine((q) => q.after === undefined || q.tail === undefined, "give after or tail, not both");
+
+/** Where a socket's catch-up starts: after a seq, or the newest N messages. */
+export type CatchUp = { after: number } | { tail: number };
+
+export const messagesResponse = z.object({ messages: z.array(messageSchema) });
+export const messageResponse = z.object({ message: messageSchema });

@@ -4,12 +4,27 @@
  */
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import type { Approval, ApprovalEvent, Artifact, RunEvent } from "../protocol/agents";
-import { closeCodes, type Message, type PostMessageBody, type PresentUser, type ServerEvent } from "../protocol/chat";
+import {
+  closeCodes,
+  MAX_CATCH_UP,
+  type Message,
+  type PostMessageBody,
+  type PresentUser,
+  type ServerEvent,
+} from "../protocol/chat";
 import { activate } from "./activation";
 import { AgentRuns, type RunContext } from "./agent-runs";
 import type { ApprovalRequest, Decider } from "./approvals";
 import { parseClientFrame } from "./frames";
-import { type AppendResult, appendMessage, lastSeq, messagesAfter } from "./message-log";
+import {
+  type AppendResult,
+  appendMessage,
+  type HistoryPage,
+  lastSeq,
+  messagesAfter,
+  messagesUpTo,
+  readPage,
+} from "./message-log";
 import { presentUsers } from "./presence";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
@@ -20,7 +35,6 @@ import type { Summary } from "./summaries";
 
 export type { RunContext } from "./agent-runs";
 
-const CATCH_UP_PAGE = 500;
 const MAX_SOCKETS_PER_MEMBER = 20;
 const TYPING_INTERVAL_MS = 2_000;
 
@@ -59,8 +73,8 @@ export class ChatRoom extends Server<Env> {
     return { message, created };
   }
 
-  history(after: number, limit: number): Message[] {
-    return messagesAfter(this.store, after, limit);
+  history(page: HistoryPage): Message[] {
+    return readPage(this.store, page);
   }
 
   /** Closes every socket of a member who was removed from the chat, and refuses them until re-admitted. */
@@ -193,18 +207,20 @@ export class ChatRoom extends Server<Env> {
       return;
     }
     connection.setState(forwarded.identity);
-    // Catch-up runs synchronously, so no live broadcast can slip in between history and what follows it.
-    let cursor = forwarded.after;
-    for (;;) {
-      const page = messagesAfter(this.store, cursor, CATCH_UP_PAGE);
-      for (const message of page) send(connection, { type: "message", ...message });
-      if (page.length < CATCH_UP_PAGE) break;
-      cursor = page[page.length - 1].seq;
-    }
+    // Catch-up runs synchronously, so no live broadcast can slip in between history and what follows it. It is
+    // bounded (a long-absent client must not make the room send its whole log at once); the client pages the rest.
+    const head = lastSeq(this.store);
+    const { catchUp } = forwarded;
+    const page =
+      "tail" in catchUp
+        ? messagesUpTo(this.store, head, Math.min(catchUp.tail, MAX_CATCH_UP))
+        : messagesAfter(this.store, catchUp.after, MAX_CATCH_UP);
+    for (const message of page) send(connection, { type: "message", ...message });
+    const sentUpTo = page.length > 0 ? page[page.length - 1].seq : "tail" in catchUp ? head : catchUp.after;
     // Runs in progress (the text so far; live deltas follow) and requests awaiting a decision.
     for (const event of this.runs.welcomeEvents()) send(connection, event);
     const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };
-    send(connection, { type: "ready", lastSeq: lastSeq(this.store), you });
+    send(connection, { type: "ready", lastSeq: head, hasMore: sentUpTo < head, you });
     this.broadcastPresence();
   }
 

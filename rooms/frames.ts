@@ -11,6 +11,9 @@ export function parseClientFrame(raw: WSMessage): { frame: ClientFrame } | { err
   let text: string;
   if (typeof raw === "string") {
     text = raw;
+    // The runtime decodes text frames leniently, putting U+FFFD where the bytes were not UTF-8: such a frame is
+    // refused rather than stored altered. (A U+FFFD a client means to send travels fine in a binary frame or REST.)
+    if (text.includes("\uFFFD")) return badRequest("frame is not valid UTF-8 (it holds U+FFFD)");
     // UTF-16 length is a lower bound of the UTF-8 size; encode only when it could be over.
     if (
       text.length > MAX_FRAME_BYTES ||
@@ -43,7 +46,9 @@ export function parseClientFrame(raw: WSMessage): { frame: ClientFrame } | { err
 }
 
 function tooLarge(): { error: ErrorEvent } {
-  return badRequest(`frame is larger than ${MAX_FRAME_BYTES} bytes`);
+  return {
+    error: { type: "error", code: "payload_too_large", message: `frame is larger than ${MAX_FRAME_BYTES} bytes` },
+  };
 }
 
 function badRequest(message: string, clientMessageId?: unknown): { error: ErrorEvent } {

@@ -77,6 +77,13 @@ export function messagesAfter(sql: SqlStorage, after: number, limit: number): Me
     .map(toMessage);
 }
 
+/** A page of history: after a seq (forward) or before one (backward); either way ascending. */
+export type HistoryPage = { after: number; limit: number } | { before: number; limit: number };
+
+export function readPage(sql: SqlStorage, page: HistoryPage): Message[] {
+  return "before" in page ? messagesUpTo(sql, page.before - 1, page.limit) : messagesAfter(sql, page.after, page.limit);
+}
+
 /** The last `limit` messages up to and including `seq`, oldest first. */
 export function messagesUpTo(sql: SqlStorage, seq: number, limit: number): Message[] {
   return sql

@@ -4,7 +4,7 @@
  */
 import { verifyToken } from "@clerk/backend";
 import type { Caller } from "../context";
-import { unauthorized } from "../errors";
+import { unauthenticated } from "../errors";
 
 export async function verifySessionToken(env: Env, token: string): Promise<Caller> {
   if (!env.CLERK_JWT_KEY) throw new Error("CLERK_JWT_KEY is not configured");
@@ -20,7 +20,7 @@ export async function verifySessionToken(env: Env, token: string): Promise<Calle
     });
   } catch (error) {
     const reason = (error as { reason?: string }).reason;
-    throw unauthorized(reason ? `invalid session token (${reason})` : "invalid session token");
+    throw unauthenticated(reason ? `invalid session token (${reason})` : "invalid session token");
   }
   const name = typeof payload.name === "string" ? payload.name : null;
   return { userId: payload.sub, name };

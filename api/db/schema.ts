@@ -13,8 +13,9 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { AgentTools } from "../../protocol/agents";
+import { AGENT_TRIGGERS, ORG_ROLES } from "../../protocol/enums";
 
-export const orgRole = pgEnum("org_role", ["admin", "member"]);
+export const orgRole = pgEnum("org_role", ORG_ROLES);
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 
@@ -107,7 +108,7 @@ export const chatMemberships = pgTable(
   ],
 );
 
-export const agentTrigger = pgEnum("agent_trigger", ["mention", "always"]);
+export const agentTrigger = pgEnum("agent_trigger", AGENT_TRIGGERS);
 
 /** An org's agent: who it is, how it thinks, which tools it may use. Admins write these. */
 export const agents = pgTable(

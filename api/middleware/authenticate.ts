@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { bearerToken, verifySessionToken } from "../auth/session-token";
 import type { AppEnv } from "../context";
-import { unauthorized } from "../errors";
+import { unauthenticated } from "../errors";
 
 type AuthenticateOptions = {
   /** Browsers cannot set headers on a WebSocket, so the socket route also reads `?token=`. */
@@ -12,7 +12,7 @@ export function authenticate(options: AuthenticateOptions = {}) {
   return createMiddleware<AppEnv>(async function authenticateCaller(c, next) {
     const token =
       bearerToken(c.req.header("Authorization")) ?? (options.allowQueryToken ? (c.req.query("token") ?? null) : null);
-    if (!token) throw unauthorized("missing session token: send Authorization: Bearer <token>");
+    if (!token) throw unauthenticated("missing session token: send Authorization: Bearer <token>");
     c.set("caller", await verifySessionToken(c.env, token));
     await next();
   });

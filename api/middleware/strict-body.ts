@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
-import { badRequest } from "../errors";
+import { badRequest, payloadTooLarge } from "../errors";
 
 const MAX_BODY_BYTES = 64 * 1024;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -12,7 +12,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export const strictBody = createMiddleware<AppEnv>(async function readStrictBody(c, next) {
   if (c.req.method === "GET" || c.req.method === "HEAD") return next();
   const declared = Number(c.req.header("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw badRequest(`body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES) throw payloadTooLarge(`body is larger than ${MAX_BODY_BYTES} bytes`);
   const bytes = await readAtMost(c.req.raw, MAX_BODY_BYTES);
   let text: string;
   try {
@@ -37,7 +37,7 @@ async function readAtMost(request: Request, limit: number): Promise<Uint8Array> 
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw badRequest(`body is larger than ${limit} bytes`);
+      throw payloadTooLarge(`body is larger than ${limit} bytes`);
     }
     chunks.push(value);
   }

@@ -1,22 +1,26 @@
 /** Agents of an org (admins write, members read), and which agents sit in a chat (chat members decide). */
-import { zValidator } from "@hono/zod-validator";
 import { and, asc, eq } from "drizzle-orm";
-import { Hono } from "hono";
 import {
   type AgentTools,
+  addedChatAgentResponse,
+  agentIdParams,
+  agentResponse,
+  agentsResponse,
   chatAgentBody,
+  chatAgentsResponse,
   createAgentBody,
   mergeSecretHeaders,
+  removedAgentResponse,
   toolsForDisplay,
   updateAgentBody,
 } from "../../protocol/agents";
+import { chatIdParams, createdResponse, orgIdParams } from "../../protocol/orgs";
 import { isUuid, requireChatMember, requireOrgAdmin, requireOrgMember } from "../access";
-import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
 import { agents, chatAgents } from "../db/schema";
 import { badRequest, conflict, notFound } from "../errors";
+import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { syncRoomAgents } from "../orchestrator";
-import { validationHook } from "../validation";
 
 const agentColumns = {
   id: agents.id,
@@ -30,18 +34,99 @@ const agentColumns = {
   updatedAt: agents.updatedAt,
 };
 
-export const orgAgentRoutes = new Hono<AppEnv>()
-  .get("/:orgId/agents", async function listAgents(c) {
-    const { orgId } = await requireOrgMember(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+const tags = ["agents"];
+
+const listAgentsRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{orgId}/agents",
+    tags,
+    summary: "The org's agents (header values masked)",
+    request: { params: orgIdParams },
+    responses: { 200: jsonContent(agentsResponse, "By handle.") },
+  },
+  ["not_found"],
+);
+const createAgentRoute = authedRoute(
+  {
+    method: "post",
+    path: "/{orgId}/agents",
+    tags,
+    summary: "Define an agent (org admins)",
+    request: { params: orgIdParams, body: jsonBody(createAgentBody) },
+    responses: { 201: jsonContent(createdResponse, "The new agent's id.") },
+  },
+  ["forbidden", "not_found", "conflict"],
+);
+const updateAgentRoute = authedRoute(
+  {
+    method: "patch",
+    path: "/{orgId}/agents/{agentId}",
+    tags,
+    summary: "Change an agent (org admins); only the fields sent change",
+    description: "A header sent back in its masked form (`[secret:NAME]`) keeps the value stored before.",
+    request: { params: agentIdParams, body: jsonBody(updateAgentBody) },
+    responses: { 200: jsonContent(agentResponse, "The agent as it is now.") },
+  },
+  ["forbidden", "not_found", "conflict"],
+);
+const deleteAgentRoute = authedRoute(
+  {
+    method: "delete",
+    path: "/{orgId}/agents/{agentId}",
+    tags,
+    summary: "Delete an agent (org admins); it leaves every chat",
+    request: { params: agentIdParams },
+    responses: { 200: jsonContent(removedAgentResponse, "Deleted.") },
+  },
+  ["forbidden", "not_found"],
+);
+const listChatAgentsRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{chatId}/agents",
+    tags,
+    summary: "The agents in a chat",
+    request: { params: chatIdParams },
+    responses: { 200: jsonContent(chatAgentsResponse, "By handle.") },
+  },
+  ["forbidden", "not_found"],
+);
+const addChatAgentRoute = authedRoute(
+  {
+    method: "post",
+    path: "/{chatId}/agents",
+    tags,
+    summary: "Add an agent of the org to the chat (chat members)",
+    request: { params: chatIdParams, body: jsonBody(chatAgentBody) },
+    responses: { 201: jsonContent(addedChatAgentResponse, "Added (idempotent).") },
+  },
+  ["forbidden", "not_found"],
+);
+const removeChatAgentRoute = authedRoute(
+  {
+    method: "delete",
+    path: "/{chatId}/agents",
+    tags,
+    summary: "Remove an agent from the chat (chat members)",
+    request: { params: chatIdParams, body: jsonBody(chatAgentBody) },
+    responses: { 200: jsonContent(removedAgentResponse, "Removed (idempotent).") },
+  },
+  ["forbidden", "not_found"],
+);
+
+export const orgAgentRoutes = router()
+  .openapi(listAgentsRoute, async function listAgents(c) {
+    const { orgId } = await requireOrgMember(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const rows = await c.var.db
       .select(agentColumns)
       .from(agents)
       .where(eq(agents.orgId, orgId))
       .orderBy(asc(agents.handle));
-    return c.json({ agents: rows.map(forDisplay) });
+    return c.json({ agents: rows.map(forDisplay) }, 200);
   })
-  .post("/:orgId/agents", zValidator("json", createAgentBody, validationHook), async function createAgent(c) {
-    const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+  .openapi(createAgentRoute, async function createAgent(c) {
+    const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const body = c.req.valid("json");
     const [row] = await c.var.db
       .insert(agents)
@@ -51,9 +136,10 @@ export const orgAgentRoutes = new Hono<AppEnv>()
     if (!row) throw conflict(`the handle @${body.handle} is taken in this org`);
     return c.json({ id: row.id }, 201);
   })
-  .patch("/:orgId/agents/:agentId", zValidator("json", updateAgentBody, validationHook), async function updateAgent(c) {
-    const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
-    const agentId = await requireAgentOf(c.var.db, orgId, c.req.param("agentId"));
+  .openapi(updateAgentRoute, async function updateAgent(c) {
+    const params = c.req.valid("param");
+    const { orgId } = await requireOrgAdmin(c.var.db, params.orgId, c.var.caller.userId);
+    const agentId = await requireAgentOf(c.var.db, orgId, params.agentId);
     const body = c.req.valid("json");
     if (body.tools) {
       const [stored] = await c.var.db.select({ tools: agents.tools }).from(agents).where(eq(agents.id, agentId));
@@ -71,24 +157,25 @@ export const orgAgentRoutes = new Hono<AppEnv>()
     }
     await syncChatsOfAgent(c.env, c.var.db, agentId);
     const [agent] = await c.var.db.select(agentColumns).from(agents).where(eq(agents.id, agentId));
-    return c.json({ agent: forDisplay(agent) });
+    return c.json({ agent: forDisplay(agent) }, 200);
   })
-  .delete("/:orgId/agents/:agentId", async function deleteAgent(c) {
-    const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
-    const agentId = await requireAgentOf(c.var.db, orgId, c.req.param("agentId"));
+  .openapi(deleteAgentRoute, async function deleteAgent(c) {
+    const params = c.req.valid("param");
+    const { orgId } = await requireOrgAdmin(c.var.db, params.orgId, c.var.caller.userId);
+    const agentId = await requireAgentOf(c.var.db, orgId, params.agentId);
     const chats = await chatsOfAgent(c.var.db, agentId);
     await c.var.db.delete(agents).where(eq(agents.id, agentId));
     await Promise.all(chats.map((chatId) => syncRoom(c.env, c.var.db, chatId)));
-    return c.json({ removed: { agentId } });
+    return c.json({ removed: { agentId } }, 200);
   });
 
-export const chatAgentRoutes = new Hono<AppEnv>()
-  .get("/:chatId/agents", async function listChatAgents(c) {
-    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
-    return c.json({ agents: await agentsInChat(c.var.db, chat.id) });
+export const chatAgentRoutes = router()
+  .openapi(listChatAgentsRoute, async function listChatAgents(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
+    return c.json({ agents: await agentsInChat(c.var.db, chat.id) }, 200);
   })
-  .post("/:chatId/agents", zValidator("json", chatAgentBody, validationHook), async function addChatAgent(c) {
-    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+  .openapi(addChatAgentRoute, async function addChatAgent(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
     const { agentId } = c.req.valid("json");
     const [agent] = await c.var.db
       .select({ id: agents.id })
@@ -102,17 +189,22 @@ export const chatAgentRoutes = new Hono<AppEnv>()
     await syncRoom(c.env, c.var.db, chat.id);
     return c.json({ agent: { agentId } }, 201);
   })
-  .delete("/:chatId/agents", zValidator("json", chatAgentBody, validationHook), async function removeChatAgent(c) {
-    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+  .openapi(removeChatAgentRoute, async function removeChatAgent(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
     const { agentId } = c.req.valid("json");
     await c.var.db.delete(chatAgents).where(and(eq(chatAgents.chatId, chat.id), eq(chatAgents.agentId, agentId)));
     await syncRoom(c.env, c.var.db, chat.id);
-    return c.json({ removed: { agentId } });
+    return c.json({ removed: { agentId } }, 200);
   });
 
 /** Header values are secrets: no response carries them, not even to admins. */
-function forDisplay<T extends { tools: AgentTools }>(agent: T): T {
-  return { ...agent, tools: toolsForDisplay(agent.tools) };
+function forDisplay<T extends { tools: AgentTools; createdAt: Date; updatedAt: Date }>(agent: T) {
+  return {
+    ...agent,
+    tools: toolsForDisplay(agent.tools),
+    createdAt: agent.createdAt.toISOString(),
+    updatedAt: agent.updatedAt.toISOString(),
+  };
 }
 
 async function requireAgentOf(db: Database, orgId: string, agentId: string): Promise<string> {

@@ -1,31 +1,96 @@
 /** Chats of an org, and who is in each chat. */
-import { zValidator } from "@hono/zod-validator";
 import { and, asc, desc, eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { chatMemberBody, createChatBody } from "../../protocol/chat";
+import {
+  addChatMemberResponse,
+  chatIdParams,
+  chatMemberBody,
+  chatMembersResponse,
+  chatsResponse,
+  createChatBody,
+  createdResponse,
+  orgIdParams,
+  removeChatMemberResponse,
+} from "../../protocol/orgs";
 import { requireChatInOrg, requireChatMember, requireOrgMember } from "../access";
-import type { AppEnv } from "../context";
 import { chatMemberships, chats, orgMemberships, pendingRevocations, users } from "../db/schema";
 import { badRequest, forbidden } from "../errors";
 import { deliverRevocations, queueRevocations } from "../memberships";
+import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { activateRoom, admitToRoom } from "../orchestrator";
-import { validationHook } from "../validation";
 
-export const orgChatRoutes = new Hono<AppEnv>()
-  .get("/:orgId/chats", async function listChats(c) {
+const tags = ["chats"];
+
+const listChatsRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{orgId}/chats",
+    tags,
+    summary: "The org's chats the caller is in",
+    request: { params: orgIdParams },
+    responses: { 200: jsonContent(chatsResponse, "Newest first.") },
+  },
+  ["not_found"],
+);
+const createChatRoute = authedRoute(
+  {
+    method: "post",
+    path: "/{orgId}/chats",
+    tags,
+    summary: "Create a chat; the creator is its first member",
+    request: { params: orgIdParams, body: jsonBody(createChatBody) },
+    responses: { 201: jsonContent(createdResponse, "The new chat's id.") },
+  },
+  ["not_found"],
+);
+const listChatMembersRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{chatId}/members",
+    tags,
+    summary: "The chat's members",
+    request: { params: chatIdParams },
+    responses: { 200: jsonContent(chatMembersResponse, "Members in the order they joined.") },
+  },
+  ["forbidden", "not_found"],
+);
+const addChatMemberRoute = authedRoute(
+  {
+    method: "post",
+    path: "/{chatId}/members",
+    tags,
+    summary: "Add a member of the chat's org to the chat (chat members)",
+    request: { params: chatIdParams, body: jsonBody(chatMemberBody) },
+    responses: { 201: jsonContent(addChatMemberResponse, "Added (idempotent).") },
+  },
+  ["forbidden", "not_found"],
+);
+const removeChatMemberRoute = authedRoute(
+  {
+    method: "delete",
+    path: "/{chatId}/members",
+    tags,
+    summary: "Remove a member from the chat (themself, the chat's creator or an org admin)",
+    request: { params: chatIdParams, body: jsonBody(chatMemberBody) },
+    responses: { 200: jsonContent(removeChatMemberResponse, "Removed; their sockets close with 4003.") },
+  },
+  ["forbidden", "not_found"],
+);
+
+export const orgChatRoutes = router()
+  .openapi(listChatsRoute, async function listChats(c) {
     const { userId } = c.var.caller;
-    const { orgId } = await requireOrgMember(c.var.db, c.req.param("orgId"), userId);
+    const { orgId } = await requireOrgMember(c.var.db, c.req.valid("param").orgId, userId);
     const rows = await c.var.db
       .select({ id: chats.id, title: chats.title, createdBy: chats.createdBy, createdAt: chats.createdAt })
       .from(chatMemberships)
       .innerJoin(chats, eq(chats.id, chatMemberships.chatId))
       .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)))
       .orderBy(desc(chats.createdAt));
-    return c.json({ chats: rows });
+    return c.json({ chats: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })) }, 200);
   })
-  .post("/:orgId/chats", zValidator("json", createChatBody, validationHook), async function createChat(c) {
+  .openapi(createChatRoute, async function createChat(c) {
     const { userId } = c.var.caller;
-    const { orgId } = await requireOrgMember(c.var.db, c.req.param("orgId"), userId);
+    const { orgId } = await requireOrgMember(c.var.db, c.req.valid("param").orgId, userId);
     const { title } = c.req.valid("json");
     const id = await c.var.db.transaction(async (tx) => {
       const [chat] = await tx.insert(chats).values({ orgId, title, createdBy: userId }).returning({ id: chats.id });
@@ -37,19 +102,19 @@ export const orgChatRoutes = new Hono<AppEnv>()
     return c.json({ id }, 201);
   });
 
-export const chatMemberRoutes = new Hono<AppEnv>()
-  .get("/:chatId/members", async function listChatMembers(c) {
-    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+export const chatMemberRoutes = router()
+  .openapi(listChatMembersRoute, async function listChatMembers(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
     const members = await c.var.db
       .select({ userId: chatMemberships.userId, name: users.name })
       .from(chatMemberships)
       .innerJoin(users, eq(users.id, chatMemberships.userId))
       .where(eq(chatMemberships.chatId, chat.id))
       .orderBy(asc(chatMemberships.createdAt));
-    return c.json({ members });
+    return c.json({ members }, 200);
   })
-  .post("/:chatId/members", zValidator("json", chatMemberBody, validationHook), async function addChatMember(c) {
-    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
+  .openapi(addChatMemberRoute, async function addChatMember(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
     const { userId } = c.req.valid("json");
     const [orgMember] = await c.var.db
       .select({ userId: orgMemberships.userId })
@@ -60,9 +125,9 @@ export const chatMemberRoutes = new Hono<AppEnv>()
     await admitToRoom(c.env, chat.id, userId);
     return c.json({ member: { userId } }, 201);
   })
-  .delete("/:chatId/members", zValidator("json", chatMemberBody, validationHook), async function removeChatMember(c) {
+  .openapi(removeChatMemberRoute, async function removeChatMember(c) {
     const caller = c.var.caller.userId;
-    const { chat, orgRole, isMember } = await requireChatInOrg(c.var.db, c.req.param("chatId"), caller);
+    const { chat, orgRole, isMember } = await requireChatInOrg(c.var.db, c.req.valid("param").chatId, caller);
     const { userId } = c.req.valid("json");
     // Anyone may leave (again, if a first attempt failed half-way); removing someone else takes the chat's
     // creator or an org admin who is in the chat.
@@ -81,5 +146,5 @@ export const chatMemberRoutes = new Hono<AppEnv>()
       and(eq(pendingRevocations.chatId, chat.id), eq(pendingRevocations.userId, userId)),
     );
     if (failed > 0) throw new Error("the chat's room could not be told yet; retry the request");
-    return c.json({ removed: { userId } });
+    return c.json({ removed: { userId } }, 200);
   });

@@ -1,32 +1,73 @@
-/** A chat's messages and its socket: checked here, stored and broadcast by the chat's room. */
-import { zValidator } from "@hono/zod-validator";
-import { Hono } from "hono";
+/** A chat's messages and its sockets: checked here, stored and broadcast by the chat's room. */
 import { createMiddleware } from "hono/factory";
-import { listMessagesQuery, postMessageBody, socketQuery } from "../../protocol/chat";
+import {
+  type CatchUp,
+  listMessagesQuery,
+  messageResponse,
+  messagesResponse,
+  postMessageBody,
+  socketQuery,
+  socketTokenQuery,
+} from "../../protocol/chat";
+import { chatIdParams } from "../../protocol/orgs";
 import { requireChatMember } from "../access";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { database } from "../middleware/database";
+import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { openProgressSocket, openRoomSocket, postToRoom, readRoomHistory } from "../orchestrator";
-import { validationHook } from "../validation";
 
-export const messageRoutes = new Hono<AppEnv>()
-  .get("/:chatId/messages", zValidator("query", listMessagesQuery, validationHook), async function listMessages(c) {
-    const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
-    const { after, limit } = c.req.valid("query");
-    return c.json({ messages: await readRoomHistory(c.env, chat.id, after, limit) });
+const tags = ["messages"];
+const DEFAULT_PAGE = 100;
+
+const listMessagesRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{chatId}/messages",
+    tags,
+    summary: "A page of the chat's log",
+    description:
+      "`after=SEQ` returns the messages after SEQ; `before=SEQ` the ones just below SEQ; both ascending by seq. " +
+      "Neither means `after=0`; both is a 400. `limit` is 1-500 (default 100).",
+    request: { params: chatIdParams, query: listMessagesQuery },
+    responses: { 200: jsonContent(messagesResponse, "Messages in seq order.") },
+  },
+  ["forbidden", "not_found"],
+);
+const postMessageRoute = authedRoute(
+  {
+    method: "post",
+    path: "/{chatId}/messages",
+    tags,
+    summary: "Send a message",
+    description: "Idempotent per author and `clientMessageId`: a retry answers 200 with the message already stored.",
+    request: { params: chatIdParams, body: jsonBody(postMessageBody) },
+    responses: {
+      201: jsonContent(messageResponse, "Stored with the next seq and broadcast."),
+      200: jsonContent(messageResponse, "This author already sent that clientMessageId: the stored message."),
+    },
+  },
+  ["forbidden", "not_found"],
+);
+
+export const messageRoutes = router()
+  .openapi(listMessagesRoute, async function listMessages(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
+    const { after, before, limit = DEFAULT_PAGE } = c.req.valid("query");
+    const page = before === undefined ? { after: after ?? 0, limit } : { before, limit };
+    return c.json({ messages: await readRoomHistory(c.env, chat.id, page) }, 200);
   })
-  .post("/:chatId/messages", zValidator("json", postMessageBody, validationHook), async function postMessage(c) {
+  .openapi(postMessageRoute, async function postMessage(c) {
     const { userId } = c.var.caller;
-    const { chat, name } = await requireChatMember(c.var.db, c.req.param("chatId"), userId);
+    const { chat, name } = await requireChatMember(c.var.db, c.req.valid("param").chatId, userId);
     const { message, created } = await postToRoom(
       c.env,
       { chatId: chat.id, orgId: chat.orgId },
       { userId, name },
       c.req.valid("json"),
     );
-    return c.json({ message }, created ? 201 : 200);
+    return created ? c.json({ message }, 201) : c.json({ message }, 200);
   });
 
 const requireUpgrade = createMiddleware<AppEnv>(async function requireUpgrade(c, next) {
@@ -36,28 +77,47 @@ const requireUpgrade = createMiddleware<AppEnv>(async function requireUpgrade(c,
   await next();
 });
 
+const upgraded = { 101: { description: "Switching Protocols: the socket is open." } };
+
+const roomSocketRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{chatId}/ws",
+    tags: ["sockets"],
+    summary: "The chat's socket (WebSocket upgrade)",
+    description:
+      "Browsers pass the session token as `?token=`. The room sends the messages after `after` (at most 1,000), or " +
+      "the newest `tail` of them, then `ready` { lastSeq, hasMore }, then live events: every event is a " +
+      "`RoomEvent` (components.schemas); frames the client sends are `ClientFrame`s.",
+    middleware: [requireUpgrade, authenticate({ allowQueryToken: true }), database] as const,
+    request: { params: chatIdParams, query: socketQuery },
+    responses: upgraded,
+  },
+  ["forbidden", "not_found"],
+);
+const progressSocketRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{chatId}/progress",
+    tags: ["sockets"],
+    summary: "The chat's live-progress document (Yjs over y-partyserver; read-only for clients)",
+    middleware: [requireUpgrade, authenticate({ allowQueryToken: true }), database] as const,
+    request: { params: chatIdParams, query: socketTokenQuery },
+    responses: upgraded,
+  },
+  ["forbidden", "not_found"],
+);
+
 /** The socket routes authenticate on their own: browsers can only pass the token in the query string. */
-export const socketRoutes = new Hono<AppEnv>()
-  .get(
-    "/:chatId/progress",
-    requireUpgrade,
-    authenticate({ allowQueryToken: true }),
-    database,
-    async function connectToProgress(c) {
-      const { chat } = await requireChatMember(c.var.db, c.req.param("chatId"), c.var.caller.userId);
-      return openProgressSocket(c.env, chat.id, c.req.query("_pk"));
-    },
-  )
-  .get(
-    "/:chatId/ws",
-    requireUpgrade,
-    authenticate({ allowQueryToken: true }),
-    zValidator("query", socketQuery, validationHook),
-    database,
-    async function connectToRoom(c) {
-      const { userId } = c.var.caller;
-      const { chat, name, orgRole } = await requireChatMember(c.var.db, c.req.param("chatId"), userId);
-      const { after } = c.req.valid("query");
-      return openRoomSocket(c.env, { chatId: chat.id, orgId: chat.orgId }, { userId, name, role: orgRole }, after);
-    },
-  );
+export const socketRoutes = router()
+  .openapi(progressSocketRoute, async function connectToProgress(c) {
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
+    return openProgressSocket(c.env, chat.id, c.req.query("_pk"));
+  })
+  .openapi(roomSocketRoute, async function connectToRoom(c) {
+    const { userId } = c.var.caller;
+    const { chat, name, orgRole } = await requireChatMember(c.var.db, c.req.valid("param").chatId, userId);
+    const { after, tail } = c.req.valid("query");
+    const catchUp: CatchUp = tail === undefined ? { after: after ?? 0 } : { tail };
+    return openRoomSocket(c.env, { chatId: chat.id, orgId: chat.orgId }, { userId, name, role: orgRole }, catchUp);
+  });

@@ -1,8 +1,16 @@
 /** Orgs and their members. The caller who creates an org becomes its admin. */
-import { zValidator } from "@hono/zod-validator";
 import { and, asc, eq } from "drizzle-orm";
-import { Hono } from "hono";
-import { addOrgMemberBody, createOrgBody, removeOrgMemberBody } from "../../protocol/chat";
+import {
+  addOrgMemberBody,
+  addOrgMemberResponse,
+  createdResponse,
+  createOrgBody,
+  orgIdParams,
+  orgMembersResponse,
+  orgsResponse,
+  removeOrgMemberBody,
+  removeOrgMemberResponse,
+} from "../../protocol/orgs";
 import { requireOrgAdmin, requireOrgMember } from "../access";
 import { clerkDirectory, clerkRole } from "../clerk";
 import type { AppEnv } from "../context";
@@ -14,20 +22,78 @@ import {
   refuseLastAdminLoss,
   upsertMembership,
 } from "../memberships";
-import { validationHook } from "../validation";
+import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { ensureUser } from "./users";
 
-export const orgRoutes = new Hono<AppEnv>()
-  .get("/", async function listMyOrgs(c) {
+const tags = ["orgs"];
+
+const listMyOrgsRoute = authedRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The caller's orgs",
+  responses: { 200: jsonContent(orgsResponse, "The orgs the caller is a member of, oldest first.") },
+});
+const createOrgRoute = authedRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create an org; the caller becomes its admin",
+  request: { body: jsonBody(createOrgBody) },
+  responses: { 201: jsonContent(createdResponse, "The new org's id.") },
+});
+const listMembersRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{orgId}/members",
+    tags,
+    summary: "The org's members",
+    request: { params: orgIdParams },
+    responses: { 200: jsonContent(orgMembersResponse, "Members in the order they joined.") },
+  },
+  ["not_found"],
+);
+const addMemberRoute = authedRoute(
+  {
+    method: "post",
+    path: "/{orgId}/members",
+    tags,
+    summary: "Add a member or set their role (org admins)",
+    description: "In Clerk mode the change goes to Clerk and comes back with its webhook: 202 with `pending: true`.",
+    request: { params: orgIdParams, body: jsonBody(addOrgMemberBody) },
+    responses: {
+      201: jsonContent(addOrgMemberResponse, "Added, or the role set."),
+      202: jsonContent(addOrgMemberResponse, "Sent to Clerk; arrives with its webhook."),
+    },
+  },
+  ["forbidden", "not_found", "conflict"],
+);
+const removeMemberRoute = authedRoute(
+  {
+    method: "delete",
+    path: "/{orgId}/members",
+    tags,
+    summary: "Remove a member from the org and all its chats (org admins)",
+    request: { params: orgIdParams, body: jsonBody(removeOrgMemberBody) },
+    responses: {
+      200: jsonContent(removeOrgMemberResponse, "Removed; their sockets in the org's chats are closed."),
+      202: jsonContent(removeOrgMemberResponse, "Sent to Clerk; arrives with its webhook."),
+    },
+  },
+  ["forbidden", "not_found", "conflict"],
+);
+
+export const orgRoutes = router()
+  .openapi(listMyOrgsRoute, async function listMyOrgs(c) {
     const rows = await c.var.db
       .select({ id: orgs.id, name: orgs.name, role: orgMemberships.role, createdAt: orgs.createdAt })
       .from(orgMemberships)
       .innerJoin(orgs, eq(orgs.id, orgMemberships.orgId))
       .where(eq(orgMemberships.userId, c.var.caller.userId))
       .orderBy(asc(orgs.createdAt));
-    return c.json({ orgs: rows });
+    return c.json({ orgs: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })) }, 200);
   })
-  .post("/", zValidator("json", createOrgBody, validationHook), async function createOrg(c) {
+  .openapi(createOrgRoute, async function createOrg(c) {
     const { name } = c.req.valid("json");
     const { userId } = c.var.caller;
     const clerk = clerkDirectory(c.env);
@@ -41,18 +107,18 @@ export const orgRoutes = new Hono<AppEnv>()
     });
     return c.json({ id }, 201);
   })
-  .get("/:orgId/members", async function listOrgMembers(c) {
-    const { orgId } = await requireOrgMember(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+  .openapi(listMembersRoute, async function listOrgMembers(c) {
+    const { orgId } = await requireOrgMember(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const members = await c.var.db
       .select({ userId: orgMemberships.userId, name: users.name, role: orgMemberships.role })
       .from(orgMemberships)
       .innerJoin(users, eq(users.id, orgMemberships.userId))
       .where(eq(orgMemberships.orgId, orgId))
       .orderBy(asc(orgMemberships.createdAt));
-    return c.json({ members });
+    return c.json({ members }, 200);
   })
-  .post("/:orgId/members", zValidator("json", addOrgMemberBody, validationHook), async function addOrgMember(c) {
-    const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
+  .openapi(addMemberRoute, async function addOrgMember(c) {
+    const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const { userId, role } = c.req.valid("json");
     const clerk = clerkDirectory(c.env);
     if (clerk) {
@@ -64,34 +130,30 @@ export const orgRoutes = new Hono<AppEnv>()
         ? clerk.organizations.updateOrganizationMembership(params)
         : clerk.organizations.createOrganizationMembership(params));
       // Clerk's webhook brings the change back; until then it is pending.
-      return c.json({ member: { userId, role }, pending: true }, 202);
+      return c.json({ member: { userId, role }, pending: true as const }, 202);
     }
     await c.var.db.transaction((tx) => upsertMembership(tx, orgId, { userId, role }));
     await announceRole(c.env, c.var.db, orgId, userId);
     return c.json({ member: { userId, role } }, 201);
   })
-  .delete(
-    "/:orgId/members",
-    zValidator("json", removeOrgMemberBody, validationHook),
-    async function removeOrgMember(c) {
-      const { orgId } = await requireOrgAdmin(c.var.db, c.req.param("orgId"), c.var.caller.userId);
-      const { userId } = c.req.valid("json");
-      const clerk = clerkDirectory(c.env);
-      if (clerk) {
-        await c.var.db.transaction((tx) => refuseLastAdminLoss(tx, orgId, userId));
-        await clerk.organizations.deleteOrganizationMembership({
-          organizationId: await clerkOrgOf(c.var.db, orgId),
-          userId,
-        });
-        return c.json({ removed: { userId }, pending: true }, 202);
-      }
-      const chatIds = await c.var.db.transaction((tx) => deleteMembership(tx, orgId, userId));
-      // Also delivers what an earlier, failed attempt left queued, so a retry of this request completes it.
-      const { failed } = await deliverRevocations(c.env, c.var.db, eq(pendingRevocations.userId, userId));
-      if (failed > 0) throw new Error(`${failed} rooms could not be told yet; retry the request`);
-      return c.json({ removed: { userId }, chats: chatIds });
-    },
-  );
+  .openapi(removeMemberRoute, async function removeOrgMember(c) {
+    const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
+    const { userId } = c.req.valid("json");
+    const clerk = clerkDirectory(c.env);
+    if (clerk) {
+      await c.var.db.transaction((tx) => refuseLastAdminLoss(tx, orgId, userId));
+      await clerk.organizations.deleteOrganizationMembership({
+        organizationId: await clerkOrgOf(c.var.db, orgId),
+        userId,
+      });
+      return c.json({ removed: { userId }, pending: true as const }, 202);
+    }
+    const chatIds = await c.var.db.transaction((tx) => deleteMembership(tx, orgId, userId));
+    // Also delivers what an earlier, failed attempt left queued, so a retry of this request completes it.
+    const { failed } = await deliverRevocations(c.env, c.var.db, eq(pendingRevocations.userId, userId));
+    if (failed > 0) throw new Error(`${failed} rooms could not be told yet; retry the request`);
+    return c.json({ removed: { userId }, chats: chatIds }, 200);
+  });
 
 async function clerkOrgOf(db: AppEnv["Variables"]["db"], orgId: string): Promise<string> {
   const [org] = await db.select({ clerkOrgId: orgs.clerkOrgId }).from(orgs).where(eq(orgs.id, orgId));

@@ -5,15 +5,32 @@
  */
 import { verifyWebhook, type WebhookEvent } from "@clerk/backend/webhooks";
 import { and, eq } from "drizzle-orm";
-import { Hono } from "hono";
+import { z } from "zod";
 import { parlorRole } from "../clerk";
-import type { AppEnv } from "../context";
 import { clerkMembershipRemovals, orgMemberships, orgs, processedWebhooks, users } from "../db/schema";
 import { badRequest, notFound } from "../errors";
 import { announceRole, deleteMembership, deliverRevocations, type Tx, upsertMembership } from "../memberships";
 import { database } from "../middleware/database";
+import { jsonContent, publicRoute, router } from "../openapi";
 
-export const webhookRoutes = new Hono<AppEnv>().post("/clerk", database, async function receiveClerkWebhook(c) {
+export const webhookReceivedResponse = z.object({ received: z.literal(true), duplicate: z.literal(true).optional() });
+
+const clerkWebhookRoute = publicRoute(
+  {
+    method: "post",
+    path: "/clerk",
+    tags: ["webhooks"],
+    summary: "Clerk's webhook (Standard Webhooks signature; exists when CLERK_WEBHOOK_SIGNING_SECRET is set)",
+    description:
+      "The body is Clerk's event, verified against the `svix-id`, `svix-timestamp` and `svix-signature` headers " +
+      "before it is read. Each delivery id is applied once.",
+    middleware: [database] as const,
+    responses: { 200: jsonContent(webhookReceivedResponse, "Applied, or a redelivery (`duplicate: true`).") },
+  },
+  ["bad_request", "not_found"],
+);
+
+export const webhookRoutes = router().openapi(clerkWebhookRoute, async function receiveClerkWebhook(c) {
   const secret = c.env.CLERK_WEBHOOK_SIGNING_SECRET;
   if (!secret) throw notFound("no such endpoint");
   let event: WebhookEvent;
@@ -43,7 +60,7 @@ export const webhookRoutes = new Hono<AppEnv>().post("/clerk", database, async f
   // failed earlier attempt left, and a failure now makes Clerk retry.
   const { failed } = await deliverRevocations(c.env, c.var.db);
   if (failed > 0) throw new Error(`${failed} rooms could not be told yet`);
-  return c.json(applied ? { received: true } : { received: true, duplicate: true });
+  return c.json(applied ? { received: true as const } : { received: true as const, duplicate: true as const }, 200);
 });
 
 async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {

@@ -11,7 +11,7 @@ describe("App API", () => {
   it("refuses a request without a token, or with a forged one, with 401 and the error shape", async () => {
     const missing = await api(null, "GET", "/orgs");
     expect(missing.status).toBe(401);
-    expect(missing.body).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
+    expect(missing.body).toEqual({ error: { code: "unauthenticated", message: expect.any(String) } });
 
     const token = await tokenFor(unique("user"));
     const [header, payload] = token.split(".");
@@ -21,7 +21,7 @@ describe("App API", () => {
       .replaceAll("/", "_");
     const forged = await api(`${header}.${forgedPayload}.${token.split(".")[2]}`, "GET", "/orgs");
     expect(forged.status).toBe(401);
-    expect(forged.body).toMatchObject({ error: { code: "unauthorized" } });
+    expect(forged.body).toMatchObject({ error: { code: "unauthenticated" } });
   });
 
   it("refuses development tokens outside a loopback host", async () => {
@@ -185,9 +185,9 @@ describe("App API", () => {
       headers: { Authorization: `Bearer ${admin.token}`, "Content-Type": "application/json" },
       body,
     });
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({
-      error: { code: "bad_request", message: expect.stringMatching(/larger/) },
+      error: { code: "payload_too_large", message: expect.stringMatching(/larger/) },
     });
   });
 });

@@ -1,14 +1,23 @@
 /** Small helpers for workerd tests: development tokens, REST calls and sockets against the real Worker. */
 import { exports } from "cloudflare:workers";
-import type { ApprovalEvent, RunEvent } from "../../protocol/agents";
-import type { ServerEvent } from "../../protocol/chat";
+import type { RoomEvent } from "../../protocol/events";
+import { checkAnswer } from "./contract";
 
-type Event = ServerEvent | RunEvent | ApprovalEvent;
+type Event = RoomEvent;
 
 const BASE = "http://localhost";
 
-export function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+/** Every answer is checked against its route's declared schema (see contract.ts) before the test sees it. */
+export async function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const response = await exports.default.fetch(new Request(`${BASE}${path}`, init));
+  const method = init.method ?? "GET";
+  const pathname = new URL(`${BASE}${path}`).pathname;
+  if (response.status === 101) return response;
+  const text = await response.clone().text();
+  let body: unknown = text;
+  if ((response.headers.get("Content-Type") ?? "").includes("application/json")) body = JSON.parse(text);
+  checkAnswer(method, pathname, response.status, body);
+  return response;
 }
 
 export async function tokenFor(userId: string, name?: string): Promise<string> {

@@ -107,11 +107,17 @@ describe("chat room", () => {
       // 30,000 characters, but 90,000 bytes of UTF-8: over the frame limit.
       JSON.stringify({ type: "message", text: "€".repeat(30_000), clientMessageId: "x7" }),
       "null",
+      { type: "message", text: "a NUL \u0000 inside", clientMessageId: "x8" },
+      // What the runtime makes of a text frame whose bytes were not UTF-8.
+      { type: "message", text: "bad bytes \uFFFD here", clientMessageId: "x9" },
     ];
     for (const frame of badFrames) socket.send(frame);
     socket.ws.send(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]));
     await socket.until((s) => s.of("error").length === badFrames.length + 1, "an error per bad frame");
-    expect(socket.of("error").every((e) => e.code === "bad_request")).toBe(true);
+    const codes = socket.of("error").map((e) => e.code);
+    expect(codes.filter((code) => code === "payload_too_large")).toHaveLength(2);
+    expect(codes.filter((code) => code === "bad_request")).toHaveLength(badFrames.length - 1);
+    expect(socket.of("error").find((e) => e.clientMessageId === "x8")?.message).toMatch(/NUL/);
     expect(socket.of("error").find((e) => e.clientMessageId === "x5")?.message).toMatch(/well-formed/);
     // Still open, and still serving.
     socket.send({ type: "message", text: "after", clientMessageId: "ok2" });

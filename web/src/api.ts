@@ -1,5 +1,5 @@
 /** The REST calls the web client makes, with the development token of the signed-in tab. */
-import type { ErrorBody } from "../../protocol/chat";
+import type { ErrorBody } from "../../protocol/errors";
 
 const TOKEN_KEY = "parlor.token";
 const USER_KEY = "parlor.user";
