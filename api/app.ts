@@ -67,8 +67,11 @@ api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
   bearerFormat: "JWT",
   description: "A Clerk session token (or, in development, one from POST /api/dev/token).",
 });
-api.openAPIRegistry.register("RoomEvent", roomEventSchema);
-api.openAPIRegistry.register("ClientFrame", clientFrameSchema);
+// No route references the socket's events and frames, so they are added to components by hand. Not through
+// `register()`: it calls zod-to-openapi's prototype extension, which schemas built before that extension loaded lack;
+// the generator reads the name from each schema's own `.meta({ id })`.
+const registry = api.openAPIRegistry as unknown as { _definitions: { type: "schema"; schema: unknown }[] };
+registry._definitions.push({ type: "schema", schema: roomEventSchema }, { type: "schema", schema: clientFrameSchema });
 
 export const openApiInfo = {
   openapi: "3.1.0",

@@ -65,6 +65,8 @@ type Routed<R extends RouteConfig> = R & { getRoutingPath(): string };
 function withErrors<const R extends RouteConfig>(config: R, codes: Set<ErrorCode>, secured: boolean): Routed<R> {
   if (config.request?.body) for (const code of WITH_BODY) codes.add(code);
   if (config.request?.body || config.request?.query || config.request?.params) codes.add("bad_request");
+  // Every body is read strictly (api/middleware/strict-body.ts), declared or not.
+  if (config.method !== "get") for (const code of ["bad_request", "payload_too_large"] as const) codes.add(code);
   const route = createRoute({
     ...config,
     ...(secured ? { security: [{ bearer: [] }] } : {}),

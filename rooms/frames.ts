@@ -1,6 +1,7 @@
 /** Turns a raw socket frame into a validated client frame, or the error event that explains why not. */
 import type { WSMessage } from "partyserver";
 import { type ClientFrame, clientFrameSchema, MAX_FRAME_BYTES, type ServerEventOf } from "../protocol/chat";
+import { parseStrictJson } from "../protocol/strict-json";
 
 type ErrorEvent = ServerEventOf<"error">;
 
@@ -29,12 +30,12 @@ export function parseClientFrame(raw: WSMessage): { frame: ClientFrame } | { err
       return badRequest("frame is not valid UTF-8");
     }
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return badRequest("frame is not JSON");
+  const strict = parseStrictJson(text);
+  if (!strict.ok) {
+    if (strict.value === undefined) return badRequest(strict.reason.replace("body", "frame"));
+    return badRequest(strict.reason, (strict.value as { clientMessageId?: unknown } | null)?.clientMessageId);
   }
+  const json = strict.value;
   const parsed = clientFrameSchema.safeParse(json);
   if (!parsed.success) {
     const clientMessageId = (json as { clientMessageId?: unknown } | null)?.clientMessageId;

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
+import { parseStrictJson } from "../../protocol/strict-json";
 import { badRequest, payloadTooLarge } from "../errors";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -7,7 +8,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * workerd's Request.json() silently turns invalid UTF-8 into U+FFFD, which would store text the client never sent.
- * This reads the body once, refuses oversized or malformed bytes, and leaves the decoded text for the validators.
+ * This reads the body once, refuses oversized (413) or malformed bytes, reads a JSON body strictly (depth, lone
+ * surrogates, NUL: see protocol/strict-json.ts), and leaves the text and the value for the validators.
  */
 export const strictBody = createMiddleware<AppEnv>(async function readStrictBody(c, next) {
   if (c.req.method === "GET" || c.req.method === "HEAD") return next();
@@ -21,7 +23,13 @@ export const strictBody = createMiddleware<AppEnv>(async function readStrictBody
     throw badRequest("body is not valid UTF-8");
   }
   // Hono's body cache holds promises, though its type says otherwise.
-  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
+  const cache = c.req.bodyCache as Record<string, unknown>;
+  cache.text = Promise.resolve(text);
+  if (isJson(c.req.header("Content-Type")) && text.length > 0) {
+    const parsed = parseStrictJson(text);
+    if (!parsed.ok) throw badRequest(parsed.reason);
+    cache.json = Promise.resolve(parsed.value);
+  }
   await next();
 });
 
@@ -48,4 +56,8 @@ async function readAtMost(request: Request, limit: number): Promise<Uint8Array> 
     offset += chunk.byteLength;
   }
   return bytes;
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/([a-z.-]+\+)?json/i.test(contentType);
 }

@@ -72,7 +72,7 @@ for (const method of HTTP_METHODS) {
     request: { params: z.object({ path: z.string().meta({ description: "Any path, slashes included." }) }) },
     responses: {
       [method === "POST" ? 201 : 200]: jsonContent(echoResponse, "What was received."),
-      ...errors("not_found", "internal"),
+      ...errors("bad_request", "not_found", "payload_too_large", "internal"),
     },
   });
 }
