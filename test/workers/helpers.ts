@@ -1,11 +1,21 @@
 /** Small helpers for workerd tests: development tokens, REST calls and sockets against the real Worker. */
 import { exports } from "cloudflare:workers";
+import { type ParlorClient, parlorClient } from "../../api/client";
 import type { RoomEvent } from "../../protocol/events";
 import { checkAnswer } from "./contract";
 
 type Event = RoomEvent;
 
 const BASE = "http://localhost";
+
+/** The typed client (hono/client over the app's type), signed in as `token`, answers checked like call()'s. */
+export function client(token: string | null = null): ParlorClient {
+  return parlorClient(BASE, {
+    fetch: (input: RequestInfo | URL, init?: RequestInit) =>
+      call(new URL(String(input)).pathname + new URL(String(input)).search, init),
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+  });
+}
 
 /** Every answer is checked against its route's declared schema (see contract.ts) before the test sees it. */
 export async function call(path: string, init: RequestInit = {}): Promise<Response> {
@@ -21,13 +31,9 @@ export async function call(path: string, init: RequestInit = {}): Promise<Respon
 }
 
 export async function tokenFor(userId: string, name?: string): Promise<string> {
-  const response = await call("/api/dev/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(name ? { userId, name } : { userId }),
-  });
+  const response = await client().api.dev.token.$post({ json: name ? { userId, name } : { userId } });
   if (response.status !== 200) throw new Error(`dev token: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
+  return (await response.json()).token;
 }
 
 export type ApiResult<T = Record<string, unknown>> = { status: number; body: T };
@@ -67,22 +73,37 @@ export type ChatFixture = {
 export async function chatWithMembers(memberCount: number): Promise<ChatFixture> {
   const adminId = unique("admin");
   const adminToken = await tokenFor(adminId, `Admin ${adminId}`);
-  const org = await api<{ id: string }>(adminToken, "POST", "/orgs", { name: "Test org" });
-  const chat = await api<{ id: string }>(adminToken, "POST", `/orgs/${org.body.id}/chats`, { title: "general" });
+  const asAdmin = client(adminToken).api;
+  const org = await expectStatus(await asAdmin.orgs.$post({ json: { name: "Test org" } }), 201);
+  const orgId = (await org.json()).id;
+  const chat = await expectStatus(
+    await asAdmin.orgs[":orgId"].chats.$post({ param: { orgId }, json: { title: "general" } }),
+    201,
+  );
+  const chatId = (await chat.json()).id;
   const members = [];
   for (let i = 0; i < memberCount; i++) {
     const userId = unique(`member${i}`);
     const token = await tokenFor(userId, `Member ${i}`);
-    expectStatus(await api(adminToken, "POST", `/orgs/${org.body.id}/members`, { userId, role: "member" }), 201);
-    expectStatus(await api(adminToken, "POST", `/chats/${chat.body.id}/members`, { userId }), 201);
+    await expectStatus(
+      await asAdmin.orgs[":orgId"].members.$post({ param: { orgId }, json: { userId, role: "member" } }),
+      201,
+    );
+    await expectStatus(await asAdmin.chats[":chatId"].members.$post({ param: { chatId }, json: { userId } }), 201);
     members.push({ userId, token });
   }
-  return { orgId: org.body.id, chatId: chat.body.id, admin: { userId: adminId, token: adminToken }, members };
+  return { orgId, chatId, admin: { userId: adminId, token: adminToken }, members };
 }
 
-function expectStatus(result: ApiResult, status: number): void {
-  if (result.status !== status)
-    throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
+/** Fails the test, with the answer's body, unless the response has the status expected. */
+export async function expectStatus<R extends { status: number; clone(): { text(): Promise<string> } }>(
+  response: R,
+  status: number,
+): Promise<R> {
+  if (response.status !== status) {
+    throw new Error(`expected ${status}, got ${response.status}: ${await response.clone().text()}`);
+  }
+  return response;
 }
 
 /** A test's view of one socket: every event it received, and ways to wait for more. */
