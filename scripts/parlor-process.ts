@@ -2,11 +2,26 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { freePort as freePortFor } from "./local-postgres.ts";
+import { freePort as freePortFor, processGroupAlive } from "./local-postgres.ts";
 
 const root = resolve(import.meta.dirname, "..");
 
-export type RunningParlor = { baseUrl: string; port: number; kill: (signal: NodeJS.Signals) => Promise<void> };
+export type RunningParlor = {
+  baseUrl: string;
+  port: number;
+  /** The start script's process id (also its process group: it runs detached). */
+  pid: number;
+  /** Where the start script records the dev server's process group. */
+  pidFile: string;
+  /** Signals both process groups (the start script's and the dev server's) and waits until both are gone. */
+  kill: (signal: NodeJS.Signals) => Promise<void>;
+  /** Everything the start script (and the dev server) printed so far. */
+  output: () => string;
+  /** Waits for the start script to exit, and resolves at once with its exit code. */
+  exit: (timeoutMs?: number) => Promise<number | null>;
+  /** Sends one signal to the start script alone (not its process group), then waits for it to exit. */
+  signal: (signal: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
+};
 
 export async function startParlor(dataDir: string, databaseUrl: string, port?: number): Promise<RunningParlor> {
   const chosenPort = port ?? (await freePortFor());
@@ -29,7 +44,37 @@ export async function startParlor(dataDir: string, databaseUrl: string, port?: n
     if (Date.now() > deadline) throw new Error(`Parlor did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { baseUrl, port: chosenPort, kill: (signal) => killAll(child, dataDir, signal) };
+  const exited = new Promise<number | null>((resolveExit) => {
+    if (child.exitCode !== null) resolveExit(child.exitCode);
+    else child.once("exit", (code) => resolveExit(code));
+  });
+  const exit = async (timeoutMs = 30_000) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`npm start did not exit within ${timeoutMs} ms:\n${output}`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    baseUrl,
+    port: chosenPort,
+    pid: child.pid as number,
+    pidFile: join(dataDir, "wrangler.pid"),
+    kill: (signal) => killAll(child, dataDir, signal),
+    output: () => output,
+    exit,
+    signal: (signal, timeoutMs) => {
+      child.kill(signal);
+      return exit(timeoutMs);
+    },
+  };
 }
 
 /** Signals the start script's process group and the dev server's, and waits until both are gone. */
@@ -43,7 +88,7 @@ async function killAll(child: ChildProcess, dataDir: string, signal: NodeJS.Sign
     } catch {}
   }
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && groups.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && groups.some(processGroupAlive)) await new Promise((r) => setTimeout(r, 100));
   for (const group of groups) {
     try {
       process.kill(-group, "SIGKILL");
@@ -51,16 +96,7 @@ async function killAll(child: ChildProcess, dataDir: string, signal: NodeJS.Sign
   }
 }
 
-function alive(group: number): boolean {
-  try {
-    process.kill(-group, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export { freePort } from "./local-postgres.ts";
+export { freePort, processGroupAlive } from "./local-postgres.ts";
 
 export async function json<T>(
   baseUrl: string,

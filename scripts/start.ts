@@ -1,12 +1,23 @@
 /**
  * `npm start`: Parlor on one machine with no accounts and no network.
  * PostgreSQL (embedded, or DATABASE_URL), migrations, a local signing key, the web client, then `wrangler dev`.
+ *
+ * Ctrl-C or SIGTERM stops the dev server's whole process group (wrangler and workerd) and waits until it is gone
+ * (SIGKILL after 10 s, or at once on a second Ctrl-C), then stops PostgreSQL. If the dev server exits by itself,
+ * the rest is stopped the same way.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { devKeys, devVarsFile } from "./dev-keys.ts";
-import { databaseUrl, ensureDatabase, type LocalPostgres, startLocalPostgres } from "./local-postgres.ts";
+import {
+  databaseUrl,
+  ensureDatabase,
+  type LocalPostgres,
+  LocalPostgresError,
+  processGroupAlive,
+  startLocalPostgres,
+} from "./local-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
 import { run } from "./run.ts";
 
@@ -14,17 +25,30 @@ const root = resolve(import.meta.dirname, "..");
 const dataDir = resolve(process.env.PARLOR_DATA_DIR ?? resolve(root, ".data"));
 const port = Number(process.env.PORT ?? 8787);
 const log = (line: string) => console.log(`[parlor] ${line}`);
+/** How long the dev server gets to stop after SIGTERM before its process group is killed. */
+const STOP_TIMEOUT_MS = 10_000;
+
+let wrangler: ChildProcess | null = null;
+let localPostgres: LocalPostgres | null = null;
+let stopping = false;
+let forced = false;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => onSignal(signal));
 
 mkdirSync(dataDir, { recursive: true });
 const wranglerPidFile = resolve(dataDir, "wrangler.pid");
-stopLeftoverDevServer();
+await stopLeftoverDevServer();
 
-let localPostgres: LocalPostgres | null = null;
 let url = process.env.DATABASE_URL;
 if (url) {
   log("using the PostgreSQL server at DATABASE_URL");
 } else {
-  localPostgres = await startLocalPostgres(resolve(dataDir, "pg"), log);
+  try {
+    localPostgres = await startLocalPostgres(resolve(dataDir, "pg"), log);
+  } catch (error) {
+    if (!(error instanceof LocalPostgresError)) throw error;
+    log(error.message);
+    process.exit(1);
+  }
   await ensureDatabase(localPostgres.adminUrl, "parlor");
   url = databaseUrl(localPostgres.adminUrl, "parlor");
   log(`embedded PostgreSQL ready at ${url.replace(/:[^:@/]+@/, ":***@")}`);
@@ -53,7 +77,8 @@ writeFileSync(varsFile, devVarsFile(vars), { mode: 0o600 });
 await run("vite", ["build", "--logLevel", "warn"], { cwd: resolve(root, "web") });
 log("web client built");
 
-const wrangler = spawn(
+if (stopping) await new Promise(() => {}); // a signal came during start-up: stop() exits
+wrangler = spawn(
   "wrangler",
   [
     "dev",
@@ -70,41 +95,86 @@ const wrangler = spawn(
   {
     cwd: root,
     stdio: "inherit",
+    // Its own process group: wrangler leaves workerd running if only wrangler is stopped, so the group is what we
+    // stop; and a Ctrl-C in the terminal reaches only this script, which decides the order.
     detached: true,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
   },
 );
 if (wrangler.pid) writeFileSync(wranglerPidFile, String(wrangler.pid));
 log(`starting Parlor on http://localhost:${port}`);
+wrangler.on("error", (error) => {
+  log(`the dev server could not start: ${error.message}`);
+  void stop(1);
+});
+wrangler.on("exit", (code, signal) => {
+  if (stopping) return;
+  log(`the dev server exited (${code ?? signal}): stopping`);
+  void stop(code ?? 1);
+});
 
-let stopping = false;
+function onSignal(signal: NodeJS.Signals): void {
+  if (!stopping) {
+    log(`${signal}: stopping (again to stop at once)`);
+    void stop(0);
+  } else if (!forced) {
+    forced = true;
+    log(`${signal} again: stopping at once`);
+    if (wrangler?.pid) signalGroup(wrangler.pid, "SIGKILL");
+    void localPostgres?.stop({ immediate: true });
+  }
+}
+
+/** Stops the dev server's process group and waits until it is gone, then PostgreSQL if it is ours; then exits. */
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  // wrangler leaves workerd running if only wrangler is killed: stop its whole process group.
-  try {
-    if (wrangler.pid) process.kill(-wrangler.pid, "SIGTERM");
-  } catch {}
-  rmSync(wranglerPidFile, { force: true });
-  if (localPostgres) await localPostgres.stop();
+  const group = wrangler?.pid;
+  if (group) {
+    signalGroup(group, forced ? "SIGKILL" : "SIGTERM");
+    if (!(await groupGone(group, STOP_TIMEOUT_MS))) {
+      log(`the dev server did not stop within ${STOP_TIMEOUT_MS / 1000} s: killing it`);
+      signalGroup(group, "SIGKILL");
+    }
+    if (await groupGone(group, 5_000)) rmSync(wranglerPidFile, { force: true });
+    else log(`process group ${group} is still there after SIGKILL; ${wranglerPidFile} names it`);
+  }
+  await localPostgres?.stop({ immediate: forced });
+  log("stopped");
   process.exit(code);
 }
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
-wrangler.on("exit", (code) => void stop(code ?? 1));
+
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-group, signal);
+  } catch {}
+}
+
+async function groupGone(group: number, timeoutMs: number): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (!processGroupAlive(group)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !processGroupAlive(group);
+}
 
 /** A dev server a killed earlier run left behind would hold the port and the room storage: stop its process group. */
-function stopLeftoverDevServer(): void {
+async function stopLeftoverDevServer(): Promise<void> {
   if (!existsSync(wranglerPidFile)) return;
-  const pid = Number(readFileSync(wranglerPidFile, "utf8"));
-  const command = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, "utf8") : "";
-  if (!command.includes("wrangler")) {
-    rmSync(wranglerPidFile, { force: true });
-    return; // gone, or the pid now belongs to something else
+  const group = Number(readFileSync(wranglerPidFile, "utf8"));
+  if (!Number.isInteger(group) || group <= 1) return rmSync(wranglerPidFile, { force: true });
+  const leader = existsSync(`/proc/${group}/cmdline`) ? readFileSync(`/proc/${group}/cmdline`, "utf8") : "";
+  // With wrangler gone (or a zombie), what is left of its group (workerd) is still ours: a live group keeps its
+  // number from reuse. A live leader that is not wrangler means the number now belongs to something else. Without
+  // /proc there is no telling, so nothing is killed.
+  const ours = existsSync("/proc/self") && (leader ? leader.includes("wrangler") : processGroupAlive(group));
+  if (ours) {
+    signalGroup(group, "SIGKILL");
+    if (!(await groupGone(group, 5_000))) {
+      log(`the dev server a previous run left running (process group ${group}) does not stop`);
+      process.exit(1);
+    }
+    log(`stopped the dev server a previous run left running (process group ${group})`);
   }
-  try {
-    process.kill(-pid, "SIGKILL");
-    log(`stopped the dev server a previous run left running (process group ${pid})`);
-  } catch {}
   rmSync(wranglerPidFile, { force: true });
 }

@@ -3,13 +3,21 @@
  * migrations applied, then vitest: workerd tests against the real rooms, and end-to-end tests against `npm start`.
  * The database is dropped afterwards, so every run proves every migration from scratch.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startClerkStandIn } from "../test/clerk-stand-in.ts";
 import { startExternalService } from "../test/external-service.ts";
-import { databaseUrl, dropDatabase, ensureDatabase, type LocalPostgres, startLocalPostgres } from "./local-postgres.ts";
+import {
+  databaseUrl,
+  dropDatabase,
+  ensureDatabase,
+  type LocalPostgres,
+  LocalPostgresError,
+  startLocalPostgres,
+} from "./local-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
 import { run } from "./run.ts";
 
@@ -18,23 +26,60 @@ const log = (line: string) => console.log(`[test] ${line}`);
 
 let local: LocalPostgres | null = null;
 let scratch: string | null = null;
+let database: string | null = null;
+let stands: { close: () => Promise<void> }[] = [];
+let vitest: ChildProcess | null = null;
+let cleaning: Promise<void> | null = null;
+
+/** Drops the run's database and stops what the run started; once, whichever way the run ends. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const stand of stands) await stand.close().catch(() => {});
+    if (adminUrl && database) {
+      const name = database;
+      await dropDatabase(adminUrl, name).catch((error) => log(`could not drop ${name}: ${error}`));
+    }
+    // Its data may be outside the scratch directory, when the postgres user could not reach that.
+    if (local) await local.stop({ removeData: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+// Ctrl-C reaches vitest as well, and a signal to this script alone is passed on: vitest's exit ends the run and the
+// clean-up follows. Before vitest runs, the clean-up runs at once.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (vitest && vitest.exitCode === null) vitest.kill(signal);
+    else void cleanUp().finally(() => process.exit(1));
+  });
+}
+
 let adminUrl = process.env.DATABASE_URL;
 if (adminUrl) {
   log("using the PostgreSQL server at DATABASE_URL");
 } else {
   scratch = mkdtempSync(join(tmpdir(), "parlor-test-"));
   chmodSync(scratch, 0o755); // the server runs as the `postgres` user when we are root
-  local = await startLocalPostgres(join(scratch, "pg"), log);
+  try {
+    local = await startLocalPostgres(join(scratch, "pg"), log);
+  } catch (error) {
+    await cleanUp();
+    if (!(error instanceof LocalPostgresError)) throw error;
+    log(error.message);
+    process.exit(1);
+  }
   adminUrl = local.adminUrl;
   log("started an embedded PostgreSQL for this run");
 }
 
-const database = `parlor_test_${randomBytes(4).toString("hex")}`;
+database = `parlor_test_${randomBytes(4).toString("hex")}`;
 await ensureDatabase(adminUrl, database);
 const url = databaseUrl(adminUrl, database);
 let code = 1;
 const clerk = await startClerkStandIn();
 const service = await startExternalService();
+stands = [clerk, service];
 try {
   await applyMigrations(url);
   await applyMigrations(url); // a second run must be a no-op
@@ -46,28 +91,23 @@ try {
     publicKeyEncoding: { type: "spki", format: "pem" },
   });
   code = await new Promise<number>((resolveCode) => {
-    import("node:child_process").then(({ spawn }) => {
-      const vitest = spawn("vitest", ["run", ...process.argv.slice(2)], {
-        cwd: root,
-        stdio: "inherit",
-        env: {
-          ...process.env,
-          PARLOR_TEST_DATABASE_URL: url,
-          PARLOR_TEST_PUBLIC_KEY: keys.publicKey,
-          PARLOR_TEST_PRIVATE_KEY: keys.privateKey,
-          PARLOR_TEST_CLERK_API_URL: clerk.url,
-          PARLOR_TEST_CLERK_WEBHOOK_SECRET: clerk.signingSecret,
-          PARLOR_TEST_SERVICE_URL: service.url,
-        },
-      });
-      vitest.on("exit", (exitCode) => resolveCode(exitCode ?? 1));
+    vitest = spawn("vitest", ["run", ...process.argv.slice(2)], {
+      cwd: root,
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        PARLOR_TEST_DATABASE_URL: url,
+        PARLOR_TEST_PUBLIC_KEY: keys.publicKey,
+        PARLOR_TEST_PRIVATE_KEY: keys.privateKey,
+        PARLOR_TEST_CLERK_API_URL: clerk.url,
+        PARLOR_TEST_CLERK_WEBHOOK_SECRET: clerk.signingSecret,
+        PARLOR_TEST_SERVICE_URL: service.url,
+      },
     });
+    vitest.on("error", () => resolveCode(1));
+    vitest.on("exit", (exitCode) => resolveCode(exitCode ?? 1));
   });
 } finally {
-  await clerk.close();
-  await service.close();
-  await dropDatabase(adminUrl, database).catch((error) => log(`could not drop ${database}: ${error}`));
-  if (local) await local.stop();
-  if (scratch) rmSync(scratch, { recursive: true, force: true });
+  await cleanUp();
 }
 process.exit(code);
