@@ -9,7 +9,8 @@ export const MAX_JSON_DEPTH = 32;
 export type StrictJson = { ok: true; value: unknown } | { ok: false; reason: string; value?: unknown };
 
 export function parseStrictJson(text: string): StrictJson {
-  if (depthOf(text) > MAX_JSON_DEPTH) return { ok: false, reason: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels` };
+  if (depthOf(text) > MAX_JSON_DEPTH)
+    return { ok: false, reason: `JSON is nested deeper than ${MAX_JSON_DEPTH} levels` };
   let bad: string | null = null;
   let value: unknown;
   try {
@@ -37,7 +38,8 @@ function depthOf(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const char = text.charCodeAt(i);
     if (inString) {
-      if (char === 0x5c) i++; // backslash: skip the escaped character
+      if (char === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (char === 0x22) inString = false;
     } else if (char === 0x22) inString = true;
     else if (char === 0x5b || char === 0x7b) {

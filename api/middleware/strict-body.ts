@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../context";
 import { parseStrictJson } from "../../protocol/strict-json";
+import type { AppEnv } from "../context";
 import { badRequest, payloadTooLarge } from "../errors";
 
 const MAX_BODY_BYTES = 64 * 1024;
