@@ -7,6 +7,7 @@
 import { Agent, type FiberRecoveryContext } from "agents";
 import { generateText, type ModelMessage, streamText } from "ai";
 import { httpRequestInput, MAX_REPLY_CHARS, MUTATING_METHODS } from "../protocol/agents";
+import { cutText, storableText } from "../protocol/primitives";
 import type { ChatRoom } from "../rooms/chat-room";
 import { type AgentConfig, loadAgentConfig } from "./agent-config";
 import { DeltaPusher } from "./delta-pusher";
@@ -182,7 +183,7 @@ export class ChatAgent extends Agent<Env> {
       if (part.type === "text-delta") {
         // Past the cap nothing more is streamed, so what members saw is exactly what is stored.
         if (state.text.length >= MAX_REPLY_CHARS) continue;
-        const text = part.text.slice(0, MAX_REPLY_CHARS - state.text.length);
+        const text = cutText(storableText(part.text), MAX_REPLY_CHARS - state.text.length);
         // Steps' texts are one reply; a paragraph break keeps them apart, streamed like the rest.
         if (!separated && state.text && !/\s$/.test(state.text)) {
           state.text += "\n\n";

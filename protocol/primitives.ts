@@ -71,3 +71,19 @@ export const roomId = z
 
 /** Times on the wire are ISO 8601 strings in UTC. */
 export const timestamp = z.string().meta({ format: "date-time" });
+
+/**
+ * Text a model wrote, made storable: no NUL, lone surrogates replaced by U+FFFD. (A person's text is refused
+ * instead; a model's reply is not theirs to resend.)
+ */
+export function storableText(text: string): string {
+  return text.replaceAll("\u0000", "").toWellFormed();
+}
+
+/** The first `max` UTF-16 units of `text`, never ending inside a surrogate pair. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, Math.max(0, max));
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}

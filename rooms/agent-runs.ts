@@ -16,6 +16,7 @@ import {
   type RunProgress,
 } from "../protocol/agents";
 import type { Author, Message, ServerEvent } from "../protocol/chat";
+import { cutText, storableText } from "../protocol/primitives";
 import { activeChat } from "./activation";
 import {
   type ApprovalRequest,
@@ -195,14 +196,15 @@ export class AgentRuns {
   finishRun(runId: string, text: string, artifactIds: string[] = []): { seq: number } {
     return this.endWith(runId, "finished", (run, agent) => ({
       author: { type: "agent", id: run.agentId, name: agent?.name ?? run.agentId },
-      text: text.slice(0, MAX_REPLY_CHARS),
+      text: cutText(storableText(text), MAX_REPLY_CHARS),
       clientMessageId: `run:${runId}`,
       artifactIds,
     }));
   }
 
   /** Ends a run with a stored, visible failure notice instead of a reply. */
-  failRun(runId: string, reason: string): { seq: number } {
+  failRun(runId: string, failure: string): { seq: number } {
+    const reason = cutText(storableText(failure), 1_000);
     return this.endWith(
       runId,
       "failed",
