@@ -1,4 +1,3 @@
-/// <reference types="vite/client" />
 /**
  * docs/api.md and the OpenAPI document agree: every endpoint the document lists is named on the page, and every
  * endpoint the page names is in the document. The page names an endpoint as `METHOD /api/path` with `:name` for a
