@@ -62,15 +62,21 @@ const vars: Record<string, string> = {
   CLERK_JWT_KEY: keys.publicKey,
   DEV_SIGNING_KEY: keys.privateKey,
 };
-for (const name of [
-  "OPENAI_API_KEY",
-  "OPENAI_BASE_URL",
-  "PARLOR_LOCAL_MODEL_DELAY_MS",
-  "PARLOR_MAX_AGENTS_PER_MESSAGE",
-]) {
-  const value = process.env[name];
-  if (value) vars[name] = value;
-}
+// Every documented family passes through, so a feature can be switched on locally without editing files; what
+// npm start sets itself (above, and PARLOR_ENV / CLERK_ISSUER in wrangler.toml) wins.
+const OWN = new Set([
+  "DATABASE_URL",
+  "CLERK_JWT_KEY",
+  "CLERK_ISSUER",
+  "DEV_SIGNING_KEY",
+  "PARLOR_ENV",
+  "PARLOR_DATA_DIR",
+]);
+const passed = Object.keys(process.env)
+  .filter((name) => /^(STRIPE|CLERK|PARLOR|OPENAI)_/.test(name) && !OWN.has(name) && !name.startsWith("PARLOR_TEST_"))
+  .sort();
+for (const name of passed) vars[name] = process.env[name] as string;
+if (passed.length > 0) log(`passing to the Worker: ${passed.join(", ")}`);
 const varsFile = resolve(dataDir, "dev.vars");
 writeFileSync(varsFile, devVarsFile(vars), { mode: 0o600 });
 
