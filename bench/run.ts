@@ -7,9 +7,10 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type WebSocket from "ws";
+import { type ParlorClient, parlorClient } from "../api/client.ts";
 import { databaseUrl, ensureDatabase, type LocalPostgres, startLocalPostgres } from "../scripts/local-postgres.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
-import { freePort, json, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
+import { freePort, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
 import { catchUp, fanOutLatency, type Target, type TokenTarget, throughput, tokenFanOut } from "./load.ts";
 
 /** 30 people in one org, so every socket is a different member, as in a real room. */
@@ -111,20 +112,35 @@ function table(rows: [string, string, number, number][]): string {
   ].join("\n");
 }
 
+/** The typed client, signed in as `token`. */
+function as(baseUrl: string, token?: string): ParlorClient["api"] {
+  return parlorClient(baseUrl, { headers: token ? { Authorization: `Bearer ${token}` } : {} }).api;
+}
+
+/** The body of a successful answer; anything else stops the benchmark with the answer's error. */
+async function ok<T>(response: { ok: boolean; status: number; json(): Promise<T>; text(): Promise<string> }) {
+  if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
+  return response.json();
+}
+
 function benchOrg(baseUrl: string) {
   let ready: Promise<{ orgId: string; tokens: string[] }> | null = null;
   return () => {
     ready ??= (async () => {
       const tokens: string[] = [];
       for (let i = 0; i < PEOPLE; i++) {
-        const { token } = await json<{ token: string }>(baseUrl, "POST", "/dev/token", undefined, {
-          userId: `bench-${i}`,
-        });
+        const { token } = await ok(await as(baseUrl).dev.token.$post({ json: { userId: `bench-${i}` } }));
         tokens.push(token);
       }
-      const org = await json<{ id: string }>(baseUrl, "POST", "/orgs", tokens[0], { name: "Bench" });
+      const api = as(baseUrl, tokens[0]);
+      const org = await ok(await api.orgs.$post({ json: { name: "Bench" } }));
       for (let i = 1; i < PEOPLE; i++) {
-        await json(baseUrl, "POST", `/orgs/${org.id}/members`, tokens[0], { userId: `bench-${i}`, role: "member" });
+        await ok(
+          await api.orgs[":orgId"].members.$post({
+            param: { orgId: org.id },
+            json: { userId: `bench-${i}`, role: "member" },
+          }),
+        );
       }
       return { orgId: org.id, tokens };
     })();
@@ -133,11 +149,12 @@ function benchOrg(baseUrl: string) {
 }
 
 async function benchChat(baseUrl: string, org: { orgId: string; tokens: string[] }): Promise<string> {
-  const chat = await json<{ id: string }>(baseUrl, "POST", `/orgs/${org.orgId}/chats`, org.tokens[0], {
-    title: "bench",
-  });
+  const api = as(baseUrl, org.tokens[0]);
+  const chat = await ok(
+    await api.orgs[":orgId"].chats.$post({ param: { orgId: org.orgId }, json: { title: "bench" } }),
+  );
   for (let i = 1; i < PEOPLE; i++) {
-    await json(baseUrl, "POST", `/chats/${chat.id}/members`, org.tokens[0], { userId: `bench-${i}` });
+    await ok(await api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId: `bench-${i}` } }));
   }
   return chat.id;
 }
@@ -164,11 +181,11 @@ function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target
 async function lastSeqByPaging(baseUrl: string, chatId: string, token: string): Promise<number> {
   let after = 0;
   for (;;) {
-    const { messages } = await json<{ messages: { seq: number }[] }>(
-      baseUrl,
-      "GET",
-      `/chats/${chatId}/messages?after=${after}&limit=500`,
-      token,
+    const { messages } = await ok(
+      await as(baseUrl, token).chats[":chatId"].messages.$get({
+        param: { chatId },
+        query: { after: String(after), limit: "500" },
+      }),
     );
     if (messages.length === 0) return after;
     after = messages[messages.length - 1].seq;
@@ -181,15 +198,19 @@ function parlorTokenTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): T
     async newRoom(paceMs) {
       const people = await org();
       const chatId = await benchChat(baseUrl, people);
-      const agent = await json<{ id: string }>(baseUrl, "POST", `/orgs/${people.orgId}/agents`, people.tokens[0], {
-        name: "Streamer",
-        handle: `streamer${paceMs}-${Date.now().toString(36)}`,
-        model: `parlor-local:${paceMs}`,
-      });
-      await json(baseUrl, "POST", `/chats/${chatId}/agents`, people.tokens[0], { agentId: agent.id });
-      const [handle] = (
-        await json<{ agents: { handle: string }[] }>(baseUrl, "GET", `/chats/${chatId}/agents`, people.tokens[0])
-      ).agents;
+      const api = as(baseUrl, people.tokens[0]);
+      const agent = await ok(
+        await api.orgs[":orgId"].agents.$post({
+          param: { orgId: people.orgId },
+          json: {
+            name: "Streamer",
+            handle: `streamer${paceMs}-${Date.now().toString(36)}`,
+            model: `parlor-local:${paceMs}`,
+          },
+        }),
+      );
+      await ok(await api.chats[":chatId"].agents.$post({ param: { chatId }, json: { agentId: agent.id } }));
+      const [handle] = (await ok(await api.chats[":chatId"].agents.$get({ param: { chatId } }))).agents;
       const ws = baseUrl.replace("http", "ws");
       let next = 0;
       return {
@@ -203,7 +224,7 @@ function parlorTokenTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): T
             }),
           ),
         rowsWritten: async () =>
-          (await json<{ rowsWritten: number }>(baseUrl, "GET", `/dev/chats/${chatId}/stats`)).rowsWritten,
+          (await ok(await as(baseUrl).dev.chats[":chatId"].stats.$get({ param: { chatId } }))).rowsWritten,
       };
     },
   };

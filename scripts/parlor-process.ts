@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type ParlorClient, parlorClient } from "../api/client.ts";
 import { freePort as freePortFor, processGroupAlive } from "./local-postgres.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -98,22 +99,19 @@ async function killAll(child: ChildProcess, dataDir: string, signal: NodeJS.Sign
 
 export { freePort, processGroupAlive } from "./local-postgres.ts";
 
-export async function json<T>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<T> {
-  const response = await fetch(`${baseUrl}/api${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const parsed = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
+/** The typed client's API of a running Parlor, signed in as `token` when given. */
+export function apiOf(baseUrl: string, token?: string): ParlorClient["api"] {
+  return parlorClient(baseUrl, { headers: token ? { Authorization: `Bearer ${token}` } : {} }).api;
+}
+
+/** The body of a successful answer; anything else throws with the answer's status and error. */
+export async function ok<T>(response: {
+  ok: boolean;
+  status: number;
+  url: string;
+  json(): Promise<T>;
+  text(): Promise<string>;
+}): Promise<T> {
+  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`);
+  return response.json();
 }

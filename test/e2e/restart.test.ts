@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Message, ServerEvent } from "../../protocol/chat";
-import { json, type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import { apiOf, ok, type RunningParlor, startParlor } from "../../scripts/parlor-process";
 import { startExternalService } from "../external-service";
 
 const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
@@ -38,22 +38,21 @@ function socketMessages(url: string, count: number, send: (ws: WebSocket) => voi
 describe("the dev server (npm start)", () => {
   it("keeps every acknowledged message across a graceful restart and a SIGKILL, and seq continues", async () => {
     parlor = await startParlor(dataDir, databaseUrl);
-    const { token } = await json<{ token: string }>(parlor.baseUrl, "POST", "/dev/token", undefined, {
-      userId: "restarter",
-    });
-    const org = await json<{ id: string }>(parlor.baseUrl, "POST", "/orgs", token, { name: "Restart org" });
-    const chat = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/chats`, token, {
-      title: "durable",
-    });
+    const { token } = await ok(await apiOf(parlor.baseUrl).dev.token.$post({ json: { userId: "restarter" } }));
+    const api = () => apiOf((parlor as RunningParlor).baseUrl, token);
+    const org = await ok(await api().orgs.$post({ json: { name: "Restart org" } }));
+    const chat = await ok(
+      await api().orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title: "durable" } }),
+    );
+    const messages = () => api().chats[":chatId"].messages;
     const wsUrl = (base: string, after: number) =>
       `${base.replace("http", "ws")}/api/chats/${chat.id}/ws?token=${encodeURIComponent(token)}&after=${after}`;
 
     // 10 over REST, 10 over the socket; every one acknowledged before the kill.
     for (let n = 1; n <= 10; n++) {
-      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, {
-        text: `rest ${n}`,
-        clientMessageId: `r${n}`,
-      });
+      await ok(
+        await messages().$post({ param: { chatId: chat.id }, json: { text: `rest ${n}`, clientMessageId: `r${n}` } }),
+      );
     }
     const viaSocket = await socketMessages(wsUrl(parlor.baseUrl, 10), 10, (ws) => {
       for (let n = 1; n <= 10; n++)
@@ -63,7 +62,7 @@ describe("the dev server (npm start)", () => {
 
     await parlor.kill("SIGKILL");
     parlor = await startParlor(dataDir, databaseUrl, parlor.port);
-    const afterKill = await json<{ messages: Message[] }>(parlor.baseUrl, "GET", `/chats/${chat.id}/messages`, token);
+    const afterKill = await ok(await messages().$get({ param: { chatId: chat.id }, query: {} }));
     expect(afterKill.messages.map((m) => m.text)).toEqual([
       ...Array.from({ length: 10 }, (_, i) => `rest ${i + 1}`),
       ...Array.from({ length: 10 }, (_, i) => `ws ${i + 1}`),
@@ -71,10 +70,9 @@ describe("the dev server (npm start)", () => {
     expect(afterKill.messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
 
     // A retry of an acknowledged send after the crash is still recognised.
-    const retried = await json<{ message: Message }>(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, {
-      text: "ws 10",
-      clientMessageId: "w10",
-    });
+    const retried = await ok(
+      await messages().$post({ param: { chatId: chat.id }, json: { text: "ws 10", clientMessageId: "w10" } }),
+    );
     expect(retried.message.seq).toBe(20);
 
     await parlor.kill("SIGTERM");
@@ -89,30 +87,33 @@ describe("the dev server (npm start)", () => {
     const service = await startExternalService();
     try {
       parlor ??= await startParlor(dataDir, databaseUrl);
-      const { token } = await json<{ token: string }>(parlor.baseUrl, "POST", "/dev/token", undefined, {
-        userId: "approver",
-      });
-      const org = await json<{ id: string }>(parlor.baseUrl, "POST", "/orgs", token, { name: "Approvals" });
-      const chat = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/chats`, token, { title: "ops" });
-      const agent = await json<{ id: string }>(parlor.baseUrl, "POST", `/orgs/${org.id}/agents`, token, {
-        name: "Ops",
-        handle: "ops",
-        tools: { http: { allow: [{ baseUrl: `${service.url}/tickets`, methods: ["POST"] }] } },
-      });
-      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/agents`, token, { agentId: agent.id });
-      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/messages`, token, {
-        text: `@ops POST ${service.url}/tickets {"n":1}`,
-        clientMessageId: "ask",
-      });
+      const { token } = await ok(await apiOf(parlor.baseUrl).dev.token.$post({ json: { userId: "approver" } }));
+      const api = () => apiOf((parlor as RunningParlor).baseUrl, token);
+      const org = await ok(await api().orgs.$post({ json: { name: "Approvals" } }));
+      const chat = await ok(
+        await api().orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title: "ops" } }),
+      );
+      const agent = await ok(
+        await api().orgs[":orgId"].agents.$post({
+          param: { orgId: org.id },
+          json: {
+            name: "Ops",
+            handle: "ops",
+            tools: { http: { allow: [{ baseUrl: `${service.url}/tickets`, methods: ["POST"] }] } },
+          },
+        }),
+      );
+      const param = { chatId: chat.id };
+      await ok(await api().chats[":chatId"].agents.$post({ param, json: { agentId: agent.id } }));
+      await ok(
+        await api().chats[":chatId"].messages.$post({
+          param,
+          json: { text: `@ops POST ${service.url}/tickets {"n":1}`, clientMessageId: "ask" },
+        }),
+      );
       const pendingOn = async (base: string) =>
-        (
-          await json<{ approvals: { approvalId: string }[] }>(
-            base,
-            "GET",
-            `/chats/${chat.id}/approvals?status=pending`,
-            token,
-          )
-        ).approvals;
+        (await ok(await apiOf(base, token).chats[":chatId"].approvals.$get({ param, query: { status: "pending" } })))
+          .approvals;
       let pending: { approvalId: string }[] = [];
       for (let i = 0; i < 100 && pending.length === 0; i++) {
         pending = await pendingOn(parlor.baseUrl);
@@ -125,17 +126,15 @@ describe("the dev server (npm start)", () => {
       expect(await pendingOn(parlor.baseUrl)).toEqual(pending);
       expect(await service.received()).toEqual([]);
 
-      await json(parlor.baseUrl, "POST", `/chats/${chat.id}/approvals/${pending[0].approvalId}`, token, {
-        decision: "approve",
-      });
+      await ok(
+        await api().chats[":chatId"].approvals[":approvalId"].$post({
+          param: { chatId: chat.id, approvalId: pending[0].approvalId },
+          json: { decision: "approve" },
+        }),
+      );
       let reply: Message | undefined;
       for (let i = 0; i < 100 && !reply; i++) {
-        const { messages } = await json<{ messages: Message[] }>(
-          parlor.baseUrl,
-          "GET",
-          `/chats/${chat.id}/messages`,
-          token,
-        );
+        const { messages } = await ok(await api().chats[":chatId"].messages.$get({ param, query: {} }));
         reply = messages.find((m) => m.author.type === "agent");
         if (!reply) await new Promise((r) => setTimeout(r, 100));
       }
