@@ -1,7 +1,6 @@
-/** The App API: every REST endpoint and the socket routes, under /api, and the OpenAPI document that lists them. */
-import { z } from "zod";
 import { clientFrameSchema } from "../protocol/chat";
 import { roomEventSchema } from "../protocol/events";
+import { openApiDocumentResponse } from "../protocol/operations";
 import { configResponse, healthResponse } from "../protocol/orgs";
 import { devAuthEnabled, devTokenRoutes } from "./auth/dev-token";
 import { errorBody, toErrorResponse } from "./errors";
@@ -90,7 +89,7 @@ const openApiRoute = publicRoute({
   path: "/openapi.json",
   tags: ["meta"],
   summary: "This document (OpenAPI 3.1)",
-  responses: { 200: jsonContent(z.record(z.string(), z.unknown()), "The OpenAPI 3.1 document.") },
+  responses: { 200: jsonContent(openApiDocumentResponse, "The OpenAPI 3.1 document.") },
 });
 
 /** Generated once per isolate: the routes do not change while it lives, and generating takes a while. */

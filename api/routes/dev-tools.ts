@@ -1,27 +1,11 @@
-/**
- * Development-only helpers (404 anywhere else):
- * - `/api/dev/echo/*` answers any method with what it received (POST: 201), so the HTTP tool and secret redaction can
- *   be tried with no network; the web client's built-in @assistant is allowed to call it.
- * - `GET /api/dev/chats/:chatId/stats` tells how many rows the chat's room has written since it woke, which the
- *   benchmark uses to count SQLite writes per streamed token.
- */
-import { z } from "zod";
 import { HTTP_METHODS } from "../../protocol/enums";
+import { echoParams, echoResponse, roomStatsResponse } from "../../protocol/operations";
 import { chatIdParams } from "../../protocol/orgs";
 import { isUuid } from "../access";
 import { developmentOnly } from "../auth/dev-token";
 import { notFound } from "../errors";
 import { developmentOnly as developmentOnlyTag, errors, jsonContent, publicRoute, router } from "../openapi";
 import { roomStats } from "../orchestrator";
-
-export const echoResponse = z.object({
-  method: z.string(),
-  path: z.string(),
-  headers: z.record(z.string(), z.string()),
-  body: z.string().nullable(),
-  receivedAt: z.string(),
-});
-export const roomStatsResponse = z.object({ rowsWritten: z.number().int() });
 
 const statsRoute = publicRoute(
   {
@@ -69,7 +53,7 @@ for (const method of HTTP_METHODS) {
     tags: ["development"],
     summary: "Answers with the method, path, headers and body it received (development only)",
     ...developmentOnlyTag,
-    request: { params: z.object({ path: z.string().meta({ description: "Any path, slashes included." }) }) },
+    request: { params: echoParams },
     responses: {
       [method === "POST" ? 201 : 200]: jsonContent(echoResponse, "What was received."),
       ...errors("bad_request", "not_found", "payload_too_large", "internal"),

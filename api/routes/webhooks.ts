@@ -5,15 +5,13 @@
  */
 import { verifyWebhook, type WebhookEvent } from "@clerk/backend/webhooks";
 import { and, eq } from "drizzle-orm";
-import { z } from "zod";
+import { webhookReceivedResponse } from "../../protocol/operations";
 import { parlorRole } from "../clerk";
 import { clerkMembershipRemovals, orgMemberships, orgs, processedWebhooks, users } from "../db/schema";
 import { badRequest, notFound } from "../errors";
 import { announceRole, deleteMembership, deliverRevocations, type Tx, upsertMembership } from "../memberships";
 import { database } from "../middleware/database";
 import { jsonContent, publicRoute, router } from "../openapi";
-
-export const webhookReceivedResponse = z.object({ received: z.literal(true), duplicate: z.literal(true).optional() });
 
 const clerkWebhookRoute = publicRoute(
   {
