@@ -1,8 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page, type WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parlorClient } from "../../api/client";
 import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -171,5 +172,119 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await reply.locator("pre", { hasText: "ship it" }).waitFor();
     expect(await reply.locator("pre").textContent()).toContain('"method":"POST"');
     await dana.screenshot({ path: join(tmpdir(), "parlor-approval.png") });
+  });
+
+  /** An org with one chat made over REST by `userId`, and a way to post many messages to it quickly. */
+  async function chatOverRest(userId: string, name: string, orgName: string, title: string) {
+    const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId, name } });
+    const { token } = await answer.json();
+    const api = parlorClient(parlor.baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+    const org = await (await api.orgs.$post({ json: { name: orgName } })).json();
+    const chat = await (await api.orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title } })).json();
+    /** Posts one message, retrying a 503 (a dev server reloading): a retry's clientMessageId is stored once. */
+    async function postOne(text: string, clientMessageId: string): Promise<void> {
+      for (let attempt = 1; ; attempt++) {
+        const response = await api.chats[":chatId"].messages.$post({
+          param: { chatId: chat.id },
+          json: { text, clientMessageId },
+        });
+        // The typed answer lists the route's own statuses; a 503 comes from the dev server around it.
+        const status: number = response.status;
+        if (status === 503 && attempt < 5) {
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+          continue;
+        }
+        expect([200, 201]).toContain(status);
+        return;
+      }
+    }
+    /** Posts `count` messages, `batch` at a time in parallel (so their seqs, not their texts, are in order). */
+    async function post(count: number, prefix: string, batch = 50): Promise<string[]> {
+      const texts = Array.from({ length: count }, (_, i) => `${prefix} ${i + 1}`);
+      for (let start = 0; start < count; start += batch) {
+        await Promise.all(
+          texts.slice(start, start + batch).map((text, i) => postOne(text, `${prefix}-${start + i + 1}`)),
+        );
+      }
+      return texts;
+    }
+    return { post };
+  }
+
+  const seqsShown = (page: Page) =>
+    page.$$eval("[data-testid=messages] li[data-seq]", (els) => els.map((e) => Number(e.getAttribute("data-seq"))));
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  it("a long chat opens on its newest page; scrolling to the top and the control page back to message 1", async () => {
+    const { post } = await chatOverRest("erin", "Erin", "Archive", "history");
+    const posted = await post(250, "old");
+    const erin = await signIn("erin", "Erin");
+    await erin.click("text=Archive");
+    await erin.click("text=# history");
+    await erin.waitForSelector('[data-testid=messages] li[data-seq="250"]');
+    expect(await seqsShown(erin)).toEqual(range(151, 250));
+    await erin.locator("[data-testid=load-earlier]").waitFor();
+
+    // Scrolled to the top, the page below is fetched and prepended, and the message in view stays where it was.
+    const place = await erin.$eval(".scroller", (scroller) => {
+      scroller.scrollTop = 0;
+      return scroller.querySelector('li[data-seq="151"]')?.getBoundingClientRect().top;
+    });
+    await erin.waitForSelector('[data-testid=messages] li[data-seq="51"]');
+    expect(await seqsShown(erin)).toEqual(range(51, 250));
+    const placeAfter = await erin.$eval('li[data-seq="151"]', (li) => li.getBoundingClientRect().top);
+    expect(Math.abs(placeAfter - (place ?? Number.NaN))).toBeLessThan(2);
+
+    // The control fetches the rest; with message 1 held it is gone.
+    await erin.click("[data-testid=load-earlier]");
+    await erin.waitForSelector('[data-testid=messages] li[data-seq="1"]');
+    expect(await seqsShown(erin)).toEqual(range(1, 250));
+    expect(await erin.locator("[data-testid=load-earlier]").count()).toBe(0);
+    const texts = await erin.$$eval("[data-testid=messages] li .text", (els) => els.map((e) => e.textContent));
+    expect(texts.toSorted()).toEqual(posted.toSorted());
+  });
+
+  it("a client offline while 1,100 messages arrive resumes past the socket's 1,000 over REST, with no gap", async () => {
+    const { post } = await chatOverRest("fay", "Fay", "Backlog", "busy");
+    await post(5, "before");
+    const fay = await signIn("fay", "Fay");
+    // The chat's sockets go through a route the test can cut: "offline" closes them and refuses new ones.
+    let offline = false;
+    const sockets = new Set<WebSocketRoute>();
+    let reconnected = () => {};
+    const reconnect = new Promise<void>((resolve) => (reconnected = resolve));
+    await fay.routeWebSocket(/\/api\/chats\/[^/]+\/ws\?/, (ws) => {
+      if (offline) return ws.close();
+      ws.connectToServer();
+      sockets.add(ws);
+      if (ws.url().includes("after=")) reconnected();
+    });
+    const pages: string[] = [];
+    fay.on("request", (request) => {
+      if (/\/messages\?after=/.test(request.url())) pages.push(new URL(request.url()).search);
+    });
+    await fay.click("text=Backlog");
+    await fay.click("text=# busy");
+    await fay.waitForSelector('[data-testid=messages] li[data-seq="5"]');
+
+    offline = true;
+    await fay.context().setOffline(true);
+    for (const ws of sockets) await ws.close();
+    sockets.clear();
+    await fay.waitForSelector("text=reconnecting");
+    await post(1100, "away");
+
+    offline = false;
+    await fay.context().setOffline(false);
+    // Messages sent live while the client catches up are held and merged by seq.
+    await reconnect;
+    await post(20, "live", 2);
+    const last = 5 + 1100 + 20;
+    await fay.waitForSelector(`[data-testid=messages] li[data-seq="${last}"]`, { timeout: 60_000 });
+    await fay.locator("[data-testid=catching-up]").waitFor({ state: "detached" });
+    expect(await seqsShown(fay)).toEqual(range(1, last));
+    // The socket brought 6..1005 and said hasMore; the client asked REST for the rest from there.
+    expect(pages[0]).toBe("?after=1005&limit=500");
+    await fay.screenshot({ path: join(tmpdir(), "parlor-catch-up.png") });
   });
 });

@@ -1,8 +1,15 @@
-/** The REST calls the web client makes, with the development token of the signed-in tab. */
-import type { ErrorBody } from "../../protocol/errors";
+/**
+ * The App API as the web client calls it: the typed client (`hono/client` over the app's own type, spelled out in
+ * `generated/client.d.ts` by `npm run typecheck`), with the signed-in tab's development token. The view types are
+ * read off the client's response types, so a field renamed in protocol/ fails this project's typecheck.
+ */
+import { type ClientResponse, hc, type InferResponseType } from "hono/client";
+import { type ErrorCode, errorBodySchema } from "../../protocol/errors";
+import type { ParlorClient } from "./generated/client";
 
 const TOKEN_KEY = "parlor.token";
 const USER_KEY = "parlor.user";
+const SIGNED_OUT = "parlor:signed-out";
 
 // sessionStorage, so two tabs can be two different people chatting with each other.
 export const session = {
@@ -16,35 +23,60 @@ export const session = {
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(USER_KEY);
   },
+  /** Calls `listener` when a request is refused as unauthenticated (the session was cleared); returns an unsubscribe. */
+  onSignedOut(listener: () => void): () => void {
+    window.addEventListener(SIGNED_OUT, listener);
+    return () => window.removeEventListener(SIGNED_OUT, listener);
+  },
 };
 
+export const client = hc(location.origin, {
+  headers: (): Record<string, string> => {
+    const token = session.token();
+    return token ? { Authorization: `Bearer ${token}` } : {};
+  },
+}) as unknown as ParlorClient;
+
+/** A refused request, with the contract's error code (null when the body was not the contract's error shape). */
 export class RequestFailed extends Error {
   constructor(
     readonly status: number,
+    readonly code: ErrorCode | null,
     message: string,
   ) {
     super(message);
   }
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  const token = session.token();
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(`/api${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await response.json().catch(() => null)) as (T & Partial<ErrorBody>) | null;
-  if (!response.ok) {
-    if (response.status === 401) session.clear();
-    throw new RequestFailed(response.status, json?.error?.message ?? `request failed (${response.status})`);
+/** The body types a call's successful answers carry (a union when a route answers, say, 200 or 201). */
+type Body<R> = R extends ClientResponse<infer T, number, "json"> ? T : never;
+
+/**
+ * Awaits a typed call and returns its JSON body; a non-OK answer becomes a `RequestFailed` carrying the contract's
+ * `{ error: { code, message } }`. A 401 (`unauthenticated`) clears the session and signs the tab out.
+ */
+export async function call<R extends ClientResponse<unknown, number, "json">>(request: Promise<R>): Promise<Body<R>> {
+  const response = await request;
+  if (response.ok) return (await response.json()) as Body<R>;
+  const parsed = errorBodySchema.safeParse(await response.json().catch(() => null));
+  if (response.status === 401) {
+    session.clear();
+    window.dispatchEvent(new Event(SIGNED_OUT));
   }
-  return json as T;
+  if (parsed.success) throw new RequestFailed(response.status, parsed.data.error.code, parsed.data.error.message);
+  throw new RequestFailed(response.status, null, `request failed (${response.status})`);
 }
 
-export type Org = { id: string; name: string; role: "admin" | "member" };
-export type Chat = { id: string; title: string };
-export type Member = { userId: string; name: string; role?: string };
+type Api = ParlorClient["api"];
+type OrgApi = Api["orgs"][":orgId"];
+type ChatApi = Api["chats"][":chatId"];
+
+export type Org = InferResponseType<Api["orgs"]["$get"], 200>["orgs"][number];
+export type Chat = InferResponseType<OrgApi["chats"]["$get"], 200>["chats"][number];
+export type OrgMember = InferResponseType<OrgApi["members"]["$get"], 200>["members"][number];
+export type ChatAgent = InferResponseType<ChatApi["agents"]["$get"], 200>["agents"][number];
+export type Artifact = InferResponseType<ChatApi["artifacts"][":artifactId"]["$get"], 200>["artifact"];
+
+/** What the sidebar keeps of a selected org or chat: a fresh one is selected from its create answer. */
+export type OrgRef = Pick<Org, "id" | "name" | "role">;
+export type ChatRef = Pick<Chat, "id" | "title">;

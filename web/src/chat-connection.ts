@@ -1,10 +1,16 @@
 /**
- * One chat's live connection: partysocket reconnects after a drop and resumes from the last seq seen, and
- * unacknowledged sends are re-sent with their clientMessageId, which the room stores once.
+ * One chat's live connection. The first socket asks for the newest page (`tail`); older pages are fetched on
+ * demand (`before`). partysocket reconnects after a drop and the socket resumes from the highest seq held without a
+ * gap (`after`); when the room's bounded catch-up stops short (`ready.hasMore`), the rest is paged over REST up to
+ * `ready.lastSeq` while live events are buffered. Messages are keyed by seq, so every merge is idempotent, and the
+ * view only ever shows a gap-free run of them. Unacknowledged sends are re-sent with their clientMessageId, which the
+ * room stores once.
  */
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
-import type { ApprovalEvent, RunEvent } from "../../protocol/agents";
-import { closeCodes, type Message, type PresentUser, type ServerEvent } from "../../protocol/chat";
+import type { ApprovalEvent } from "../../protocol/agents";
+import { type ClientFrame, clientFrameSchema, closeCodes, type Message, type PresentUser } from "../../protocol/chat";
+import { type RoomEvent, roomEventSchema } from "../../protocol/events";
+import { call, client } from "./api";
 
 /** A reply an agent is still writing, with the tools it is using. */
 export type LiveRun = {
@@ -20,7 +26,13 @@ export type ApprovalView = Omit<Extract<ApprovalEvent, { type: "approval.request
 };
 
 export type ChatView = {
+  /** A gap-free run of the log, ascending; messages beyond a gap wait until the gap is filled. */
   messages: Message[];
+  /** Older messages exist below the first one shown. */
+  hasEarlier: boolean;
+  loadingEarlier: boolean;
+  /** Catching up over REST after a long absence. */
+  catchingUp: boolean;
   pending: { clientMessageId: string; text: string }[];
   present: PresentUser[];
   typing: PresentUser[];
@@ -30,72 +42,164 @@ export type ChatView = {
   error: string | null;
 };
 
+export const emptyView: ChatView = {
+  messages: [],
+  hasEarlier: false,
+  loadingEarlier: false,
+  catchingUp: false,
+  pending: [],
+  present: [],
+  typing: [],
+  runs: [],
+  approvals: [],
+  connected: false,
+  error: null,
+};
+
 const TYPING_SHOWN_MS = 4000;
+/** The newest messages a chat opens with, and the size of each older page. */
+export const PAGE = 100;
+/** The page size of forward catch-up over REST (the API's maximum). */
+const CATCH_UP_PAGE = 500;
+const RETRY_MS = 2000;
 
 export class ChatConnection {
   private readonly messages = new Map<number, Message>();
-  private readonly pending = new Map<string, string>();
+  /** The lowest seq of the gap-free run held (head + 1 when it is empty); null until the first catch-up. */
+  private floor: number | null = null;
+  /** The highest seq of the gap-free run held (floor - 1 when it is empty). */
+  private head = 0;
+  /** The chat's head as the last `ready` reported it: forward paging runs until `head` reaches it. */
+  private target = 0;
+  private paging = false;
+  private earliestReached = false;
+  private loadingEarlier = false;
+  /** Sends not yet shown as stored: `seq` once the room acknowledged one beyond a gap still being filled. */
+  private readonly pending = new Map<string, { text: string; seq?: number }>();
   private readonly typing = new Map<string, { user: PresentUser; until: number }>();
   private readonly runs = new Map<string, LiveRun>();
   private readonly snapshotted = new Set<string>();
   private readonly approvals = new Map<string, ApprovalView>();
   private present: PresentUser[] = [];
-  private lastSeq = 0;
   private connected = false;
+  /** Removed from the chat, or closed by the view: no more reconnects or paging. */
+  private stopped = false;
+  private disposed = false;
   private error: string | null = null;
+  /** Why forward paging last failed (cleared when a page arrives). */
+  private pagingError: string | null = null;
+  /** Why the last message was not sent (cleared by the next one sent). */
+  private refused: string | null = null;
   private me: string | null = null;
   private readonly socket: ReconnectingWebSocket;
   private readonly timer: ReturnType<typeof setInterval>;
+  private emitQueued = false;
 
   constructor(
-    chatId: string,
+    private readonly chatId: string,
     token: string,
     private readonly onChange: (view: ChatView) => void,
   ) {
+    // Called again on every reconnect: the newest page first, then resume after the last seq held without a gap.
     const url = () => {
-      const scheme = location.protocol === "https:" ? "wss" : "ws";
-      const query = new URLSearchParams({ token, after: String(this.lastSeq) });
-      return `${scheme}://${location.host}/api/chats/${chatId}/ws?${query}`;
+      const query =
+        this.floor === null ? { token, tail: String(PAGE) } : { token, after: String(this.contiguousHead()) };
+      const address = client.api.chats[":chatId"].ws.$url({ param: { chatId }, query });
+      address.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+      return address.toString();
     };
     this.socket = new ReconnectingWebSocket(url, [], {
       maxRetries: Number.POSITIVE_INFINITY,
       maxReconnectionDelay: 4000,
     });
-    this.socket.addEventListener("open", () => this.update({ connected: true }));
+    this.socket.addEventListener("open", () => this.setConnected(true));
     this.socket.addEventListener("close", (event) => {
       if (event.code === closeCodes.removedFromChat) {
         this.error = "You were removed from this chat.";
+        this.stopped = true;
         this.socket.close();
       }
-      this.update({ connected: false });
+      this.setConnected(false);
     });
-    this.socket.addEventListener("message", (event) =>
-      this.receive(JSON.parse(String(event.data)) as ServerEvent | RunEvent | ApprovalEvent),
-    );
+    this.socket.addEventListener("message", (event) => this.receiveRaw(event.data));
     this.timer = setInterval(() => this.expireTyping(), 1000);
   }
 
+  /** Sends a message; one the room would refuse (empty, over 16 KiB, not well-formed text) is refused here. */
   send(text: string): void {
-    const clientMessageId = crypto.randomUUID();
-    this.pending.set(clientMessageId, text);
-    this.socket.send(JSON.stringify({ type: "message", text, clientMessageId }));
+    const frame: ClientFrame = { type: "message", text, clientMessageId: crypto.randomUUID() };
+    const checked = clientFrameSchema.safeParse(frame);
+    if (!checked.success) {
+      this.refused = `not sent: ${checked.error.issues[0]?.message ?? "invalid message"}`;
+    } else {
+      this.refused = null;
+      this.pending.set(frame.clientMessageId, { text });
+      this.sendFrame(frame);
+    }
     this.emit();
   }
 
   typingNow(): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify({ type: "typing" }));
+    if (this.socket.readyState === this.socket.OPEN) this.sendFrame({ type: "typing" });
+  }
+
+  decide(approvalId: string, decision: "approve" | "deny"): void {
+    this.sendFrame({ type: "approval", approvalId, decision });
   }
 
   close(): void {
+    this.stopped = true;
+    this.disposed = true;
     clearInterval(this.timer);
     this.socket.close();
   }
 
-  decide(approvalId: string, decision: "approve" | "deny"): void {
-    this.socket.send(JSON.stringify({ type: "approval", approvalId, decision }));
+  /** Fetches the page just below the lowest seq held and prepends it. */
+  async loadEarlier(): Promise<void> {
+    if (this.loadingEarlier || this.floor === null || this.floor <= 1) return;
+    this.loadingEarlier = true;
+    this.emit();
+    try {
+      const { messages } = await call(
+        client.api.chats[":chatId"].messages.$get({
+          param: { chatId: this.chatId },
+          query: { before: String(this.floor), limit: String(PAGE) },
+        }),
+      );
+      this.hold(messages);
+      // An empty page below a floor above 1 should not happen; stop offering more rather than loop.
+      if (messages.length === 0) this.earliestReached = true;
+    } catch (e) {
+      this.error = (e as Error).message;
+    } finally {
+      this.loadingEarlier = false;
+      this.emit();
+    }
   }
 
-  private receive(event: ServerEvent | RunEvent | ApprovalEvent): void {
+  // ---- internals ----
+
+  private sendFrame(frame: ClientFrame): void {
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  private receiveRaw(data: unknown): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(String(data));
+    } catch {
+      console.warn("chat: ignored a frame that is not JSON", data);
+      return;
+    }
+    const parsed = roomEventSchema.safeParse(json);
+    if (!parsed.success) {
+      console.warn("chat: ignored an event that does not match the protocol", json, parsed.error.issues);
+      return;
+    }
+    this.receive(parsed.data);
+  }
+
+  private receive(event: RoomEvent): void {
     switch (event.type) {
       case "approval.requested": {
         const { type: _type, ...request } = event;
@@ -142,22 +246,31 @@ export class ChatConnection {
         break;
       case "message": {
         const { type: _type, ...message } = event;
-        this.messages.set(message.seq, message);
-        this.lastSeq = Math.max(this.lastSeq, message.seq);
-        if (message.clientMessageId) this.pending.delete(message.clientMessageId);
+        this.hold([message]);
+        const sent = message.clientMessageId ? this.pending.get(message.clientMessageId) : undefined;
+        if (sent) sent.seq = message.seq;
         this.typing.delete(message.author.id);
         break;
       }
       case "ready":
         this.me = event.you.id;
+        // An empty chat (or a tail that brought nothing): everything up to the head is held.
+        if (this.floor === null) {
+          this.floor = event.lastSeq + 1;
+          this.head = event.lastSeq;
+        }
         // Every run in progress was snapshotted before `ready`; any other ended while this socket was away, and the
         // catch-up already brought its stored message.
         for (const runId of this.runs.keys()) if (!this.snapshotted.has(runId)) this.runs.delete(runId);
         this.snapshotted.clear();
         this.error = null;
+        // Catch-up is bounded: when it stopped short of the head, page the rest over REST (live events meanwhile
+        // are held beyond the gap and shown once it is filled).
+        this.target = Math.max(this.target, event.lastSeq);
+        if (event.hasMore || this.contiguousHead() < this.target) void this.pageForward();
         // Anything still pending was lost with the old socket or never acknowledged: send it again, same id.
-        for (const [clientMessageId, text] of this.pending) {
-          this.socket.send(JSON.stringify({ type: "message", text, clientMessageId }));
+        for (const [clientMessageId, { text, seq }] of this.pending) {
+          if (seq === undefined) this.sendFrame({ type: "message", text, clientMessageId });
         }
         break;
       case "presence":
@@ -175,6 +288,62 @@ export class ChatConnection {
     this.emit();
   }
 
+  /** Merges messages (socket or REST; any order, duplicates welcome) into the log held. */
+  private hold(messages: Message[]): void {
+    for (const message of messages) this.messages.set(message.seq, message);
+    // The first catch-up of a chat (the newest page) starts the run at its lowest seq.
+    if (this.floor === null && messages.length > 0) {
+      this.floor = Math.min(...messages.map((m) => m.seq));
+      this.head = this.floor - 1;
+    }
+    this.extendDown();
+  }
+
+  private extendDown(): void {
+    if (this.floor === null) return;
+    while (this.floor > 1 && this.messages.has(this.floor - 1)) this.floor--;
+  }
+
+  /** The highest seq up to which every message from the floor is held. */
+  private contiguousHead(): number {
+    if (this.floor === null) return 0;
+    if (this.head < this.floor - 1) this.head = this.floor - 1;
+    while (this.messages.has(this.head + 1)) this.head++;
+    return this.head;
+  }
+
+  /** Pages forward over REST from the highest seq held without a gap until the chat's head is reached. */
+  private async pageForward(): Promise<void> {
+    if (this.paging) return;
+    this.paging = true;
+    this.emit();
+    try {
+      while (!this.stopped && this.contiguousHead() < this.target) {
+        const after = this.contiguousHead();
+        const { messages } = await call(
+          client.api.chats[":chatId"].messages.$get({
+            param: { chatId: this.chatId },
+            query: { after: String(after), limit: String(CATCH_UP_PAGE) },
+          }),
+        );
+        this.hold(messages);
+        this.pagingError = null;
+        this.emit();
+        // A page that brings nothing new means the log ends here; the next `ready` says where the head is.
+        if (this.contiguousHead() === after) break;
+      }
+    } catch (e) {
+      this.pagingError = `catching up failed: ${(e as Error).message}`;
+      // Try again while the socket is up; a reconnect's `ready` restarts paging anyway.
+      setTimeout(() => {
+        if (!this.stopped && this.connected) void this.pageForward();
+      }, RETRY_MS);
+    } finally {
+      this.paging = false;
+      this.emit();
+    }
+  }
+
   private expireTyping(): void {
     const now = Date.now();
     let changed = false;
@@ -187,21 +356,46 @@ export class ChatConnection {
     if (changed) this.emit();
   }
 
-  private update(patch: { connected: boolean }): void {
-    this.connected = patch.connected;
+  private setConnected(connected: boolean): void {
+    this.connected = connected;
     this.emit();
   }
 
+  /** A burst of socket events (a catch-up of up to 1,000 messages) renders once, not once per event. */
   private emit(): void {
+    if (this.emitQueued || this.disposed) return;
+    this.emitQueued = true;
+    setTimeout(() => {
+      this.emitQueued = false;
+      this.emitNow();
+    }, 0);
+  }
+
+  private emitNow(): void {
+    if (this.disposed) return;
+    const messages: Message[] = [];
+    const head = this.contiguousHead();
+    // A send is shown as pending until its stored message is shown.
+    for (const [clientMessageId, { seq }] of this.pending)
+      if (seq !== undefined && seq <= head) this.pending.delete(clientMessageId);
+    if (this.floor !== null) {
+      for (let seq = this.floor; seq <= head; seq++) {
+        const message = this.messages.get(seq);
+        if (message) messages.push(message);
+      }
+    }
     this.onChange({
-      messages: [...this.messages.values()].sort((a, b) => a.seq - b.seq),
-      pending: [...this.pending].map(([clientMessageId, text]) => ({ clientMessageId, text })),
+      messages,
+      hasEarlier: this.floor !== null && this.floor > 1 && !this.earliestReached,
+      loadingEarlier: this.loadingEarlier,
+      catchingUp: this.paging,
+      pending: [...this.pending].map(([clientMessageId, { text }]) => ({ clientMessageId, text })),
       present: this.present,
       typing: [...this.typing.values()].map((entry) => entry.user),
       runs: [...this.runs.values()],
       approvals: [...this.approvals.values()],
       connected: this.connected,
-      error: this.error,
+      error: this.error ?? this.pagingError ?? this.refused,
     });
   }
 }

@@ -1,21 +1,23 @@
 /** The Parlor web client: sign in as a development user, pick an org and a chat, and talk. */
 import { render } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type Chat, type Member, type Org, RequestFailed, session } from "./api";
-import { ChatConnection, type ChatView } from "./chat-connection";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
+import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { type ProgressView, watchProgress } from "./progress";
 
 function App() {
   const [user, setUser] = useState(session.user());
-  const [org, setOrg] = useState<Org | null>(null);
-  const [chat, setChat] = useState<Chat | null>(null);
-  if (!user) return <SignIn onSignedIn={setUser} />;
+  const [org, setOrg] = useState<OrgRef | null>(null);
+  const [chat, setChat] = useState<ChatRef | null>(null);
   const signOut = () => {
     session.clear();
     setUser(null);
     setOrg(null);
     setChat(null);
   };
+  // A request refused as unauthenticated (an expired token) clears the session: back to sign-in.
+  useEffect(() => session.onSignedOut(signOut), []);
+  if (!user) return <SignIn onSignedIn={setUser} />;
   return (
     <div class="layout">
       <aside>
@@ -57,7 +59,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (userId: string) => void }) {
     event.preventDefault();
     try {
       const body = name.trim() ? { userId, name } : { userId };
-      const { token } = await api<{ token: string }>("POST", "/dev/token", body);
+      const { token } = await call(client.api.dev.token.$post({ json: body }));
       session.save(token, userId);
       onSignedIn(userId);
     } catch (e) {
@@ -127,8 +129,8 @@ function CreateForm({
   );
 }
 
-function Orgs({ selected, onSelect }: { selected: Org | null; onSelect: (org: Org) => void }) {
-  const [orgs, reload] = useList(() => api<{ orgs: Org[] }>("GET", "/orgs").then((r) => r.orgs), []);
+function Orgs({ selected, onSelect }: { selected: OrgRef | null; onSelect: (org: OrgRef) => void }) {
+  const [orgs, reload] = useList(() => call(client.api.orgs.$get()).then((r) => r.orgs), []);
   return (
     <section>
       <h2>Orgs</h2>
@@ -145,7 +147,7 @@ function Orgs({ selected, onSelect }: { selected: Org | null; onSelect: (org: Or
         name="orgName"
         placeholder="new org"
         onCreate={async (name) => {
-          const { id } = await api<{ id: string }>("POST", "/orgs", { name });
+          const { id } = await call(client.api.orgs.$post({ json: { name } }));
           reload();
           onSelect({ id, name, role: "admin" });
         }}
@@ -154,9 +156,17 @@ function Orgs({ selected, onSelect }: { selected: Org | null; onSelect: (org: Or
   );
 }
 
-function Chats({ org, selected, onSelect }: { org: Org; selected: Chat | null; onSelect: (chat: Chat) => void }) {
+function Chats({
+  org,
+  selected,
+  onSelect,
+}: {
+  org: OrgRef;
+  selected: ChatRef | null;
+  onSelect: (chat: ChatRef) => void;
+}) {
   const [chats, reload] = useList(
-    () => api<{ chats: Chat[] }>("GET", `/orgs/${org.id}/chats`).then((r) => r.chats),
+    () => call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id } })).then((r) => r.chats),
     [org.id],
   );
   return (
@@ -178,7 +188,9 @@ function Chats({ org, selected, onSelect }: { org: Org; selected: Chat | null; o
         name="chatTitle"
         placeholder="new chat"
         onCreate={async (title) => {
-          const { id } = await api<{ id: string }>("POST", `/orgs/${org.id}/chats`, { title });
+          const { id } = await call(
+            client.api.orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title } }),
+          );
           reload();
           onSelect({ id, title });
         }}
@@ -187,9 +199,9 @@ function Chats({ org, selected, onSelect }: { org: Org; selected: Chat | null; o
   );
 }
 
-function OrgMembers({ org }: { org: Org }) {
+function OrgMembers({ org }: { org: OrgRef }) {
   const [members, reload] = useList(
-    () => api<{ members: Member[] }>("GET", `/orgs/${org.id}/members`).then((r) => r.members),
+    () => call(client.api.orgs[":orgId"].members.$get({ param: { orgId: org.id } })).then((r) => r.members),
     [org.id],
   );
   return (
@@ -207,7 +219,9 @@ function OrgMembers({ org }: { org: Org }) {
           name="orgMember"
           placeholder="add member by user id"
           onCreate={async (userId) => {
-            await api("POST", `/orgs/${org.id}/members`, { userId, role: "member" });
+            await call(
+              client.api.orgs[":orgId"].members.$post({ param: { orgId: org.id }, json: { userId, role: "member" } }),
+            );
             reload();
           }}
         />
@@ -216,34 +230,21 @@ function OrgMembers({ org }: { org: Org }) {
   );
 }
 
-const emptyView: ChatView = {
-  messages: [],
-  pending: [],
-  present: [],
-  typing: [],
-  runs: [],
-  approvals: [],
-  connected: false,
-  error: null,
-};
-
-type ChatAgentInfo = { agentId: string; name: string; handle: string };
-
 /** A tool result the reply used, opened on demand. */
 function ArtifactLink({ chatId, artifactId }: { chatId: string; artifactId: string }) {
-  const [artifact, setArtifact] = useState<{
-    status?: number;
-    contentType?: string;
-    body: string;
-    truncated: boolean;
-  } | null>(null);
+  const [artifact, setArtifact] = useState<Artifact | null>(null);
+  const [error, setError] = useState<string | null>(null);
   async function open() {
     if (artifact) return setArtifact(null);
-    const result = await api<{ artifact: NonNullable<typeof artifact> }>(
-      "GET",
-      `/chats/${chatId}/artifacts/${artifactId}`,
-    );
-    setArtifact(result.artifact);
+    try {
+      const result = await call(
+        client.api.chats[":chatId"].artifacts[":artifactId"].$get({ param: { chatId, artifactId } }),
+      );
+      setArtifact(result.artifact);
+      setError(null);
+    } catch (e) {
+      setError((e as Error).message);
+    }
   }
   return (
     <span class="artifact">
@@ -258,15 +259,16 @@ function ArtifactLink({ chatId, artifactId }: { chatId: string; artifactId: stri
           {artifact.truncated ? "\n… (truncated)" : ""}
         </pre>
       )}
+      {error && <span class="error"> {error}</span>}
     </span>
   );
 }
 
 /** The agents in a chat, and a one-click way to bring the built-in assistant in. */
-function ChatAgents({ chat, org, onChange }: { chat: Chat; org: Org; onChange: (agents: ChatAgentInfo[]) => void }) {
+function ChatAgents({ chat, org, onChange }: { chat: ChatRef; org: OrgRef; onChange: (agents: ChatAgent[]) => void }) {
   const [agents, reload, error] = useList(
     () =>
-      api<{ agents: ChatAgentInfo[] }>("GET", `/chats/${chat.id}/agents`).then((r) => {
+      call(client.api.chats[":chatId"].agents.$get({ param: { chatId: chat.id } })).then((r) => {
         onChange(r.agents);
         return r.agents;
       }),
@@ -275,23 +277,29 @@ function ChatAgents({ chat, org, onChange }: { chat: Chat; org: Org; onChange: (
   const [problem, setProblem] = useState<string | null>(null);
   async function addAssistant() {
     try {
-      const existing = await api<{ agents: { id: string; handle: string }[] }>("GET", `/orgs/${org.id}/agents`);
+      const orgAgents = client.api.orgs[":orgId"].agents;
+      const existing = await call(orgAgents.$get({ param: { orgId: org.id } }));
       let agentId = existing.agents.find((a) => a.handle === "assistant")?.id;
       if (!agentId) {
-        const created = await api<{ id: string }>("POST", `/orgs/${org.id}/agents`, {
-          name: "Assistant",
-          handle: "assistant",
-          systemPrompt: "You help the team. Keep answers short.",
-          trigger: "mention",
-          // Development lets an agent reach this very server, so the HTTP tool can be tried with no network.
-          tools: {
-            http: { allow: [{ baseUrl: `${location.origin}/api/dev/echo`, methods: ["GET", "POST"] }] },
-            history: {},
-          },
-        });
+        const created = await call(
+          orgAgents.$post({
+            param: { orgId: org.id },
+            json: {
+              name: "Assistant",
+              handle: "assistant",
+              systemPrompt: "You help the team. Keep answers short.",
+              trigger: "mention",
+              // Development lets an agent reach this very server, so the HTTP tool can be tried with no network.
+              tools: {
+                http: { allow: [{ baseUrl: `${location.origin}/api/dev/echo`, methods: ["GET", "POST"] }] },
+                history: {},
+              },
+            },
+          }),
+        );
         agentId = created.id;
       }
-      await api("POST", `/chats/${chat.id}/agents`, { agentId });
+      await call(client.api.chats[":chatId"].agents.$post({ param: { chatId: chat.id }, json: { agentId } }));
       setProblem(null);
       reload();
     } catch (e) {
@@ -311,15 +319,19 @@ function ChatAgents({ chat, org, onChange }: { chat: Chat; org: Org; onChange: (
   );
 }
 
-function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
+function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
   const [view, setView] = useState<ChatView>(emptyView);
-  const [agents, setAgents] = useState<ChatAgentInfo[]>([]);
+  const [agents, setAgents] = useState<ChatAgent[]>([]);
   const [progress, setProgress] = useState<ProgressView>([]);
   const agentName = (agentId: string) => agents.find((a) => a.agentId === agentId)?.name ?? "agent";
   const [text, setText] = useState("");
   const [memberError, setMemberError] = useState<string | null>(null);
   const connection = useRef<ChatConnection | null>(null);
-  const bottom = useRef<HTMLDivElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  /** Follow new messages while the reader is at the bottom. */
+  const atBottom = useRef(true);
+  /** Where the list stood when older messages were asked for, to keep the reader's place once they are prepended. */
+  const anchor = useRef<{ firstSeq: number; height: number; top: number } | null>(null);
 
   useEffect(() => {
     const token = session.token();
@@ -332,10 +344,32 @@ function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
       stopProgress();
     };
   }, [chat.id]);
-  useEffect(
-    () => bottom.current?.scrollIntoView({ block: "end" }),
-    [view.messages.length, view.pending.length, view.runs.length],
-  );
+  useLayoutEffect(() => {
+    const list = scroller.current;
+    if (!list) return;
+    const firstSeq = view.messages[0]?.seq;
+    if (anchor.current && firstSeq !== undefined && firstSeq < anchor.current.firstSeq) {
+      list.scrollTop = anchor.current.top + (list.scrollHeight - anchor.current.height);
+      anchor.current = null;
+    } else if (atBottom.current) {
+      list.scrollTop = list.scrollHeight;
+    }
+    if (!view.loadingEarlier && !view.hasEarlier) anchor.current = null;
+  }, [view]);
+
+  function loadEarlier() {
+    const list = scroller.current;
+    const firstSeq = view.messages[0]?.seq;
+    if (!view.hasEarlier || view.loadingEarlier || firstSeq === undefined) return;
+    if (list) anchor.current = { firstSeq, height: list.scrollHeight, top: list.scrollTop };
+    void connection.current?.loadEarlier();
+  }
+  function onScroll() {
+    const list = scroller.current;
+    if (!list) return;
+    atBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    if (list.scrollTop < 40) loadEarlier();
+  }
 
   function submit(event: Event) {
     event.preventDefault();
@@ -345,10 +379,10 @@ function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
   }
   async function addMember(userId: string) {
     try {
-      await api("POST", `/chats/${chat.id}/members`, { userId });
+      await call(client.api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId } }));
       setMemberError(null);
     } catch (e) {
-      setMemberError(e instanceof RequestFailed ? e.message : String(e));
+      setMemberError((e as Error).message);
     }
   }
 
@@ -359,75 +393,92 @@ function ChatRoomView({ chat, org }: { chat: Chat; org: Org }) {
         <span class={view.connected ? "status online" : "status offline"}>
           {view.connected ? "live" : "reconnecting…"}
         </span>
+        {view.catchingUp && (
+          <span class="status catching-up" data-testid="catching-up">
+            catching up…
+          </span>
+        )}
         <span class="present" data-testid="present">
           here: {view.present.map((u) => u.name).join(", ") || "nobody"}
         </span>
       </header>
-      <ol class="messages" data-testid="messages">
-        {view.messages.map((m) => (
-          <li key={m.seq} data-seq={m.seq} class={`author-${m.author.type}`}>
-            <span class="author">{m.author.name ?? m.author.id}</span>
-            <span class="text">
-              {m.text}
-              {m.artifactIds?.map((id) => (
-                <ArtifactLink key={id} chatId={chat.id} artifactId={id} />
-              ))}
-            </span>
-            <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
-          </li>
-        ))}
-        {view.runs.map((run) => (
-          <li key={run.runId} class="streaming" data-testid="streaming">
-            <span class="author">{agentName(run.agentId)}</span>
-            <span class="text">
-              {run.tools.map((t) => (
-                <span key={t.toolCallId} class={`tool tool-${t.status}`} data-testid="tool">
-                  {t.name} · {t.status.replace("_", " ")}
-                </span>
-              ))}
-              {run.text || (run.tools.length ? "" : "…")}
-            </span>
-            <time>writing…</time>
-          </li>
-        ))}
-        {view.approvals.map((a) => (
-          <li key={a.approvalId} class="approval" data-testid="approval">
-            <span class="author">{agentName(a.agentId)}</span>
-            <span class="text">
-              wants to send <code>{a.method}</code> <code>{a.url}</code>
-              {a.body && <pre>{a.body}</pre>}
-              {Object.entries(a.headers).map(([k, v]) => (
-                <div key={k} class="header">
-                  {k}: {v}
-                </div>
-              ))}
-              {a.decision ? (
-                <strong class={`decision decision-${a.decision}`}>{a.decision}</strong>
-              ) : a.approvers === "initiator" && a.initiator !== session.user() ? (
-                <em class="waiting">waiting for {a.initiator} to decide</em>
-              ) : (
-                <span class="decide">
-                  <button type="button" onClick={() => connection.current?.decide(a.approvalId, "approve")}>
-                    Approve
-                  </button>
-                  <button type="button" onClick={() => connection.current?.decide(a.approvalId, "deny")}>
-                    Deny
-                  </button>
-                </span>
-              )}
-            </span>
-            <time>{a.decision ? "" : `until ${new Date(a.expiresAt).toLocaleTimeString()}`}</time>
-          </li>
-        ))}
-        {view.pending.map((p) => (
-          <li key={p.clientMessageId} class="pending">
-            <span class="author">you</span>
-            <span class="text">{p.text}</span>
-            <time>sending…</time>
-          </li>
-        ))}
-      </ol>
-      <div ref={bottom} />
+      <div class="scroller" ref={scroller} onScroll={onScroll}>
+        {view.hasEarlier && (
+          <button
+            type="button"
+            class="small-button load-earlier"
+            data-testid="load-earlier"
+            disabled={view.loadingEarlier}
+            onClick={loadEarlier}
+          >
+            {view.loadingEarlier ? "loading…" : "load earlier messages"}
+          </button>
+        )}
+        <ol class="messages" data-testid="messages">
+          {view.messages.map((m) => (
+            <li key={m.seq} data-seq={m.seq} class={`author-${m.author.type}`}>
+              <span class="author">{m.author.name ?? m.author.id}</span>
+              <span class="text">
+                {m.text}
+                {m.artifactIds?.map((id) => (
+                  <ArtifactLink key={id} chatId={chat.id} artifactId={id} />
+                ))}
+              </span>
+              <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
+            </li>
+          ))}
+          {view.runs.map((run) => (
+            <li key={run.runId} class="streaming" data-testid="streaming">
+              <span class="author">{agentName(run.agentId)}</span>
+              <span class="text">
+                {run.tools.map((t) => (
+                  <span key={t.toolCallId} class={`tool tool-${t.status}`} data-testid="tool">
+                    {t.name} · {t.status.replace("_", " ")}
+                  </span>
+                ))}
+                {run.text || (run.tools.length ? "" : "…")}
+              </span>
+              <time>writing…</time>
+            </li>
+          ))}
+          {view.approvals.map((a) => (
+            <li key={a.approvalId} class="approval" data-testid="approval">
+              <span class="author">{agentName(a.agentId)}</span>
+              <span class="text">
+                wants to send <code>{a.method}</code> <code>{a.url}</code>
+                {a.body && <pre>{a.body}</pre>}
+                {Object.entries(a.headers).map(([k, v]) => (
+                  <div key={k} class="header">
+                    {k}: {v}
+                  </div>
+                ))}
+                {a.decision ? (
+                  <strong class={`decision decision-${a.decision}`}>{a.decision}</strong>
+                ) : a.approvers === "initiator" && a.initiator !== session.user() ? (
+                  <em class="waiting">waiting for {a.initiator} to decide</em>
+                ) : (
+                  <span class="decide">
+                    <button type="button" onClick={() => connection.current?.decide(a.approvalId, "approve")}>
+                      Approve
+                    </button>
+                    <button type="button" onClick={() => connection.current?.decide(a.approvalId, "deny")}>
+                      Deny
+                    </button>
+                  </span>
+                )}
+              </span>
+              <time>{a.decision ? "" : `until ${new Date(a.expiresAt).toLocaleTimeString()}`}</time>
+            </li>
+          ))}
+          {view.pending.map((p) => (
+            <li key={p.clientMessageId} class="pending">
+              <span class="author">you</span>
+              <span class="text">{p.text}</span>
+              <time>sending…</time>
+            </li>
+          ))}
+        </ol>
+      </div>
       <p class="typing" data-testid="typing">
         {view.typing.length > 0 ? `${view.typing.map((u) => u.name).join(", ")} typing…` : " "}
       </p>
