@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type WebSocket from "ws";
 import { type ParlorClient, parlorClient } from "../api/client.ts";
-import { databaseUrl, ensureDatabase, type LocalPostgres, startLocalPostgres } from "../scripts/local-postgres.ts";
+import {
+  databaseUrl,
+  dropDatabase,
+  ensureDatabase,
+  type LocalPostgres,
+  startLocalPostgres,
+} from "../scripts/local-postgres.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
 import { freePort, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
 import { catchUp, fanOutLatency, type Target, type TokenTarget, throughput, tokenFanOut } from "./load.ts";
@@ -20,6 +26,7 @@ chmodSync(scratch, 0o755);
 const log = (line: string) => console.log(`[bench] ${line}`);
 
 let local: LocalPostgres | null = null;
+let adminUrlInUse: string | null = null;
 let parlor: RunningParlor | null = null;
 let baseline: ChildProcess | null = null;
 try {
@@ -29,6 +36,7 @@ try {
     adminUrl = local.adminUrl;
   }
   await ensureDatabase(adminUrl, "parlor_bench");
+  adminUrlInUse = adminUrl;
   const url = databaseUrl(adminUrl, "parlor_bench");
   await applyMigrations(url);
   parlor = await startParlor(join(scratch, "parlor"), url);
@@ -92,6 +100,8 @@ try {
 } finally {
   baseline?.kill();
   await parlor?.kill("SIGTERM");
+  // The benchmark's database goes with it, as `npm test`'s does.
+  if (adminUrlInUse) await dropDatabase(adminUrlInUse, "parlor_bench").catch((error) => log(`not dropped: ${error}`));
   await local?.stop();
   rmSync(scratch, { recursive: true, force: true });
 }
