@@ -9,13 +9,16 @@ import type { RunProgress } from "../protocol/agents";
 
 const KEEP_RUNS = 20;
 
+/** A change to one run's entry: its fields, and at most one tool call to add or replace. */
+export type RunPatch = Partial<Omit<RunProgress, "tools">> & { tool?: RunProgress["tools"][number] };
+
 export class ChatProgress extends YServer<Env> {
   isReadOnly(_connection: Connection): boolean {
     return true;
   }
 
   /** Merges a change into one run's entry; the oldest entries go once more than a few runs are shown. */
-  applyRun(runId: string, patch: Partial<Omit<RunProgress, "tools">> & { tool?: RunProgress["tools"][number] }): void {
+  applyRun(runId: string, patch: RunPatch): void {
     const runs = this.document.getMap<RunProgress>("runs");
     const now = new Date().toISOString();
     const current = runs.get(runId) ?? {

@@ -3,18 +3,14 @@
  * The class holds lifecycle hooks and the RPC surface the Orchestrator calls; the work lives in sibling modules.
  */
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
-import type { Approval, ApprovalEvent, Artifact, RunEvent } from "../protocol/agents";
-import {
-  closeCodes,
-  MAX_CATCH_UP,
-  type Message,
-  type PostMessageBody,
-  type PresentUser,
-  type ServerEvent,
-} from "../protocol/chat";
+import type { Approval, Artifact } from "../protocol/agents";
+import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
 import { activate } from "./activation";
-import { AgentRuns, type RunContext } from "./agent-runs";
-import type { ApprovalRequest, Decider } from "./approvals";
+import { runAlarm, scheduleWake } from "./alarm";
+import { decideApproval, requestApproval } from "./approval-flow";
+import { type ApprovalRequest, type Decider, listApprovals } from "./approvals";
+import { getArtifact, storeArtifact } from "./artifacts";
+import { failRun, finishRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
 import {
   type AppendResult,
@@ -24,16 +20,20 @@ import {
   messagesAfter,
   messagesUpTo,
   readPage,
+  searchMessages,
 } from "./message-log";
 import { presentUsers } from "./presence";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import type { RoomAgent } from "./room-agents";
-import type { ToolState } from "./runs";
+import { type RoomEvent, type RoomState, roomState } from "./room-state";
 import { migrateRoomSchema } from "./schema";
-import type { Summary } from "./summaries";
+import { setAgents, wakeAgents } from "./starting-runs";
+import { runDelta, runTool, type ToolState, welcomeEvents } from "./streaming-runs";
+import { latestSummary, type Summary } from "./summaries";
+import { acceptSummary, contextFor, messagesBetween, type RunContext, summarizeIfDue } from "./summary-jobs";
 
-export type { RunContext } from "./agent-runs";
+export type { RunContext } from "./summary-jobs";
 
 const MAX_SOCKETS_PER_MEMBER = 20;
 const TYPING_INTERVAL_MS = 2_000;
@@ -43,16 +43,17 @@ type Member = Connection<MemberIdentity>;
 export class ChatRoom extends Server<Env> {
   static options = { hibernate: true };
 
-  private readonly runs: AgentRuns;
+  /** What the modules below work on: the room's SQL and bindings, and what it keeps in memory. */
+  private readonly room: RoomState;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateRoomSchema(ctx.storage.sql);
-    this.runs = new AgentRuns(
+    this.room = roomState(
       ctx.storage.sql,
       env,
       (event) => this.broadcastEvent(event),
-      (at) => void ctx.storage.setAlarm(at),
+      () => scheduleWake(ctx.storage.sql, (at) => void ctx.storage.setAlarm(at)),
     );
   }
 
@@ -103,7 +104,7 @@ export class ChatRoom extends Server<Env> {
   }
 
   setAgents(agents: RoomAgent[]): void {
-    this.runs.setAgents(agents);
+    setAgents(this.room, agents);
   }
 
   /** Rows written to this room's SQLite since it woke (SQLite's total_changes()): for the benchmark. */
@@ -114,47 +115,47 @@ export class ChatRoom extends Server<Env> {
   // ---- RPC surface for agents ----
 
   contextFor(triggerSeq: number, budget: { maxMessages: number; maxChars: number }): RunContext {
-    return this.runs.contextFor(triggerSeq, budget);
+    return contextFor(this.store, triggerSeq, budget);
   }
 
   messagesBetween(from: number, to: number): Message[] {
-    return this.runs.messagesBetween(from, to);
+    return messagesBetween(this.store, from, to);
   }
 
   latestSummary(): Summary | null {
-    return this.runs.latestSummary();
+    return latestSummary(this.store);
   }
 
   storeSummary(summary: Summary): boolean {
-    return this.runs.storeSummary(summary);
+    return acceptSummary(this.room, summary);
   }
 
   runDelta(runId: string, text: string, index: number): void {
-    this.runs.runDelta(runId, text, index);
+    runDelta(this.room, runId, text, index);
   }
 
   runTool(runId: string, tool: ToolState): void {
-    this.runs.runTool(runId, tool);
+    runTool(this.room, runId, tool);
   }
 
   searchHistory(query: string, beforeSeq: number, limit: number): Message[] {
-    return this.runs.searchHistory(query, beforeSeq, limit);
+    return searchMessages(this.store, query, beforeSeq, limit);
   }
 
   storeArtifact(artifact: Omit<Artifact, "id">): string {
-    return this.runs.storeArtifact(artifact);
+    return storeArtifact(this.store, artifact);
   }
 
   getArtifact(artifactId: string): Artifact | null {
-    return this.runs.getArtifact(artifactId);
+    return getArtifact(this.store, artifactId);
   }
 
   requestApproval(request: Omit<ApprovalRequest, "initiator">): { approvalId: string; expiresAt: string } | null {
-    return this.runs.requestApproval(request);
+    return requestApproval(this.room, request);
   }
 
   listApprovals(status?: Approval["status"]): Approval[] {
-    return this.runs.listApprovals(status);
+    return listApprovals(this.store, status);
   }
 
   decideApproval(
@@ -162,15 +163,15 @@ export class ChatRoom extends Server<Env> {
     approvalId: string,
     decision: "approve" | "deny",
   ): { approval: Approval } | { error: "not_found" | "forbidden" | "conflict" } {
-    return this.runs.decideApproval(decider, approvalId, decision);
+    return decideApproval(this.room, decider, approvalId, decision);
   }
 
   finishRun(runId: string, text: string, artifactIds: string[] = []): { seq: number } {
-    return this.runs.finishRun(runId, text, artifactIds);
+    return finishRun(this.room, runId, text, artifactIds);
   }
 
   failRun(runId: string, reason: string): { seq: number } {
-    return this.runs.failRun(runId, reason);
+    return failRun(this.room, runId, reason);
   }
 
   // ---- lifecycle hooks ----
@@ -218,7 +219,7 @@ export class ChatRoom extends Server<Env> {
     for (const message of page) send(connection, { type: "message", ...message });
     const sentUpTo = page.length > 0 ? page[page.length - 1].seq : "tail" in catchUp ? head : catchUp.after;
     // Runs in progress (the text so far; live deltas follow) and requests awaiting a decision.
-    for (const event of this.runs.welcomeEvents()) send(connection, event);
+    for (const event of welcomeEvents(this.room)) send(connection, event);
     const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };
     send(connection, { type: "ready", lastSeq: head, hasMore: sentUpTo < head, you });
     this.broadcastPresence();
@@ -237,7 +238,7 @@ export class ChatRoom extends Server<Env> {
       }
       const { frame } = parsed;
       if (frame.type === "approval") {
-        const result = this.runs.decideApproval(identity, frame.approvalId, frame.decision);
+        const result = decideApproval(this.room, identity, frame.approvalId, frame.decision);
         if ("error" in result) send(connection, { type: "error", code: result.error, message: refusal[result.error] });
         return;
       }
@@ -291,23 +292,23 @@ export class ChatRoom extends Server<Env> {
     );
     if (result.created) {
       this.broadcastEvent({ type: "message", ...result.message });
-      const notStarted = this.runs.wakeAgents(result.message);
-      this.runs.summarizeIfDue(result.message.seq);
+      const notStarted = wakeAgents(this.room, result.message);
+      summarizeIfDue(this.room, result.message.seq);
       if (notStarted.length > 0) return { ...result, notStarted };
     }
     return result;
   }
 
-  /** Expires overdue approvals, fails runs past their deadline, re-sends decisions agents have not taken. */
+  /** Fails runs past their deadline, expires overdue approvals, re-sends decisions agents have not taken. */
   async onAlarm(): Promise<void> {
-    await this.runs.alarm();
+    await runAlarm(this.room);
   }
 
   private broadcastPresence(leaving?: string): void {
     this.broadcastEvent({ type: "presence", users: presentUsers(this.getConnections<MemberIdentity>(), leaving) });
   }
 
-  private broadcastEvent(event: ServerEvent | RunEvent | ApprovalEvent, without?: string[]): void {
+  private broadcastEvent(event: RoomEvent, without?: string[]): void {
     const payload = JSON.stringify(event);
     if (without) {
       this.broadcast(payload, without);
@@ -335,7 +336,7 @@ const refusal = {
   conflict: "this approval was already decided",
 } as const;
 
-function send(connection: Connection, event: ServerEvent | RunEvent | ApprovalEvent): void {
+function send(connection: Connection, event: RoomEvent): void {
   try {
     connection.send(JSON.stringify(event));
   } catch {

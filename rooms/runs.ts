@@ -1,9 +1,7 @@
 /**
- * Agent runs as the room sees them: one SQL row per run (written when it starts and when it ends, never per
- * token), and the live text of runs in progress, kept in memory for late joiners' snapshots.
+ * Agent runs as the room sees them: one SQL row per run, written when it starts, pauses and ends, never per token.
+ * (The live text of runs in progress is kept in memory: `streaming-runs.ts`.)
  */
-import type { RunEvent } from "../protocol/agents";
-
 export type RunRecord = {
   runId: string;
   agentId: string;
@@ -104,73 +102,4 @@ export function runningRuns(sql: SqlStorage): { runId: string; agentId: string; 
 
 export function endRun(sql: SqlStorage, runId: string, status: "finished" | "failed", resultSeq: number): void {
   sql.exec("UPDATE runs SET status = ?, result_seq = ? WHERE run_id = ?", status, resultSeq, runId);
-}
-
-export type ToolState = Omit<Extract<RunEvent, { type: "run.tool" }>, "type" | "runId" | "agentId">;
-type LiveRun = { agentId: string; text: string; tools: Map<string, ToolState> };
-
-/** Text streamed so far by runs in progress. Lost if the room is evicted mid-run; the stored reply is the record. */
-export class LiveRuns {
-  private readonly runs = new Map<string, LiveRun>();
-
-  start(runId: string, agentId: string): void {
-    this.runs.set(runId, { agentId, text: "", tools: new Map() });
-  }
-
-  has(runId: string): boolean {
-    return this.runs.has(runId);
-  }
-
-  text(runId: string): string {
-    return this.runs.get(runId)?.text ?? "";
-  }
-
-  /** Brings back a run this room forgot (it slept), from the text saved at its last pause. */
-  restore(runId: string, agentId: string, text: string): void {
-    if (!this.runs.has(runId)) this.runs.set(runId, { agentId, text, tools: new Map() });
-  }
-
-  setTool(runId: string, agentId: string, tool: ToolState): void {
-    let run = this.runs.get(runId);
-    if (!run) {
-      run = { agentId, text: "", tools: new Map() };
-      this.runs.set(runId, run);
-    }
-    run.tools.set(tool.toolCallId, tool);
-  }
-
-  /**
-   * Takes a chunk that starts at `index` in the reply and returns the part not seen before (a retried chunk
-   * overlaps what the room has), or null when there is nothing new.
-   */
-  append(runId: string, agentId: string, text: string, index: number): { text: string; index: number } | null {
-    let run = this.runs.get(runId);
-    if (!run) {
-      run = { agentId, text: "", tools: new Map() };
-      this.runs.set(runId, run);
-    }
-    const known = run.text.length;
-    if (index > known) {
-      run.text += text;
-      return { text, index };
-    }
-    const fresh = text.slice(known - index);
-    if (!fresh) return null;
-    run.text += fresh;
-    return { text: fresh, index: known };
-  }
-
-  end(runId: string): void {
-    this.runs.delete(runId);
-  }
-
-  snapshots(): RunEvent[] {
-    return [...this.runs].map(([runId, run]) => ({
-      type: "run.snapshot",
-      runId,
-      agentId: run.agentId,
-      text: run.text,
-      tools: [...run.tools.values()],
-    }));
-  }
 }

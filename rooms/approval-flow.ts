@@ -1,0 +1,106 @@
+/**
+ * The room's side of approvals: an agent asks before a call that changes the outside world, a member decides (or
+ * nobody does and it expires), everyone is told, and the agent is told until it takes the decision.
+ */
+import { getAgentByName } from "agents";
+import { agentInstanceName } from "../agents/run-request";
+import { type Approval, approvalRequested } from "../protocol/agents";
+import {
+  type ApprovalRequest,
+  createApproval,
+  type Decider,
+  decide,
+  getApproval,
+  markNotified,
+  mayDecide,
+  overdueApprovals,
+  unnotifiedDecisions,
+} from "./approvals";
+import { appendMessage } from "./message-log";
+import { cachedChat, type RoomState } from "./room-state";
+import { extendDeadline, runRecord, savePartialText } from "./runs";
+
+/**
+ * Stores the request once per tool call. The initiator comes from the room's own record of the run, not from the
+ * agent, so nobody can borrow another member's authority.
+ */
+export function requestApproval(
+  room: RoomState,
+  request: Omit<ApprovalRequest, "initiator">,
+): { approvalId: string; expiresAt: string } | null {
+  const run = runRecord(room.sql, request.runId);
+  if (run?.status !== "running") return null;
+  if (room.live.has(request.runId)) savePartialText(room.sql, request.runId, room.live.text(request.runId));
+  const { approval, created } = createApproval(room.sql, { ...request, initiator: run.initiator });
+  if (created) {
+    room.broadcast(approvalRequested(approval));
+    room.reschedule();
+  }
+  return { approvalId: approval.approvalId, expiresAt: approval.expiresAt };
+}
+
+/** The first decision wins; a later one, or one by somebody the policy does not allow, is refused. */
+export function decideApproval(
+  room: RoomState,
+  decider: Decider & { name: string },
+  approvalId: string,
+  decision: "approve" | "deny",
+): { approval: Approval } | { error: "not_found" | "forbidden" | "conflict" } {
+  const approval = getApproval(room.sql, approvalId);
+  if (!approval) return { error: "not_found" };
+  if (!mayDecide(approval, decider)) return { error: "forbidden" };
+  const decided = decide(room.sql, approvalId, decision === "approve" ? "approved" : "denied", decider.userId);
+  if (!decided) return { error: "conflict" };
+  announceDecision(room, decided, decider.name);
+  return { approval: decided };
+}
+
+/** Expires overdue approvals (an expiry denies) and re-sends decisions an agent has not acknowledged. */
+export async function expireAndResend(room: RoomState, now: Date): Promise<void> {
+  for (const approval of overdueApprovals(room.sql, now)) {
+    const decided = decide(room.sql, approval.approvalId, "expired", "parlor");
+    if (decided) announceDecision(room, decided, "nobody (it expired)");
+  }
+  await Promise.all(unnotifiedDecisions(room.sql).map((approval) => notifyAgent(room, approval)));
+}
+
+function announceDecision(room: RoomState, approval: Approval, byName: string): void {
+  extendDeadline(room.sql, approval.runId);
+  const decision = approval.status as "approved" | "denied" | "expired";
+  const { message } = appendMessage(
+    room.sql,
+    { type: "system", id: "parlor", name: "Parlor" },
+    {
+      text: `${byName} ${decision === "expired" ? "let expire" : decision} ${approval.method} ${approval.url}`,
+      clientMessageId: `approval:${approval.approvalId}`,
+    },
+  );
+  room.broadcast({ type: "message", ...message });
+  room.broadcast({
+    type: "approval.decided",
+    approvalId: approval.approvalId,
+    runId: approval.runId,
+    agentId: approval.agentId,
+    decision,
+    by: approval.decidedBy ?? "parlor",
+  });
+  void notifyAgent(room, approval);
+}
+
+async function notifyAgent(room: RoomState, approval: Approval): Promise<void> {
+  const chat = cachedChat(room);
+  if (!chat) return;
+  try {
+    const agent = await getAgentByName(room.env.ChatAgent, agentInstanceName(chat.chatId, approval.agentId));
+    await agent.resumeRun(
+      approval.runId,
+      approval.approvalId,
+      approval.toolCallId,
+      approval.status as "approved" | "denied" | "expired",
+    );
+    markNotified(room.sql, approval.approvalId);
+  } catch (error) {
+    console.error("chat room: the agent did not take the decision yet; retrying", error);
+    room.reschedule();
+  }
+}
