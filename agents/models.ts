@@ -6,6 +6,9 @@ import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { LOCAL_MODEL_ID, localModel } from "./local-model";
 
+/** How long one model call may take, a run's step or a summary. */
+export const MODEL_TIMEOUT_MS = 120_000;
+
 const registered = new Map<string, () => LanguageModelV4>();
 
 /** Makes `name` resolve to the model `make` returns; for tests, which cannot reach a model vendor. */

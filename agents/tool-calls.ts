@@ -1,6 +1,6 @@
 /**
  * Running one tool call for a run and reporting it to the room: its status for everyone to see, its artifact, and
- * the result the model gets next. Deciding whether a call may run at all stays with the run (`chat-agent.ts`).
+ * the result the model gets next. Whether a call may run at all, and when, is `tools/policy.ts`.
  */
 import type { ModelMessage } from "ai";
 import { type AgentTools, type HttpRequestInput, historyInput } from "../protocol/agents";

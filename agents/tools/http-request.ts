@@ -1,5 +1,5 @@
 /** Performs one HTTP request for the HTTP tool: no redirects followed, a time limit, and a size-capped body. */
-import { type AgentTools, type HttpRequestInput, maskedSecret } from "../../protocol/agents";
+import type { AgentTools, HttpRequestInput } from "../../protocol/agents";
 
 export const MAX_ARTIFACT_BODY = 64 * 1024;
 const TIMEOUT_MS = 15_000;
@@ -50,9 +50,4 @@ async function readCapped(response: Response, limit: number): Promise<{ text: st
     offset += chunk.byteLength;
   }
   return { text: new TextDecoder().decode(bytes), truncated };
-}
-
-/** What members see of the request: configured header values are secrets, shown only by name. */
-export function maskedHeaders(config: NonNullable<AgentTools["http"]>): Record<string, string> {
-  return Object.fromEntries(Object.keys(config.headers ?? {}).map((name) => [name, maskedSecret(name)]));
 }
