@@ -11,14 +11,20 @@ import {
   type Decider,
   decide,
   getApproval,
+  hasUnnotifiedDecisions,
   markNotified,
   mayDecide,
+  nextExpiry,
   overdueApprovals,
   unnotifiedDecisions,
 } from "./approvals";
 import { appendMessage } from "./message-log";
 import { cachedChat, type RoomState } from "./room-state";
 import { extendDeadline, runRecord, savePartialText } from "./runs";
+import type { ScheduledJob } from "./scheduler";
+
+/** A decision the agent has not taken is sent again after this long. */
+const RESEND_AFTER_MS = 5_000;
 
 /**
  * Stores the request once per tool call. The initiator comes from the room's own record of the run, not from the
@@ -55,13 +61,26 @@ export function decideApproval(
   return { approval: decided };
 }
 
-/** Expires overdue approvals (an expiry denies) and re-sends decisions an agent has not acknowledged. */
-export async function expireAndResend(room: RoomState, now: Date): Promise<void> {
-  for (const approval of overdueApprovals(room.sql, now)) {
-    const decided = decide(room.sql, approval.approvalId, "expired", "parlor");
-    if (decided) announceDecision(room, decided, "nobody (it expired)");
-  }
-  await Promise.all(unnotifiedDecisions(room.sql).map((approval) => notifyAgent(room, approval)));
+/** The room's alarm expires overdue approvals (an expiry denies) and re-sends decisions an agent has not taken. */
+export function approvalDeadlines(room: RoomState): ScheduledJob {
+  const resendAt = (now: number): number | null => {
+    if (!hasUnnotifiedDecisions(room.sql)) return null;
+    // A room that slept does not know when it last sent: it sends at once.
+    return room.decisionsSentAt === null ? now : room.decisionsSentAt + RESEND_AFTER_MS;
+  };
+  return {
+    name: "approval expiry and redelivery",
+    nextWake: (now) => earliest(nextExpiry(room.sql)?.getTime() ?? null, resendAt(now)),
+    run: async (now) => {
+      for (const approval of overdueApprovals(room.sql, new Date(now))) {
+        const decided = decide(room.sql, approval.approvalId, "expired", "parlor");
+        if (decided) announceDecision(room, decided, "nobody (it expired)");
+      }
+      const resend = resendAt(now);
+      if (resend === null || resend > now) return;
+      await Promise.all(unnotifiedDecisions(room.sql).map((approval) => notifyAgent(room, approval)));
+    },
+  };
 }
 
 function announceDecision(room: RoomState, approval: Approval, byName: string): void {
@@ -85,11 +104,14 @@ function announceDecision(room: RoomState, approval: Approval, byName: string): 
     by: approval.decidedBy ?? "parlor",
   });
   void notifyAgent(room, approval);
+  // The run's clock restarted with the decision, and the agent may not take it: the alarm follows both.
+  room.reschedule();
 }
 
 async function notifyAgent(room: RoomState, approval: Approval): Promise<void> {
   const chat = cachedChat(room);
   if (!chat) return;
+  room.decisionsSentAt = Date.now();
   try {
     const agent = await getAgentByName(room.env.ChatAgent, agentInstanceName(chat.chatId, approval.agentId));
     await agent.resumeRun(
@@ -103,4 +125,8 @@ async function notifyAgent(room: RoomState, approval: Approval): Promise<void> {
     console.error("chat room: the agent did not take the decision yet; retrying", error);
     room.reschedule();
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }

@@ -138,14 +138,18 @@ export function markNotified(sql: SqlStorage, approvalId: string): void {
   sql.exec("UPDATE approvals SET agent_notified = 1 WHERE approval_id = ?", approvalId);
 }
 
-/** When the room must next wake: the earliest pending expiry, or a retry of an unacknowledged decision. */
-export function nextWake(sql: SqlStorage): Date | null {
-  const pending = sql
+/** The earliest expiry of an approval still pending. */
+export function nextExpiry(sql: SqlStorage): Date | null {
+  const at = sql
     .exec<{ at: string | null }>("SELECT min(expires_at) AS at FROM approvals WHERE status = 'pending'")
     .one().at;
-  const retry = unnotifiedDecisions(sql).length > 0 ? new Date(Date.now() + 5_000) : null;
-  const candidates = [pending ? new Date(pending) : null, retry].filter((d): d is Date => d !== null);
-  return candidates.length ? new Date(Math.min(...candidates.map((d) => d.getTime()))) : null;
+  return at ? new Date(at) : null;
+}
+
+export function hasUnnotifiedDecisions(sql: SqlStorage): boolean {
+  return (
+    sql.exec("SELECT 1 FROM approvals WHERE status != 'pending' AND agent_notified = 0 LIMIT 1").toArray().length > 0
+  );
 }
 
 /** A run that ended leaves nothing to decide: its open approvals expire, without telling the agent again. */

@@ -6,11 +6,10 @@ import { type Connection, type ConnectionContext, Server, type WSMessage } from 
 import type { Approval, Artifact } from "../protocol/agents";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
 import { activate } from "./activation";
-import { runAlarm, scheduleWake } from "./alarm";
-import { decideApproval, requestApproval } from "./approval-flow";
+import { approvalDeadlines, decideApproval, requestApproval } from "./approval-flow";
 import { type ApprovalRequest, type Decider, listApprovals } from "./approvals";
 import { getArtifact, storeArtifact } from "./artifacts";
-import { failRun, finishRun } from "./ending-runs";
+import { failRun, finishRun, runDeadlines } from "./ending-runs";
 import { parseClientFrame } from "./frames";
 import {
   type AppendResult,
@@ -27,6 +26,7 @@ import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import type { RoomAgent } from "./room-agents";
 import { type RoomEvent, type RoomState, roomState } from "./room-state";
+import { Scheduler } from "./scheduler";
 import { migrateRoomSchema } from "./schema";
 import { setAgents, wakeAgents } from "./starting-runs";
 import { runDelta, runTool, type ToolState, welcomeEvents } from "./streaming-runs";
@@ -45,16 +45,21 @@ export class ChatRoom extends Server<Env> {
 
   /** What the modules below work on: the room's SQL and bindings, and what it keeps in memory. */
   private readonly room: RoomState;
+  /** The room's one alarm: run deadlines, approval expiry and redelivery. */
+  private readonly scheduler: Scheduler;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateRoomSchema(ctx.storage.sql);
+    this.scheduler = new Scheduler((at) => void ctx.storage.setAlarm(at));
     this.room = roomState(
       ctx.storage.sql,
       env,
       (event) => this.broadcastEvent(event),
-      () => scheduleWake(ctx.storage.sql, (at) => void ctx.storage.setAlarm(at)),
+      () => this.scheduler.reschedule(),
     );
+    this.scheduler.register(runDeadlines(this.room));
+    this.scheduler.register(approvalDeadlines(this.room));
   }
 
   private get store(): SqlStorage {
@@ -299,9 +304,9 @@ export class ChatRoom extends Server<Env> {
     return result;
   }
 
-  /** Fails runs past their deadline, expires overdue approvals, re-sends decisions agents have not taken. */
+  /** Runs what is due: fails runs past their deadline, expires approvals, re-sends decisions agents have not taken. */
   async onAlarm(): Promise<void> {
-    await runAlarm(this.room);
+    await this.scheduler.runDue();
   }
 
   private broadcastPresence(leaving?: string): void {

@@ -10,7 +10,8 @@ import { appendMessage } from "./message-log";
 import { reportProgress } from "./progress-mirror";
 import type { RoomAgent } from "./room-agents";
 import { cachedAgents, type RoomState } from "./room-state";
-import { endRun, type RunRecord, runRecord } from "./runs";
+import { endRun, nextRunDeadline, overdueRuns, type RunRecord, runRecord } from "./runs";
+import type { ScheduledJob } from "./scheduler";
 import { summarizeIfDue } from "./summary-jobs";
 
 /** Stores the reply once; a retried call answers with the seq already stored. */
@@ -37,6 +38,17 @@ export function failRun(room: RoomState, runId: string, failure: string): { seq:
     }),
     reason,
   );
+}
+
+/** The room's alarm fails runs whose agent vanished, so nobody's screen says "writing…" forever. */
+export function runDeadlines(room: RoomState): ScheduledJob {
+  return {
+    name: "run deadlines",
+    nextWake: () => nextRunDeadline(room.sql)?.getTime() ?? null,
+    run: (now) => {
+      for (const runId of overdueRuns(room.sql, new Date(now))) failRun(room, runId, "the agent stopped answering");
+    },
+  };
 }
 
 function endWith(

@@ -16,7 +16,7 @@ export type RoomState = {
   readonly sql: SqlStorage;
   readonly env: Env;
   readonly broadcast: (event: RoomEvent) => void;
-  /** Sets the room's one alarm to the earliest wake it needs (`alarm.ts`). */
+  /** Sets the room's one alarm to the earliest wake its scheduled jobs need (`scheduler.ts`). */
   readonly reschedule: () => void;
   /**
    * What the message path reads on every message, kept in memory: SQLite stays the truth, and every writer of
@@ -29,6 +29,8 @@ export type RoomState = {
   progress: Promise<void>;
   /** The summary version last asked for, and when: one request per version while the job works. */
   summaryAsked: { version: number; at: number } | null;
+  /** When decisions were last sent to agents: one not taken is sent again at a pace, not on every wake. */
+  decisionsSentAt: number | null;
 };
 
 export function roomState(
@@ -46,6 +48,7 @@ export function roomState(
     live: new LiveRuns(),
     progress: Promise.resolve(),
     summaryAsked: null,
+    decisionsSentAt: null,
   };
 }
 

@@ -39,20 +39,26 @@ export function extendDeadline(sql: SqlStorage, runId: string): void {
   );
 }
 
+/** A run waiting for a decision has its clock paused (a decision restarts it). */
+const NOT_WAITING =
+  "NOT EXISTS (SELECT 1 FROM approvals WHERE approvals.run_id = runs.run_id AND approvals.status = 'pending')";
+
 /** Runs past their deadline that wait for no decision. */
 export function overdueRuns(sql: SqlStorage, now: Date): string[] {
   return sql
     .exec<{ run_id: string }>(
-      `SELECT run_id FROM runs WHERE status = 'running' AND deadline <= ?
-       AND NOT EXISTS (SELECT 1 FROM approvals WHERE approvals.run_id = runs.run_id AND approvals.status = 'pending')`,
+      `SELECT run_id FROM runs WHERE status = 'running' AND deadline <= ? AND ${NOT_WAITING}`,
       now.toISOString(),
     )
     .toArray()
     .map((row) => row.run_id);
 }
 
+/** The earliest deadline of a run in progress that waits for no decision. */
 export function nextRunDeadline(sql: SqlStorage): Date | null {
-  const at = sql.exec<{ at: string | null }>("SELECT min(deadline) AS at FROM runs WHERE status = 'running'").one().at;
+  const at = sql
+    .exec<{ at: string | null }>(`SELECT min(deadline) AS at FROM runs WHERE status = 'running' AND ${NOT_WAITING}`)
+    .one().at;
   return at ? new Date(at) : null;
 }
 
