@@ -5,7 +5,7 @@
  * that changes the outside world stops the run until a member decides (`approval-wait.ts`), and the run continues
  * from its saved state, however long that takes.
  */
-import { Agent, type FiberRecoveryContext } from "agents";
+import { Agent, type FiberRecoveryContext, getAgentByName } from "agents";
 import { askForApproval, type Decision, recordDecision } from "./approval-wait";
 import { roomOf } from "./room";
 import { failureReason, RunFailure } from "./run-failure";
@@ -13,7 +13,7 @@ import type { RunRequest } from "./run-request";
 import type { RunScope } from "./run-scope";
 import { createRunState, loadRunState, migrateRunState, type RunState, saveRunState } from "./run-state";
 import { resumeSteps, runSteps, type StepsOutcome } from "./run-steps";
-import { type SummaryJob, summarizeChat } from "./summary-job";
+import type { SummaryJob } from "./summary-job";
 
 export class ChatAgent extends Agent<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -51,13 +51,10 @@ export class ChatAgent extends Agent<Env> {
     );
   }
 
-  /** The summary job, for a room that still addresses it here (`<chatId>:summaries`). */
+  /** Hands a summary job to the chat's `SummaryAgent`, for a room that still asks here (`<chatId>:summaries`). */
   async summarize(job: SummaryJob): Promise<void> {
-    await this.startFiber(
-      "summary",
-      () => summarizeChat(this.env, job),
-      // No idempotency key: a failed job must be able to run again; the room stores only the next version.
-    );
+    const summarizer = await getAgentByName(this.env.SummaryAgent, job.chatId);
+    await summarizer.summarize(job);
   }
 
   async onFiberRecovered(context: FiberRecoveryContext): Promise<void> {
