@@ -3,43 +3,7 @@
  * and the first decision (an UPDATE that only a pending row passes), so two deciders can never both win.
  */
 import type { Approval, ApprovalDecision } from "../protocol/agents";
-
-type ApprovalRow = {
-  approval_id: string;
-  run_id: string;
-  agent_id: string;
-  tool_call_id: string;
-  method: string;
-  url: string;
-  headers: string;
-  body: string | null;
-  approvers: Approval["approvers"];
-  initiator: string;
-  status: Approval["status"];
-  decided_by: string | null;
-  agent_notified: number;
-  expires_at: string;
-  created_at: string;
-};
-
-function toApproval(row: ApprovalRow): Approval {
-  return {
-    approvalId: row.approval_id,
-    runId: row.run_id,
-    agentId: row.agent_id,
-    toolCallId: row.tool_call_id,
-    method: row.method,
-    url: row.url,
-    headers: JSON.parse(row.headers) as Record<string, string>,
-    body: row.body,
-    approvers: row.approvers,
-    initiator: row.initiator,
-    status: row.status,
-    decidedBy: row.decided_by,
-    expiresAt: row.expires_at,
-    createdAt: row.created_at,
-  };
-}
+import { type ApprovalRow, toApproval } from "./rows";
 
 export type ApprovalRequest = Pick<
   Approval,

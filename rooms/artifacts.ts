@@ -1,15 +1,6 @@
 /** Tool results stored with their run, for members to open and for replies to cite. */
 import type { Artifact } from "../protocol/agents";
-
-type ArtifactRow = {
-  artifact_id: string;
-  run_id: string;
-  kind: "http_response";
-  status: number | null;
-  content_type: string | null;
-  body: string;
-  truncated: number;
-};
+import { type ArtifactRow, toArtifact } from "./rows";
 
 export function storeArtifact(sql: SqlStorage, artifact: Omit<Artifact, "id">): string {
   const id = crypto.randomUUID();
@@ -30,15 +21,5 @@ export function storeArtifact(sql: SqlStorage, artifact: Omit<Artifact, "id">): 
 
 export function getArtifact(sql: SqlStorage, id: string): Artifact | null {
   const row = sql.exec<ArtifactRow>("SELECT * FROM artifacts WHERE artifact_id = ?", id).toArray()[0];
-  if (!row) return null;
-  const artifact: Artifact = {
-    id: row.artifact_id,
-    runId: row.run_id,
-    kind: row.kind,
-    body: row.body,
-    truncated: row.truncated === 1,
-  };
-  if (row.status !== null) artifact.status = row.status;
-  if (row.content_type !== null) artifact.contentType = row.content_type;
-  return artifact;
+  return row ? toArtifact(row) : null;
 }

@@ -4,33 +4,7 @@
  * `seq` is max+1 inside one statement and a failed insert consumes nothing, which keeps the order gap-free.
  */
 import type { Author, Message } from "../protocol/chat";
-
-type MessageRow = {
-  seq: number;
-  id: string;
-  author_type: Author["type"];
-  author_id: string;
-  author_name: string | null;
-  client_message_id: string | null;
-  text: string;
-  created_at: string;
-  artifact_ids: string | null;
-};
-
-function toMessage(row: MessageRow): Message {
-  const author: Author = { type: row.author_type, id: row.author_id };
-  if (row.author_name !== null) author.name = row.author_name;
-  const message: Message = {
-    seq: row.seq,
-    id: row.id,
-    clientMessageId: row.client_message_id,
-    author,
-    text: row.text,
-    createdAt: row.created_at,
-  };
-  if (row.artifact_ids) message.artifactIds = JSON.parse(row.artifact_ids) as string[];
-  return message;
-}
+import { type MessageRow, toMessage } from "./rows";
 
 export type AppendResult = { message: Message; created: boolean };
 

@@ -2,6 +2,8 @@
  * The agents sitting in this chat, as the Orchestrator last told the room, and which of them a message wakes.
  * The room keeps its own copy so the message path never reads Postgres.
  */
+import { type ChatAgentRow, toRoomAgent } from "./rows";
+
 export type RoomAgent = { agentId: string; handle: string; name: string; trigger: "mention" | "always" };
 
 export function replaceAgents(sql: SqlStorage, agents: RoomAgent[]): void {
@@ -18,12 +20,7 @@ export function replaceAgents(sql: SqlStorage, agents: RoomAgent[]): void {
 }
 
 export function roomAgents(sql: SqlStorage): RoomAgent[] {
-  return sql
-    .exec<{ agent_id: string; handle: string; name: string; trigger: RoomAgent["trigger"] }>(
-      "SELECT * FROM chat_agents ORDER BY handle",
-    )
-    .toArray()
-    .map((row) => ({ agentId: row.agent_id, handle: row.handle, name: row.name, trigger: row.trigger }));
+  return sql.exec<ChatAgentRow>("SELECT * FROM chat_agents ORDER BY handle").toArray().map(toRoomAgent);
 }
 
 const MENTION = /(?:^|[^\w@])@([a-z0-9][a-z0-9_-]{0,31})/gi;

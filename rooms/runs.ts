@@ -2,6 +2,8 @@
  * Agent runs as the room sees them: one SQL row per run, written when it starts, pauses and ends, never per token.
  * (The live text of runs in progress is kept in memory: `streaming-runs.ts`.)
  */
+import { type RunRow, toRunRecord } from "./rows";
+
 export type RunRecord = {
   runId: string;
   agentId: string;
@@ -9,6 +11,8 @@ export type RunRecord = {
   initiator: string;
   status: "running" | "finished" | "failed";
   resultSeq: number | null;
+  /** The reply so far, as saved at the run's last pause. */
+  partialText: string;
 };
 
 /**
@@ -17,7 +21,7 @@ export type RunRecord = {
  */
 export const RUN_DEADLINE_MS = 15 * 60_000;
 
-export function recordRun(sql: SqlStorage, run: Omit<RunRecord, "status" | "resultSeq">): void {
+export function recordRun(sql: SqlStorage, run: Omit<RunRecord, "status" | "resultSeq" | "partialText">): void {
   const now = Date.now();
   sql.exec(
     `INSERT INTO runs (run_id, agent_id, trigger_seq, initiator, status, started_at, deadline)
@@ -63,26 +67,8 @@ export function nextRunDeadline(sql: SqlStorage): Date | null {
 }
 
 export function runRecord(sql: SqlStorage, runId: string): RunRecord | null {
-  const row = sql
-    .exec<{
-      run_id: string;
-      agent_id: string;
-      trigger_seq: number;
-      initiator: string;
-      status: RunRecord["status"];
-      result_seq: number | null;
-    }>("SELECT * FROM runs WHERE run_id = ?", runId)
-    .toArray()[0];
-  return row
-    ? {
-        runId: row.run_id,
-        agentId: row.agent_id,
-        triggerSeq: row.trigger_seq,
-        initiator: row.initiator,
-        status: row.status,
-        resultSeq: row.result_seq,
-      }
-    : null;
+  const row = sql.exec<RunRow>("SELECT * FROM runs WHERE run_id = ?", runId).toArray()[0];
+  return row ? toRunRecord(row) : null;
 }
 
 /**
@@ -97,13 +83,8 @@ export function runningCount(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT count(*) AS n FROM runs WHERE status = 'running'").one().n;
 }
 
-export function runningRuns(sql: SqlStorage): { runId: string; agentId: string; partialText: string }[] {
-  return sql
-    .exec<{ run_id: string; agent_id: string; partial_text: string | null }>(
-      "SELECT run_id, agent_id, partial_text FROM runs WHERE status = 'running'",
-    )
-    .toArray()
-    .map((row) => ({ runId: row.run_id, agentId: row.agent_id, partialText: row.partial_text ?? "" }));
+export function runningRuns(sql: SqlStorage): RunRecord[] {
+  return sql.exec<RunRow>("SELECT * FROM runs WHERE status = 'running'").toArray().map(toRunRecord);
 }
 
 export function endRun(sql: SqlStorage, runId: string, status: "finished" | "failed", resultSeq: number): void {

@@ -1,83 +1,127 @@
-/** The room's own SQLite schema. Statements are idempotent, so running them on every wake is safe. */
-export function migrateRoomSchema(sql: SqlStorage): void {
-  sql.exec(`
-    CREATE TABLE IF NOT EXISTS room_meta (
-      key TEXT PRIMARY KEY,
-      value TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS messages (
-      seq INTEGER PRIMARY KEY,
-      id TEXT NOT NULL UNIQUE,
-      author_type TEXT NOT NULL,
-      author_id TEXT NOT NULL,
-      author_name TEXT,
-      client_message_id TEXT,
-      text TEXT NOT NULL,
-      created_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS revoked_members (
-      user_id TEXT PRIMARY KEY,
-      revoked_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS chat_agents (
-      agent_id TEXT PRIMARY KEY,
-      handle TEXT NOT NULL,
-      name TEXT NOT NULL,
-      trigger TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS runs (
-      run_id TEXT PRIMARY KEY,
-      agent_id TEXT NOT NULL,
-      trigger_seq INTEGER NOT NULL,
-      initiator TEXT NOT NULL,
-      status TEXT NOT NULL,
-      result_seq INTEGER,
-      started_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS approvals (
-      approval_id TEXT PRIMARY KEY,
-      run_id TEXT NOT NULL,
-      agent_id TEXT NOT NULL,
-      tool_call_id TEXT NOT NULL,
-      method TEXT NOT NULL,
-      url TEXT NOT NULL,
-      headers TEXT NOT NULL,
-      body TEXT,
-      approvers TEXT NOT NULL,
-      initiator TEXT NOT NULL,
-      status TEXT NOT NULL,
-      decided_by TEXT,
-      agent_notified INTEGER NOT NULL DEFAULT 0,
-      expires_at TEXT NOT NULL,
-      created_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS artifacts (
-      artifact_id TEXT PRIMARY KEY,
-      run_id TEXT NOT NULL,
-      kind TEXT NOT NULL,
-      status INTEGER,
-      content_type TEXT,
-      body TEXT NOT NULL,
-      truncated INTEGER NOT NULL,
-      created_at TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS summaries (
-      version INTEGER PRIMARY KEY,
-      message_cursor INTEGER NOT NULL,
-      text TEXT NOT NULL,
-      created_at TEXT NOT NULL
-    );
-    CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
-      ON messages (author_type, author_id, client_message_id)
-      WHERE client_message_id IS NOT NULL;
-  `);
-  // Columns added after the first rooms were created: older rooms get them on their next wake.
-  addColumnIfMissing(sql, "messages", "artifact_ids", "TEXT");
-  addColumnIfMissing(sql, "runs", "partial_text", "TEXT");
-  addColumnIfMissing(sql, "runs", "deadline", "TEXT");
-}
+/**
+ * The room's own SQLite schema: the one place its tables are declared. `migrateRoomSchema` runs the DDL on every
+ * wake (each statement is idempotent), and `rows.ts` reads each table's row type off these declarations, so a
+ * column renamed or dropped here is a type error wherever its rows are read. Why not drizzle: docs/decisions.md.
+ */
 
-function addColumnIfMissing(sql: SqlStorage, table: string, column: string, type: string): void {
-  const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
-  if (!columns.some((c) => c.name === column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+/** A column's SQL type and constraints, as written in `CREATE TABLE`. */
+type ColumnSql = `${"TEXT" | "INTEGER"}${string}`;
+
+export const roomTables = {
+  /** What the room learnt about itself: `chat` → `{ chatId, orgId }`. */
+  room_meta: {
+    key: "TEXT PRIMARY KEY",
+    value: "TEXT NOT NULL",
+  },
+  messages: {
+    seq: "INTEGER PRIMARY KEY",
+    id: "TEXT NOT NULL UNIQUE",
+    author_type: "TEXT NOT NULL",
+    author_id: "TEXT NOT NULL",
+    author_name: "TEXT",
+    client_message_id: "TEXT",
+    text: "TEXT NOT NULL",
+    created_at: "TEXT NOT NULL",
+    artifact_ids: "TEXT",
+  },
+  revoked_members: {
+    user_id: "TEXT PRIMARY KEY",
+    revoked_at: "TEXT NOT NULL",
+  },
+  chat_agents: {
+    agent_id: "TEXT PRIMARY KEY",
+    handle: "TEXT NOT NULL",
+    name: "TEXT NOT NULL",
+    trigger: "TEXT NOT NULL",
+  },
+  runs: {
+    run_id: "TEXT PRIMARY KEY",
+    agent_id: "TEXT NOT NULL",
+    trigger_seq: "INTEGER NOT NULL",
+    initiator: "TEXT NOT NULL",
+    status: "TEXT NOT NULL",
+    result_seq: "INTEGER",
+    started_at: "TEXT NOT NULL",
+    partial_text: "TEXT",
+    deadline: "TEXT",
+  },
+  approvals: {
+    approval_id: "TEXT PRIMARY KEY",
+    run_id: "TEXT NOT NULL",
+    agent_id: "TEXT NOT NULL",
+    tool_call_id: "TEXT NOT NULL",
+    method: "TEXT NOT NULL",
+    url: "TEXT NOT NULL",
+    headers: "TEXT NOT NULL",
+    body: "TEXT",
+    approvers: "TEXT NOT NULL",
+    initiator: "TEXT NOT NULL",
+    status: "TEXT NOT NULL",
+    decided_by: "TEXT",
+    agent_notified: "INTEGER NOT NULL DEFAULT 0",
+    expires_at: "TEXT NOT NULL",
+    created_at: "TEXT NOT NULL",
+  },
+  artifacts: {
+    artifact_id: "TEXT PRIMARY KEY",
+    run_id: "TEXT NOT NULL",
+    kind: "TEXT NOT NULL",
+    status: "INTEGER",
+    content_type: "TEXT",
+    body: "TEXT NOT NULL",
+    truncated: "INTEGER NOT NULL",
+    created_at: "TEXT NOT NULL",
+  },
+  summaries: {
+    version: "INTEGER PRIMARY KEY",
+    message_cursor: "INTEGER NOT NULL",
+    text: "TEXT NOT NULL",
+    created_at: "TEXT NOT NULL",
+  },
+} as const satisfies Record<string, Record<string, ColumnSql>>;
+
+/**
+ * Columns added after the first rooms were created: older rooms get them on their next wake. `ALTER TABLE … ADD
+ * COLUMN` only adds columns that may be null or have a default, so a column added later must be one.
+ */
+const ADDED_LATER: { [T in keyof typeof roomTables]?: (keyof (typeof roomTables)[T])[] } = {
+  messages: ["artifact_ids"],
+  runs: ["partial_text", "deadline"],
+};
+
+const INDEXES = [
+  `CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
+     ON messages (author_type, author_id, client_message_id)
+     WHERE client_message_id IS NOT NULL`,
+];
+
+type TableName = keyof typeof roomTables;
+
+/** A row of `table` as SQLite returns it: INTEGER columns are numbers, TEXT strings, and null unless constrained. */
+export type Row<T extends TableName> = RowOf<(typeof roomTables)[T]>;
+type RowOf<Columns extends Record<string, ColumnSql>> = { -readonly [C in keyof Columns]: ColumnValue<Columns[C]> };
+type ColumnValue<S extends ColumnSql> =
+  | (S extends `INTEGER${string}` ? number : string)
+  | (S extends `${string}NOT NULL${string}` | `${string}PRIMARY KEY${string}` ? never : null);
+
+export function migrateRoomSchema(sql: SqlStorage): void {
+  const tables = Object.entries(roomTables).map(([table, columns]) => {
+    const definitions = Object.entries(columns).map(([column, type]) => `${column} ${type}`);
+    return `CREATE TABLE IF NOT EXISTS ${table} (${definitions.join(", ")});`;
+  });
+  sql.exec([...tables, ...INDEXES.map((index) => `${index};`)].join("\n"));
+  for (const [table, columns] of Object.entries(ADDED_LATER) as [TableName, string[]][]) {
+    const existing = new Set(
+      sql
+        .exec<{ name: string }>(`PRAGMA table_info(${table})`)
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const column of columns) {
+      if (!existing.has(column)) {
+        const type = (roomTables[table] as Record<string, ColumnSql>)[column];
+        sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
+    }
+  }
 }

@@ -3,15 +3,17 @@
  * `version` (1, 2, …) and the `message_cursor` it covers up to; a summary job that finishes late or twice can only
  * add the next version, never overwrite one.
  */
+import { type SummaryRow, toSummary } from "./rows";
+
 export type Summary = { version: number; messageCursor: number; text: string };
 
 export function latestSummary(sql: SqlStorage): Summary | null {
   const row = sql
-    .exec<{ version: number; message_cursor: number; text: string }>(
+    .exec<Pick<SummaryRow, "version" | "message_cursor" | "text">>(
       "SELECT version, message_cursor, text FROM summaries ORDER BY version DESC LIMIT 1",
     )
     .toArray()[0];
-  return row ? { version: row.version, messageCursor: row.message_cursor, text: row.text } : null;
+  return row ? toSummary(row) : null;
 }
 
 /** Stores `summary` if it is the next version and moves the cursor forward; false otherwise (changes nothing). */

@@ -1,0 +1,97 @@
+/**
+ * Every room table's row as SQLite returns it (read off `schema.ts`, with the values the room writes narrowed), and
+ * the one mapper from each to what the room's modules and RPC callers work with.
+ */
+import type { Approval, Artifact } from "../protocol/agents";
+import type { Author, Message } from "../protocol/chat";
+import type { ChatRef } from "./room-address";
+import type { RoomAgent } from "./room-agents";
+import type { RunRecord } from "./runs";
+import type { Row } from "./schema";
+import type { Summary } from "./summaries";
+
+export type MetaRow = Row<"room_meta">;
+
+/** `room_meta` key `chat`. */
+export function toChatRef(row: Pick<MetaRow, "value">): ChatRef {
+  return JSON.parse(row.value) as ChatRef;
+}
+
+export type MessageRow = Row<"messages"> & { author_type: Author["type"] };
+
+export function toMessage(row: MessageRow): Message {
+  const author: Author = { type: row.author_type, id: row.author_id };
+  if (row.author_name !== null) author.name = row.author_name;
+  const message: Message = {
+    seq: row.seq,
+    id: row.id,
+    clientMessageId: row.client_message_id,
+    author,
+    text: row.text,
+    createdAt: row.created_at,
+  };
+  if (row.artifact_ids) message.artifactIds = JSON.parse(row.artifact_ids) as string[];
+  return message;
+}
+
+export type ChatAgentRow = Row<"chat_agents"> & { trigger: RoomAgent["trigger"] };
+
+export function toRoomAgent(row: ChatAgentRow): RoomAgent {
+  return { agentId: row.agent_id, handle: row.handle, name: row.name, trigger: row.trigger };
+}
+
+export type RunRow = Row<"runs"> & { status: RunRecord["status"] };
+
+export function toRunRecord(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    agentId: row.agent_id,
+    triggerSeq: row.trigger_seq,
+    initiator: row.initiator,
+    status: row.status,
+    resultSeq: row.result_seq,
+    partialText: row.partial_text ?? "",
+  };
+}
+
+export type ApprovalRow = Row<"approvals"> & { approvers: Approval["approvers"]; status: Approval["status"] };
+
+export function toApproval(row: ApprovalRow): Approval {
+  return {
+    approvalId: row.approval_id,
+    runId: row.run_id,
+    agentId: row.agent_id,
+    toolCallId: row.tool_call_id,
+    method: row.method,
+    url: row.url,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    body: row.body,
+    approvers: row.approvers,
+    initiator: row.initiator,
+    status: row.status,
+    decidedBy: row.decided_by,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+  };
+}
+
+export type ArtifactRow = Row<"artifacts"> & { kind: Artifact["kind"] };
+
+export function toArtifact(row: ArtifactRow): Artifact {
+  const artifact: Artifact = {
+    id: row.artifact_id,
+    runId: row.run_id,
+    kind: row.kind,
+    body: row.body,
+    truncated: row.truncated === 1,
+  };
+  if (row.status !== null) artifact.status = row.status;
+  if (row.content_type !== null) artifact.contentType = row.content_type;
+  return artifact;
+}
+
+export type SummaryRow = Row<"summaries">;
+
+export function toSummary(row: Pick<SummaryRow, "version" | "message_cursor" | "text">): Summary {
+  return { version: row.version, messageCursor: row.message_cursor, text: row.text };
+}
