@@ -3,10 +3,11 @@ import { env } from "cloudflare:workers";
 import type { LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { simulateReadableStream } from "ai";
 import { MockLanguageModelV4 } from "ai/test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { registerModel } from "../../agents/models";
-import type { ChatRoom } from "../../rooms/chat-room";
-import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, unique } from "./helpers";
+import { MAX_REPLY_CHARS } from "../../protocol/agents";
+import { ChatRoom } from "../../rooms/chat-room";
+import { api, type ChatFixture, chatWithMembers, connect, eventually, type TestSocket, unique } from "./helpers";
 
 /** A scripted model that streams `words` with `delayMs` between them, then finishes. */
 function scripted(words: string[], delayMs = 5): () => MockLanguageModelV4 {
@@ -39,7 +40,36 @@ registerModel(
     25,
   ),
 );
-registerModel("test:stalled", scripted(["one ", "two ", "three"], 1_500));
+/** Streams one word, then stalls until the test lets it finish (`stalled.mayFinish`): a run the room gives up on. */
+const stalled = { mayFinish: false };
+registerModel(
+  "test:stalled",
+  () =>
+    new MockLanguageModelV4({
+      doStream: async () => ({
+        stream: new ReadableStream<LanguageModelV4StreamPart>({
+          async start(controller) {
+            controller.enqueue({ type: "stream-start", warnings: [] });
+            controller.enqueue({ type: "text-start", id: "t" });
+            controller.enqueue({ type: "text-delta", id: "t", delta: "one " });
+            // The model's own wait, in the agent; the test never sleeps.
+            while (!stalled.mayFinish) await new Promise((r) => setTimeout(r, 10));
+            controller.enqueue({ type: "text-delta", id: "t", delta: "two three" });
+            controller.enqueue({ type: "text-end", id: "t" });
+            controller.enqueue({
+              type: "finish",
+              finishReason: { unified: "stop", raw: "stop" },
+              usage: {
+                inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
+                outputTokens: { total: 3, text: 3, reasoning: 0 },
+              },
+            });
+            controller.close();
+          },
+        }),
+      }),
+    }),
+);
 registerModel("test:broken", () => {
   const chunks: LanguageModelV4StreamPart[] = [
     { type: "stream-start", warnings: [] },
@@ -205,6 +235,27 @@ describe("agents in the room", () => {
     expect(a.of("run.delta").length).toBe(reply?.text.split(" ").length);
   });
 
+  it("a reply stops at the length cap, and what every socket was streamed is exactly what is stored", async () => {
+    const fixture = await chatWithMembers(1);
+    // The built-in model at full speed; `clock: N` makes it stream N words of 14 characters, well past the cap.
+    await addAgent(fixture, { handle: "long", model: "parlor-local:0" });
+    const a = await connect(fixture.chatId, fixture.admin.token);
+    const b = await connect(fixture.chatId, fixture.members[0].token);
+    a.send({ type: "message", text: "@long clock: 2400", clientMessageId: "c" });
+    for (const s of [a, b]) await s.until((x) => finished(x), "the run to finish");
+    const [started] = a.of("run.started");
+    const [done] = a.of("run.finished");
+    const reply = a.of("message").find((m) => m.seq === done.seq);
+    expect(reply?.text.length).toBe(MAX_REPLY_CHARS);
+    for (const s of [a, b]) expect(streamedText(s, started.runId)).toBe(reply?.text);
+    const stored = await api<{ messages: { seq: number; text: string }[] }>(
+      fixture.admin.token,
+      "GET",
+      `/chats/${fixture.chatId}/messages`,
+    );
+    expect(stored.body.messages.find((m) => m.seq === done.seq)?.text).toBe(reply?.text);
+  });
+
   it("only org admins define agents; handles are unique per org; chats take only their org's agents", async () => {
     const fixture = await chatWithMembers(1);
     const [member] = fixture.members;
@@ -273,24 +324,47 @@ describe("agents in the room", () => {
   it("a run that stops answering is failed by the room at its deadline, and its late reply is not stored", async () => {
     const fixture = await chatWithMembers(0);
     await addAgent(fixture, { handle: "stalled", model: "test:stalled" });
-    const a = await connect(fixture.chatId, fixture.admin.token);
-    a.send({ type: "message", text: "@stalled hello?", clientMessageId: "s" });
-    await a.until((s) => s.of("run.delta").length >= 1, "the first delta");
-    const room = (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(fixture.chatId);
-    await runInDurableObject(room, (_r, state) => {
-      state.storage.sql.exec("UPDATE runs SET deadline = ?", new Date(Date.now() - 1000).toISOString());
-    });
-    await runDurableObjectAlarm(room);
-    await a.until((s) => s.of("run.failed").length === 1, "the failure");
-    expect(a.of("run.failed")[0].reason).toBe("the agent stopped answering");
-    // The agent finishes later; the room has moved on and stores nothing more for that run.
-    await new Promise((r) => setTimeout(r, 3_500));
-    const stored = await api<{ messages: { author: { type: string } }[] }>(
-      fixture.admin.token,
-      "GET",
-      `/chats/${fixture.chatId}/messages`,
-    );
-    expect(stored.body.messages.map((m) => m.author.type)).toEqual(["user", "system"]);
+    const finishRun = vi.spyOn(ChatRoom.prototype, "finishRun");
+    try {
+      const a = await connect(fixture.chatId, fixture.admin.token);
+      a.send({ type: "message", text: "@stalled hello?", clientMessageId: "s" });
+      await a.until((s) => s.of("run.delta").length >= 1, "the first delta");
+      const room = (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(fixture.chatId);
+      await runInDurableObject(room, (_r, state) => {
+        state.storage.sql.exec("UPDATE runs SET deadline = ?", new Date(Date.now() - 1000).toISOString());
+      });
+      await runDurableObjectAlarm(room);
+      await a.until((s) => s.of("run.failed").length === 1, "the failure");
+      const [failed] = a.of("run.failed");
+      expect(failed.reason).toBe("the agent stopped answering");
+      expect(finishRun).not.toHaveBeenCalled();
+
+      // The agent finishes later; the room has moved on: its reply is answered with the failure notice and dropped.
+      stalled.mayFinish = true;
+      await eventually(
+        async () => finishRun.mock.calls.findIndex(([runId]) => runId === failed.runId),
+        (index) => index >= 0 && finishRun.mock.results[index]?.type === "return",
+        "the agent's late finishRun",
+      );
+      const late = finishRun.mock.calls.findIndex(([runId]) => runId === failed.runId);
+      expect(finishRun.mock.calls[late][1]).toBe("one two three");
+      expect(finishRun.mock.results[late]).toEqual({ type: "return", value: { seq: failed.seq } });
+
+      a.send({ type: "message", text: "marker", clientMessageId: "m" });
+      await a.until((s) => s.of("message").some((m) => m.text === "marker"), "the marker");
+      expect(a.of("run.finished")).toEqual([]);
+      expect(a.of("message").map((m) => m.author.type)).toEqual(["user", "system", "user"]);
+      expect(streamedText(a, failed.runId)).toBe("one ");
+      const stored = await api<{ messages: { author: { type: string } }[] }>(
+        fixture.admin.token,
+        "GET",
+        `/chats/${fixture.chatId}/messages`,
+      );
+      expect(stored.body.messages.map((m) => m.author.type)).toEqual(["user", "system", "user"]);
+    } finally {
+      stalled.mayFinish = true;
+      finishRun.mockRestore();
+    }
   });
 
   it("a chat runs at most ten agent runs at once; the sender is told which were not started", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { api, call, chatWithMembers, tokenFor, unique } from "./helpers";
+import { checkAnswer } from "./contract";
+import { api, call, chatWithMembers, client, expectStatus, tokenFor, unique } from "./helpers";
 
 describe("App API", () => {
   it("answers health without a token", async () => {
@@ -24,19 +25,22 @@ describe("App API", () => {
     expect(forged.body).toMatchObject({ error: { code: "unauthenticated" } });
   });
 
-  it("refuses development tokens outside a loopback host", async () => {
-    const response = await call("/api/dev/token", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ userId: "mallory" }),
-    }).then(() =>
-      fetchAt("https://parlor.example.com/api/dev/token", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ userId: "mallory" }),
-      }),
-    );
-    expect(response.status).toBe(404);
+  it("refuses development tokens outside a loopback host, and mints them on one", async () => {
+    const userId = unique("mallory");
+    const init = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ userId }) };
+    // The same request on a loopback host is answered: the refusals below are for the host alone.
+    const loopback = await client().api.dev.token.$post({ json: { userId } });
+    expect(loopback.status).toBe(200);
+    const { token } = await loopback.json();
+    expect((await api(token, "GET", "/orgs")).status).toBe(200);
+    for (const host of ["127.0.0.1", "[::1]"]) {
+      expect((await fetchAt(`http://${host}/api/dev/token`, init)).status, host).toBe(200);
+    }
+    for (const host of ["parlor.example.com", "localhost.example.com", "127.0.0.1.nip.io", "10.0.0.1"]) {
+      const refused = await fetchAt(`https://${host}/api/dev/token`, init);
+      expect(refused.status, host).toBe(404);
+      expect(await refused.json(), host).toEqual({ error: { code: "not_found", message: expect.any(String) } });
+    }
   });
 
   it("makes the creator of an org its admin, and lists orgs, members and chats as plural nouns", async () => {
@@ -89,6 +93,33 @@ describe("App API", () => {
     const outsider = await tokenFor(unique("outsider"));
     expect((await api(outsider, "GET", `/chats/${chatId}/messages`)).status).toBe(404);
     expect((await api(outsider, "GET", "/chats/not-a-uuid/messages")).status).toBe(404);
+  });
+
+  it("lists a chat's members in the order they joined, to the chat's members only", async () => {
+    const { orgId, chatId, admin, members } = await chatWithMembers(2);
+    const list = (token: string) => client(token).api.chats[":chatId"].members.$get({ param: { chatId } });
+    const listed = await expectStatus(await list(members[0].token), 200);
+    expect(await listed.json()).toEqual({
+      members: [
+        { userId: admin.userId, name: `Admin ${admin.userId}` },
+        { userId: members[0].userId, name: "Member 0" },
+        { userId: members[1].userId, name: "Member 1" },
+      ],
+    });
+
+    const colleague = unique("colleague");
+    await api(admin.token, "POST", `/orgs/${orgId}/members`, { userId: colleague, role: "member" });
+    expect((await list(await tokenFor(colleague))).status).toBe(403);
+    expect((await list(await tokenFor(unique("outsider")))).status).toBe(404);
+    expect((await list((await chatWithMembers(0)).admin.token)).status).toBe(404);
+
+    // Someone who leaves is no longer listed, and may no longer list.
+    expect(
+      (await api(members[1].token, "DELETE", `/chats/${chatId}/members`, { userId: members[1].userId })).status,
+    ).toBe(200);
+    const after = await expectStatus(await list(admin.token), 200);
+    expect((await after.json()).members.map((m) => m.userId)).toEqual([admin.userId, members[0].userId]);
+    expect((await list(members[1].token)).status).toBe(403);
   });
 
   it("stores a REST message once per clientMessageId: 201 first, 200 with the stored one after", async () => {
@@ -192,6 +223,10 @@ describe("App API", () => {
   });
 });
 
-function fetchAt(url: string, init: RequestInit): Promise<Response> {
-  return import("cloudflare:workers").then(({ exports }) => exports.default.fetch(new Request(url, init)));
+/** A request to the Worker at another host than the tests' own; its answer is checked against the contract too. */
+async function fetchAt(url: string, init: RequestInit): Promise<Response> {
+  const { exports } = await import("cloudflare:workers");
+  const response = await exports.default.fetch(new Request(url, init));
+  checkAnswer(init.method ?? "GET", new URL(url).pathname, response.status, await response.clone().json());
+  return response;
 }

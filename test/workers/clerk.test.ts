@@ -1,10 +1,22 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { app } from "../../api/app";
 import { closeCodes } from "../../protocol/chat";
 import { STAND_IN_SECRET_KEY } from "../clerk-constants";
-import { type ApiResult, api, call, connect, tokenFor, unique } from "./helpers";
+import {
+  type ApiResult,
+  api,
+  call,
+  chatWithMembers,
+  client,
+  connect,
+  expectStatus,
+  openSocket,
+  tokenFor,
+  unique,
+} from "./helpers";
 
 type Delivery = { headers: Record<string, string>; body: string };
 const standInUrl = (env as unknown as { TEST_CLERK_API_URL: string }).TEST_CLERK_API_URL;
@@ -140,5 +152,89 @@ describe("org membership through Clerk (production)", () => {
     expect(result.status).toBe(409);
     await deliverAll();
     expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
+  });
+});
+
+/** A delivery of `type` signed as Clerk signs them (Standard Webhooks, with the secret the Worker is given). */
+function clerkEvent(type: string, data: Record<string, unknown>): Delivery {
+  const secret = (env as unknown as { CLERK_WEBHOOK_SIGNING_SECRET: string }).CLERK_WEBHOOK_SIGNING_SECRET;
+  const id = `msg_${crypto.randomUUID()}`;
+  const at = new Date();
+  const body = JSON.stringify({ data, object: "event", type, timestamp: at.getTime() });
+  return {
+    headers: {
+      "content-type": "application/json",
+      "svix-id": id,
+      "svix-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "svix-signature": new Webhook(secret).sign(id, at, body),
+    },
+    body,
+  };
+}
+
+const clerkUser = (id: string, names: { first_name?: string; last_name?: string; username?: string }) => ({
+  object: "user",
+  id,
+  first_name: null,
+  last_name: null,
+  username: null,
+  ...names,
+});
+
+async function orgMemberNames(token: string, orgId: string): Promise<Record<string, string>> {
+  const listed = await client(token).api.orgs[":orgId"].members.$get({ param: { orgId } });
+  return Object.fromEntries((await listed.json()).members.map((m) => [m.userId, m.name]));
+}
+
+describe("users through Clerk's webhook", () => {
+  it("user.created names a person, and user.updated renames them wherever they are listed", async () => {
+    const fixture = await chatWithMembers(0);
+    const bob = unique("bob");
+    const created = clerkEvent("user.created", clerkUser(bob, { first_name: "Bob", last_name: "Stone" }));
+    expect(await (await deliver(created)).json()).toEqual({ received: true });
+    await api(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/members`, { userId: bob, role: "member" });
+    await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/members`, { userId: bob });
+    expect((await orgMemberNames(fixture.admin.token, fixture.orgId))[bob]).toBe("Bob Stone");
+
+    const renamed = clerkEvent("user.updated", clerkUser(bob, { first_name: "Robert", last_name: "Stone" }));
+    expect((await deliver(renamed)).status).toBe(200);
+    expect((await orgMemberNames(fixture.admin.token, fixture.orgId))[bob]).toBe("Robert Stone");
+    const chatMembers = await client(fixture.admin.token).api.chats[":chatId"].members.$get({
+      param: { chatId: fixture.chatId },
+    });
+    expect((await chatMembers.json()).members).toContainEqual({ userId: bob, name: "Robert Stone" });
+
+    // Without a first or last name, the username; without that either, the id.
+    await deliver(clerkEvent("user.updated", clerkUser(bob, { username: "bobby" })));
+    expect((await orgMemberNames(fixture.admin.token, fixture.orgId))[bob]).toBe("bobby");
+    await deliver(clerkEvent("user.updated", clerkUser(bob, {})));
+    expect((await orgMemberNames(fixture.admin.token, fixture.orgId))[bob]).toBe(bob);
+
+    // A redelivery of an event already applied changes nothing.
+    expect(await (await deliver(renamed)).json()).toEqual({ received: true, duplicate: true });
+    expect((await orgMemberNames(fixture.admin.token, fixture.orgId))[bob]).toBe(bob);
+  });
+
+  it("user.deleted takes the person out of every org and closes their sockets in every chat", async () => {
+    const first = await chatWithMembers(1);
+    const [leaver] = first.members;
+    const second = await chatWithMembers(0);
+    await api(second.admin.token, "POST", `/orgs/${second.orgId}/members`, { userId: leaver.userId, role: "admin" });
+    await api(second.admin.token, "POST", `/chats/${second.chatId}/members`, { userId: leaver.userId });
+    const sockets = [await connect(first.chatId, leaver.token), await connect(second.chatId, leaver.token)];
+    const orgsOf = async (token: string) =>
+      (await (await expectStatus(await client(token).api.orgs.$get(), 200)).json()).orgs.map((o) => o.id).sort();
+    expect(await orgsOf(leaver.token)).toEqual([first.orgId, second.orgId].sort());
+
+    const deleted = clerkEvent("user.deleted", { object: "user", id: leaver.userId, deleted: true });
+    expect(await (await deliver(deleted)).json()).toEqual({ received: true });
+    for (const socket of sockets) {
+      await socket.until((s) => s.closed !== null, "the close");
+      expect(socket.closed?.code).toBe(closeCodes.removedFromChat);
+    }
+    expect(await orgsOf(leaver.token)).toEqual([]);
+    expect(Object.keys(await orgMemberNames(first.admin.token, first.orgId))).toEqual([first.admin.userId]);
+    expect(Object.keys(await orgMemberNames(second.admin.token, second.orgId))).toEqual([second.admin.userId]);
+    expect((await openSocket(first.chatId, leaver.token)).status).toBe(404);
   });
 });

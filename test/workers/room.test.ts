@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { closeCodes } from "../../protocol/chat";
 import type { ChatRoom } from "../../rooms/chat-room";
-import { api, chatWithMembers, connect, openSocket, tokenFor, unique } from "./helpers";
+import { api, call, chatWithMembers, connect, openSocket, TestSocket, tokenFor, unique } from "./helpers";
 
 function roomStub(chatId: string): DurableObjectStub<ChatRoom> {
   return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
@@ -149,6 +149,62 @@ describe("chat room", () => {
     expect(badToken.status).toBe(401);
   });
 
+  it("a member of another org cannot open this chat's socket: to them it does not exist", async () => {
+    const ours = await chatWithMembers(0);
+    const theirs = await chatWithMembers(0);
+    const watcher = await connect(theirs.chatId, theirs.admin.token);
+    const refused = await openSocket(theirs.chatId, ours.admin.token);
+    expect(refused.status).toBe(404);
+    expect(refused.webSocket).toBeNull();
+    expect(await refused.json()).toMatchObject({ error: { code: "not_found" } });
+    // The room never saw the attempt: nobody joined.
+    watcher.send({ type: "message", text: "marker", clientMessageId: "m" });
+    await watcher.until((s) => s.of("message").length === 1, "the marker");
+    expect(watcher.of("presence").flatMap((p) => p.users.map((u) => u.id))).not.toContain(ours.admin.userId);
+  });
+
+  it("a room refuses a socket that did not come through the orchestrator", async () => {
+    const { chatId, admin } = await chatWithMembers(0);
+    const watcher = await connect(chatId, admin.token);
+    for (const url of ["https://room.internal/ws", `https://room.internal/ws?after=0&userId=${admin.userId}`]) {
+      // Straight to the Durable Object, without the identity the orchestrator forwards.
+      const response = await roomStub(chatId).fetch(new Request(url, { headers: { Upgrade: "websocket" } }));
+      const ws = response.webSocket;
+      if (!ws) throw new Error(`no socket: ${response.status}`);
+      ws.accept();
+      const socket = new TestSocket(ws);
+      await socket.until((s) => s.closed !== null, "the close");
+      expect(socket.closed?.code, url).toBe(1008);
+      expect(socket.events, url).toEqual([]);
+    }
+    watcher.send({ type: "message", text: "marker", clientMessageId: "m" });
+    await watcher.until((s) => s.of("message").length === 1, "the marker");
+    expect(watcher.of("presence").every((p) => p.users.length === 1)).toBe(true);
+    const stored = await api<{ messages: unknown[] }>(admin.token, "GET", `/chats/${chatId}/messages`);
+    expect(stored.body.messages).toHaveLength(1);
+  });
+
+  it("identity headers a client sends never reach the room: the socket speaks as the token's user", async () => {
+    const { chatId, admin, members } = await chatWithMembers(1);
+    const [member] = members;
+    const response = await call(`/api/chats/${chatId}/ws?token=${encodeURIComponent(member.token)}`, {
+      headers: {
+        Upgrade: "websocket",
+        "x-parlor-identity": JSON.stringify({ userId: admin.userId, name: "Admin", role: "admin" }),
+        "x-parlor-chat": JSON.stringify({ chatId, orgId: "another-org" }),
+      },
+    });
+    const ws = response.webSocket;
+    if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status}`);
+    ws.accept();
+    const socket = new TestSocket(ws);
+    await socket.until((s) => s.of("ready").length === 1, "ready");
+    expect(socket.of("ready")[0].you).toEqual({ id: member.userId, name: "Member 0" });
+    socket.send({ type: "message", text: "who am I?", clientMessageId: "w" });
+    await socket.until((s) => s.of("message").length === 1, "the message");
+    expect(socket.of("message")[0].author).toEqual({ type: "user", id: member.userId, name: "Member 0" });
+  });
+
   it("a removed member's socket closes, and a revoked member may not re-subscribe or post", async () => {
     const { chatId, admin, members } = await chatWithMembers(1);
     const [member] = members;
@@ -203,22 +259,35 @@ describe("chat room", () => {
 
   it("a removed member's frames count for nothing, even from a client that ignores the close", async () => {
     const { chatId, admin, members } = await chatWithMembers(1);
+    const [member] = members;
     const watcher = await connect(chatId, admin.token);
-    await api(admin.token, "DELETE", `/chats/${chatId}/members`, { userId: members[0].userId });
-    // What a hostile client's socket looks like to the room after the removal: still open, identity still attached.
-    await runInDurableObject(roomStub(chatId), (room: ChatRoom) => {
-      const ghost = {
-        id: "ghost",
-        readyState: WebSocket.OPEN,
-        state: { userId: members[0].userId, name: "Member 0" },
-        send: () => {},
-      } as unknown as Parameters<ChatRoom["onMessage"]>[0];
-      room.onMessage(ghost, JSON.stringify({ type: "message", text: "still here?", clientMessageId: "ghost-1" }));
+    const socket = await connect(chatId, member.token);
+    // The member's own socket, as the room holds it, and frames handed to the room as the runtime hands them over:
+    // one while the member is in the chat, then more after the removal closed the socket, as from a client that
+    // ignores the close and keeps sending.
+    const delivered = await runInDurableObject(roomStub(chatId), async (room: ChatRoom) => {
+      const [own] = [...room.getConnections<{ userId: string }>()].filter((c) => c.state?.userId === member.userId);
+      if (!own) throw new Error("the member's socket is not in the room");
+      await room.webSocketMessage(own, JSON.stringify({ type: "message", text: "before", clientMessageId: "m-0" }));
+      expect(room.removeMember(member.userId)).toBe(1);
+      for (const [n, frame] of [
+        { type: "message", text: "still here?", clientMessageId: "ghost-1" },
+        { type: "typing" },
+      ].entries()) {
+        await room.webSocketMessage(own, JSON.stringify(frame));
+        await room.webSocketMessage(own, new TextEncoder().encode(JSON.stringify({ ...frame, n })));
+      }
+      return own.readyState;
     });
+    expect(delivered).not.toBe(WebSocket.OPEN);
+    await socket.until((s) => s.closed !== null, "the close");
+    expect(socket.closed?.code).toBe(closeCodes.removedFromChat);
     watcher.send({ type: "message", text: "after", clientMessageId: "a1" });
-    await watcher.until((s) => s.of("message").length === 1, "the admin's message");
+    await watcher.until((s) => s.of("message").length === 2, "the admin's message");
+    expect(watcher.of("typing")).toEqual([]);
+    expect(watcher.of("message").map((m) => m.text)).toEqual(["before", "after"]);
     const stored = await api<{ messages: { text: string }[] }>(admin.token, "GET", `/chats/${chatId}/messages`);
-    expect(stored.body.messages.map((m) => m.text)).toEqual(["after"]);
+    expect(stored.body.messages.map((m) => m.text)).toEqual(["before", "after"]);
   });
 
   it("typing is announced at most once per interval per socket", async () => {

@@ -199,7 +199,18 @@ describe("tools", () => {
 
     socket.send({ type: "message", text: `@ops GET ${service}${prefix}/redirect`, clientMessageId: "r" });
     await socket.until((s) => s.of("run.finished").length === 2, "the second run");
-    expect(agentReply(socket) && socket.of("message").at(-1)?.text).toBe("The request returned 302.");
+    const second = socket.of("run.finished")[1];
+    const redirectReply = socket.of("message").find((m) => m.seq === second.seq);
+    expect(redirectReply?.author.type).toBe("agent");
+    expect(redirectReply?.text).toBe("The request returned 302.");
+    // Not followed: the tool's result is the 302 itself (its Location is a metadata address), asked for once.
+    const artifact = await api<{ artifact: { status: number } }>(
+      fixture.admin.token,
+      "GET",
+      `/chats/${fixture.chatId}/artifacts/${redirectReply?.artifactIds?.[0]}`,
+    );
+    expect(artifact.body.artifact.status).toBe(302);
+    expect((await received(prefix)).map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${prefix}/redirect`]);
   });
 
   it("the history tool searches this chat only", async () => {
