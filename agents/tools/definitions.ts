@@ -1,6 +1,9 @@
 /**
- * The fixed tool set, as the model sees it. Tools have no `execute` here: the agent runs each call itself, so a
- * call that needs a human can stop the run durably and continue after the decision.
+ * The fixed tool set, as the model sees it. Tools have no `execute` and no approval setting here: the agent runs
+ * each call itself (`run-calls.ts`), so a call that needs a human can stop the run durably and continue after the
+ * decision. Not the AI SDK's approval flow: it sends an approved call again whenever its messages are replayed (after
+ * a crash, say), and runs a step's other calls before the decision (docs/decisions.md, "Agents run their own tool
+ * loop").
  */
 import { type ToolSet, tool } from "ai";
 import { historyInput, httpRequestInput } from "../../protocol/agents";
