@@ -1,8 +1,12 @@
-/** An agent's definition, read from Postgres when a run starts (never on the room's message path). */
+/**
+ * An agent's definition, read from Postgres when a run starts (never on the room's message path). The table is the
+ * one drizzle schema's (`api/db/schema.ts`, the only thing agents take from `api/`); the connection is the agents'
+ * own (`database.ts`).
+ */
 import { eq } from "drizzle-orm";
-import { openDatabase } from "../api/db/client";
 import { agents } from "../api/db/schema";
 import type { AgentTools } from "../protocol/agents";
+import { readDatabase } from "./database";
 
 export type AgentConfig = {
   id: string;
@@ -14,9 +18,8 @@ export type AgentConfig = {
 };
 
 export async function loadAgentConfig(env: Env, agentId: string): Promise<AgentConfig | null> {
-  const { db, close } = openDatabase(env);
-  try {
-    const [row] = await db
+  const [row] = await readDatabase(env, (db) =>
+    db
       .select({
         id: agents.id,
         name: agents.name,
@@ -26,9 +29,7 @@ export async function loadAgentConfig(env: Env, agentId: string): Promise<AgentC
         tools: agents.tools,
       })
       .from(agents)
-      .where(eq(agents.id, agentId));
-    return row ?? null;
-  } finally {
-    await close();
-  }
+      .where(eq(agents.id, agentId)),
+  );
+  return row ?? null;
 }

@@ -4,8 +4,8 @@
  */
 import type { ModelMessage } from "ai";
 import type { Message } from "../protocol/chat";
-import type { Summary } from "../rooms/summaries";
 import type { AgentConfig } from "./agent-config";
+import type { Summary } from "./room";
 
 /** How much of the chat a run reads verbatim, after the latest summary. */
 export const CONTEXT_BUDGET = { maxMessages: 40, maxChars: 24_000 };

@@ -1,8 +1,12 @@
 /**
  * The chat's room as an agent reaches it: a Durable Object stub typed by the room's own class, so every call an
- * agent makes is checked against the room's RPC methods. The import is of types only; nothing of `rooms/` runs here.
+ * agent makes is checked against the room's RPC methods. Every import agents make from `rooms/` is here, and of types
+ * only: nothing of `rooms/` runs in an agent.
  */
 import type { ChatRoom } from "../rooms/chat-room";
+import type { Summary } from "../rooms/summaries";
+
+export type { Summary };
 
 export type Room = DurableObjectStub<ChatRoom>;
 

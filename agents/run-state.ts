@@ -5,7 +5,7 @@
  */
 import type { ModelMessage } from "ai";
 import type { HttpRequestInput } from "../protocol/agents";
-import type { Summary } from "../rooms/summaries";
+import type { Summary } from "./room";
 import type { RunRequest } from "./run-request";
 
 export type ToolResult = { toolCallId: string; toolName: string; output: Record<string, unknown> };

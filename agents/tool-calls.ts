@@ -4,12 +4,11 @@
  */
 import type { ModelMessage } from "ai";
 import { type AgentTools, type HttpRequestInput, historyInput } from "../protocol/agents";
-import type { ChatRoom } from "../rooms/chat-room";
+import type { Room } from "./room";
 import type { RunState, ToolResult } from "./run-state";
 import { performRequest } from "./tools/http-request";
 
 export type ToolCall = { toolCallId: string; toolName: string; input: unknown };
-type Room = DurableObjectStub<ChatRoom>;
 
 /** What the model sees of a response body; the whole (capped) body is in the artifact. */
 const BODY_FOR_MODEL = 4_000;
