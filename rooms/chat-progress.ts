@@ -3,11 +3,13 @@
  * their tool calls and status, what waits for approval. It is view state, never the record (the room's log is);
  * only the room writes it, and clients can only read.
  */
-import type { Connection } from "partyserver";
+import type { Connection, WSMessage } from "partyserver";
 import { YServer } from "y-partyserver";
 import type { RunProgress } from "../protocol/agents";
 
 const KEEP_RUNS = 20;
+/** y-protocols' tag of an awareness message (cursors, "who is here"): the first byte of its frame. */
+const AWARENESS_MESSAGE = 1;
 
 /** A change to one run's entry: its fields, and at most one tool call to add or replace. */
 export type RunPatch = Partial<Omit<RunProgress, "tools">> & { tool?: RunProgress["tools"][number] };
@@ -15,6 +17,16 @@ export type RunPatch = Partial<Omit<RunProgress, "tools">> & { tool?: RunProgres
 export class ChatProgress extends YServer<Env> {
   isReadOnly(_connection: Connection): boolean {
     return true;
+  }
+
+  /**
+   * y-partyserver applies and re-broadcasts awareness messages even from read-only connections, which would let one
+   * member push arbitrary data to every other member's client: clients of this document have nothing to announce, so
+   * their awareness messages are dropped. Sync messages go on (read-only: they can ask, never change).
+   */
+  onMessage(connection: Connection, message: WSMessage): void {
+    if (typeof message !== "string" && new Uint8Array(message as ArrayBuffer)[0] === AWARENESS_MESSAGE) return;
+    super.onMessage(connection, message);
   }
 
   /** Merges a change into one run's entry; the oldest entries go once more than a few runs are shown. */

@@ -46,6 +46,6 @@ export class Scheduler {
         console.error(`chat room: scheduled job "${job.name}" failed`, error);
       }
     }
-    this.reschedule();
+    this.reschedule(now);
   }
 }

@@ -202,6 +202,21 @@ describe("live progress (Yjs)", () => {
     }
   });
 
+  it("a client cannot announce itself to the others: awareness from clients is not relayed", async () => {
+    const fixture = await chatWithMembers(1);
+    const watcher = await watchProgress(fixture.chatId, fixture.admin.token);
+    const announcer = await watchProgress(fixture.chatId, fixture.members[0].token);
+    try {
+      announcer.provider.awareness.setLocalState({ forged: "x".repeat(1000) });
+      await roundTrip(announcer);
+      await roundTrip(watcher);
+      expect(watcher.provider.awareness.getStates().has(announcer.doc.clientID)).toBe(false);
+    } finally {
+      watcher.provider.destroy();
+      announcer.provider.destroy();
+    }
+  });
+
   it("only the chat's members may open its progress socket", async () => {
     const fixture = await chatWithMembers(0);
     // As a browser opens it: the token in the query string.
