@@ -36,7 +36,7 @@ export async function waitForApproval(
   };
   saveRunState(scope.sql, state);
   await askForApproval(scope, state, agent);
-  await scope.room.runTool(state.request.runId, { ...call, name: call.toolName, status: "waiting_approval" });
+  await scope.run.tool({ ...call, name: call.toolName, status: "waiting_approval" });
 }
 
 /** Asks the room to put the pending call to its members; also after a restart that came between saving and asking. */
@@ -45,9 +45,7 @@ export async function askForApproval(scope: RunScope, state: RunState, known?: A
   const agent = known ?? (await loadAgentConfig(scope.env, state.request.agentId));
   const http = agent?.tools.http;
   if (!http) throw new RunFailure("the agent no longer has the HTTP tool");
-  const approval = await scope.room.requestApproval({
-    runId: state.request.runId,
-    agentId: state.request.agentId,
+  const approval = await scope.run.requestApproval({
     toolCallId: pending.toolCallId,
     method: pending.input.method,
     url: pending.input.url,
@@ -91,27 +89,26 @@ export function recordDecision(
  * or expired one is reported as not sent. Returns the step's results so far and the calls still to run.
  */
 export async function carryOutDecision(
-  { env, sql, room }: RunScope,
+  { env, sql, run }: RunScope,
   http: HttpTool,
   state: RunState,
 ): Promise<{ done: ToolResult[]; later: ToolCall[] }> {
   const pending = state.pending as PendingCall;
   const decision = state.decision as Decision;
-  const runId = state.request.runId;
   const call: ToolCall = { toolCallId: pending.toolCallId, toolName: HTTP_TOOL, input: pending.input };
   if (decision === "approved") {
     const verdict = egressFor(http, pending.input, env);
     if (!verdict.ok) {
-      pending.done.push(await toolFailed(room, runId, call, verdict.reason));
+      pending.done.push(await toolFailed(run, call, verdict.reason));
     } else {
       // From here the request may have gone out: a crash now is reported, never silently retried.
       state.phase = "executing";
       saveRunState(sql, state);
-      pending.done.push(await runHttpCall(room, state, http, call, pending.input, verdict.url));
+      pending.done.push(await runHttpCall(run, state, http, call, pending.input, verdict.url));
     }
   } else {
     const output = { sent: false, decision };
-    await room.runTool(runId, { ...call, name: HTTP_TOOL, status: "denied", output });
+    await run.tool({ ...call, name: HTTP_TOOL, status: "denied", output });
     pending.done.push({ toolCallId: call.toolCallId, toolName: HTTP_TOOL, output });
   }
   state.phase = "running";

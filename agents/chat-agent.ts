@@ -5,15 +5,14 @@
  * that changes the outside world stops the run until a member decides (`approval-wait.ts`), and the run continues
  * from its saved state, however long that takes.
  */
-import { Agent, type FiberRecoveryContext, getAgentByName } from "agents";
+import { Agent, type FiberRecoveryContext } from "agents";
+import type { RunRequest } from "../protocol/agent-runs";
 import { askForApproval, type Decision, recordDecision } from "./approval-wait";
-import { roomOf } from "./room";
 import { failureReason, RunFailure } from "./run-failure";
-import type { RunRequest } from "./run-request";
+import { RunLink } from "./run-link";
 import type { RunScope } from "./run-scope";
 import { createRunState, loadRunState, migrateRunState, type RunState, saveRunState } from "./run-state";
 import { resumeSteps, runSteps, type StepsOutcome } from "./run-steps";
-import type { SummaryJob } from "./summary-job";
 
 export class ChatAgent extends Agent<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -51,12 +50,6 @@ export class ChatAgent extends Agent<Env> {
     );
   }
 
-  /** Hands a summary job to the chat's `SummaryAgent`, for a room that still asks here (`<chatId>:summaries`). */
-  async summarize(job: SummaryJob): Promise<void> {
-    const summarizer = await getAgentByName(this.env.SummaryAgent, job.chatId);
-    await summarizer.summarize(job);
-  }
-
   async onFiberRecovered(context: FiberRecoveryContext): Promise<void> {
     const { runId, attempt } = (context.metadata ?? {}) as { runId?: string; attempt?: string };
     const state = runId ? loadRunState(this.ctx.storage.sql, runId) : null;
@@ -68,7 +61,14 @@ export class ChatAgent extends Agent<Env> {
     }
     if (state.phase === "waiting") {
       // Interrupted between saving the wait and asking the room: ask again (the room stores one per tool call).
-      if (state.pending && !state.pending.approvalId) await askForApproval(this.scopeOf(state), state);
+      if (state.pending && !state.pending.approvalId) {
+        const scope = this.scopeOf(state);
+        try {
+          await askForApproval(scope, state);
+        } finally {
+          scope.run.close();
+        }
+      }
       return;
     }
     const reason =
@@ -101,26 +101,35 @@ export class ChatAgent extends Agent<Env> {
 
   /** Finishes the run once its steps have answered, or fails it with a reason members can read. */
   private async settle(state: RunState, steps: (scope: RunScope) => Promise<StepsOutcome>): Promise<void> {
+    const scope = this.scopeOf(state);
     try {
-      if ((await steps(this.scopeOf(state))) === "answered") await this.finish(state);
+      if ((await steps(scope)) === "answered") await this.finish(scope, state);
     } catch (error) {
-      await this.fail(state, failureReason(error));
+      await this.fail(state, failureReason(error), scope);
+    } finally {
+      scope.run.close();
     }
   }
 
-  private async finish(state: RunState): Promise<void> {
+  private async finish(scope: RunScope, state: RunState): Promise<void> {
     if (!state.text.trim()) throw new RunFailure("the model returned no text");
-    await roomOf(this.env, state.request.chatId).finishRun(state.request.runId, state.text, state.artifactIds);
+    await scope.run.finish(state.text, state.artifactIds);
     saveRunState(this.ctx.storage.sql, ended(state));
   }
 
-  private async fail(state: RunState, reason: string): Promise<void> {
-    await roomOf(this.env, state.request.chatId).failRun(state.request.runId, reason);
-    saveRunState(this.ctx.storage.sql, ended(state));
+  private async fail(state: RunState, reason: string, open?: RunScope): Promise<void> {
+    const scope = open ?? this.scopeOf(state);
+    try {
+      await scope.run.fail(reason);
+      saveRunState(this.ctx.storage.sql, ended(state));
+    } finally {
+      if (!open) scope.run.close();
+    }
   }
 
+  /** A fresh link to the run: it opens the run's capability when first used, and the caller closes it. */
   private scopeOf(state: RunState): RunScope {
-    return { env: this.env, sql: this.ctx.storage.sql, room: roomOf(this.env, state.request.chatId) };
+    return { env: this.env, sql: this.ctx.storage.sql, run: new RunLink(this.env, state.request) };
   }
 }
 

@@ -17,12 +17,12 @@ import type { ToolCall } from "./tool-calls";
 import { toolsFor } from "./tools/definitions";
 
 export async function modelStep(
-  { env, sql, room }: RunScope,
+  { env, sql, run }: RunScope,
   agent: AgentConfig,
   state: RunState,
   cancel: AbortSignal,
 ): Promise<ToolCall[]> {
-  const pusher = new DeltaPusher((text, index) => room.runDelta(state.request.runId, text, index), state.text.length);
+  const pusher = new DeltaPusher((text, index) => run.delta(text, index), state.text.length);
   const result = streamText({
     model: resolveModel(env, agent.model),
     system: systemPrompt(agent, state.summary ?? null),

@@ -18,20 +18,19 @@ export async function runCalls(
   calls: ToolCall[],
   done: ToolResult[],
 ): Promise<boolean> {
-  const { env, sql, room } = scope;
-  const runId = state.request.runId;
+  const { env, sql, run } = scope;
   for (const [i, call] of calls.entries()) {
-    await room.runTool(runId, { ...call, name: call.toolName, status: "running" });
+    await run.tool({ ...call, name: call.toolName, status: "running" });
     const plan = planCall(agent, call, env);
     if (plan.tool === "refused") {
-      done.push(await toolFailed(room, runId, call, plan.reason));
+      done.push(await toolFailed(run, call, plan.reason));
     } else if (plan.tool === "history") {
-      done.push(await runHistoryCall(room, runId, call, state.request.triggerSeq));
+      done.push(await runHistoryCall(run, call));
     } else if (plan.needsApproval) {
       await waitForApproval(scope, agent, state, call, plan, done, calls.slice(i + 1));
       return true;
     } else {
-      done.push(await runHttpCall(room, state, plan.http, call, plan.input, plan.url));
+      done.push(await runHttpCall(run, state, plan.http, call, plan.input, plan.url));
     }
   }
   state.messages.push(toolMessage(done));

@@ -4,9 +4,9 @@
  * tool call waiting for approval. `executing` marks an approved request that may already have gone out.
  */
 import type { ModelMessage } from "ai";
+import type { RunRequest } from "../protocol/agent-runs";
 import type { HttpRequestInput } from "../protocol/agents";
 import type { Summary } from "./room";
-import type { RunRequest } from "./run-request";
 
 export type ToolResult = { toolCallId: string; toolName: string; output: Record<string, unknown> };
 

@@ -21,7 +21,7 @@ export async function runSteps(scope: RunScope, state: RunState, cancel: AbortSi
   const agent = await loadAgentConfig(scope.env, state.request.agentId);
   if (!agent) throw new RunFailure("the agent no longer exists");
   if (state.steps === 0 && state.messages.length === 0) {
-    const context = await scope.room.contextFor(state.request.triggerSeq, CONTEXT_BUDGET);
+    const context = await scope.run.context(CONTEXT_BUDGET);
     state.summary = context.summary;
     state.messages = chatTurns(agent, context.messages);
     saveRunState(scope.sql, state);

@@ -4,7 +4,7 @@
  */
 import type { ModelMessage } from "ai";
 import { type AgentTools, type HttpRequestInput, historyInput } from "../protocol/agents";
-import type { Room } from "./room";
+import type { RunLink } from "./run-link";
 import type { RunState, ToolResult } from "./run-state";
 import { performRequest } from "./tools/http-request";
 
@@ -14,19 +14,17 @@ export type ToolCall = { toolCallId: string; toolName: string; input: unknown };
 const BODY_FOR_MODEL = 4_000;
 
 export async function runHttpCall(
-  room: Room,
+  run: RunLink,
   state: RunState,
   http: AgentTools["http"],
   call: ToolCall,
   input: HttpRequestInput,
   url: URL,
 ): Promise<ToolResult> {
-  const runId = state.request.runId;
-  if (!http) return toolFailed(room, runId, call, "this agent has no HTTP tool");
+  if (!http) return toolFailed(run, call, "this agent has no HTTP tool");
   try {
     const outcome = await performRequest(url, input, http);
-    const artifactId = await room.storeArtifact({
-      runId,
+    const artifactId = await run.storeArtifact({
       kind: "http_response",
       status: outcome.status,
       contentType: outcome.contentType ?? undefined,
@@ -41,38 +39,29 @@ export async function runHttpCall(
       truncated: outcome.truncated,
       artifactId,
     };
-    await room.runTool(runId, {
-      ...call,
-      name: call.toolName,
-      status: "done",
-      output: { status: outcome.status, artifactId },
-    });
+    await run.tool({ ...call, name: call.toolName, status: "done", output: { status: outcome.status, artifactId } });
     return { toolCallId: call.toolCallId, toolName: call.toolName, output };
   } catch (error) {
-    return toolFailed(room, runId, call, error instanceof Error ? error.message : "the request failed");
+    return toolFailed(run, call, error instanceof Error ? error.message : "the request failed");
   }
 }
 
-export async function runHistoryCall(
-  room: Room,
-  runId: string,
-  call: ToolCall,
-  triggerSeq: number,
-): Promise<ToolResult> {
+/** Searches the chat before the message that woke the run (the room bounds it by its own record of the run). */
+export async function runHistoryCall(run: RunLink, call: ToolCall): Promise<ToolResult> {
   const input = historyInput.safeParse(call.input);
-  if (!input.success) return toolFailed(room, runId, call, "invalid search");
-  const found = await room.searchHistory(input.data.query, triggerSeq, input.data.limit ?? 10);
+  if (!input.success) return toolFailed(run, call, "invalid search");
+  const found = await run.searchHistory(input.data.query, input.data.limit ?? 10);
   const output = {
     query: input.data.query,
     messages: found.map((m) => ({ seq: m.seq, author: m.author.name ?? m.author.id, text: m.text })),
   };
-  await room.runTool(runId, { ...call, name: call.toolName, status: "done", output });
+  await run.tool({ ...call, name: call.toolName, status: "done", output });
   return { toolCallId: call.toolCallId, toolName: call.toolName, output };
 }
 
-export async function toolFailed(room: Room, runId: string, call: ToolCall, reason: string): Promise<ToolResult> {
+export async function toolFailed(run: RunLink, call: ToolCall, reason: string): Promise<ToolResult> {
   const output = { error: reason };
-  await room.runTool(runId, { ...call, name: call.toolName, status: "failed", output });
+  await run.tool({ ...call, name: call.toolName, status: "failed", output });
   return { toolCallId: call.toolCallId, toolName: call.toolName, output };
 }
 

@@ -3,7 +3,7 @@
  * nobody does and it expires), everyone is told, and the agent is told until it takes the decision.
  */
 import { getAgentByName } from "agents";
-import { agentInstanceName } from "../agents/run-request";
+import { agentInstanceName } from "../protocol/agent-runs";
 import { type Approval, approvalRequested } from "../protocol/agents";
 import {
   type ApprovalRequest,
@@ -34,6 +34,7 @@ export function requestApproval(
   room: RoomState,
   request: Omit<ApprovalRequest, "initiator">,
 ): { approvalId: string; expiresAt: string } | null {
+  // (`request.runId` and `request.agentId` come from the run capability, i.e. from the room's record.)
   const run = runRecord(room.sql, request.runId);
   if (run?.status !== "running") return null;
   if (room.live.has(request.runId)) savePartialText(room.sql, request.runId, room.live.text(request.runId));

@@ -6,10 +6,10 @@ import { type Connection, type ConnectionContext, Server, type WSMessage } from 
 import type { Approval, Artifact } from "../protocol/agents";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
 import { activate } from "./activation";
-import { approvalDeadlines, decideApproval, requestApproval } from "./approval-flow";
-import { type ApprovalRequest, type Decider, listApprovals } from "./approvals";
-import { getArtifact, storeArtifact } from "./artifacts";
-import { failRun, finishRun, runDeadlines } from "./ending-runs";
+import { approvalDeadlines, decideApproval } from "./approval-flow";
+import { type Decider, listApprovals } from "./approvals";
+import { getArtifact } from "./artifacts";
+import { runDeadlines } from "./ending-runs";
 import { parseClientFrame } from "./frames";
 import {
   type AppendResult,
@@ -19,19 +19,20 @@ import {
   messagesAfter,
   messagesUpTo,
   readPage,
-  searchMessages,
 } from "./message-log";
 import { presentUsers } from "./presence";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import type { RoomAgent } from "./room-agents";
 import { type RoomEvent, type RoomState, roomState } from "./room-state";
+import { RunCapability } from "./run-capability";
+import { runSecretMatches } from "./runs";
 import { Scheduler } from "./scheduler";
 import { migrateRoomSchema } from "./schema";
 import { setAgents, wakeAgents } from "./starting-runs";
-import { runDelta, runTool, type ToolState, welcomeEvents } from "./streaming-runs";
+import { welcomeEvents } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
-import { acceptSummary, contextFor, messagesBetween, type RunContext, summarizeIfDue } from "./summary-jobs";
+import { acceptSummary, messagesBetween, summarizeIfDue } from "./summary-jobs";
 
 export type { RunContext } from "./summary-jobs";
 
@@ -119,10 +120,14 @@ export class ChatRoom extends Server<Env> {
 
   // ---- RPC surface for agents ----
 
-  contextFor(triggerSeq: number, budget: { maxMessages: number; maxChars: number }): RunContext {
-    return contextFor(this.store, triggerSeq, budget);
+  /** An agent reaches its run only through this capability, with the secret minted for that run (see the file). */
+  /** Null for a run this room does not know, or a secret that is not the run's: the agent cannot reach it. */
+  openRun(runId: string, runSecret: string): RunCapability | null {
+    if (!runSecretMatches(this.store, runId, runSecret)) return null;
+    return new RunCapability(this.room, runId);
   }
 
+  /** For the chat's summary job (`SummaryAgent`): the older log, the latest summary, and the next version. */
   messagesBetween(from: number, to: number): Message[] {
     return messagesBetween(this.store, from, to);
   }
@@ -135,28 +140,10 @@ export class ChatRoom extends Server<Env> {
     return acceptSummary(this.room, summary);
   }
 
-  runDelta(runId: string, text: string, index: number): void {
-    runDelta(this.room, runId, text, index);
-  }
-
-  runTool(runId: string, tool: ToolState): void {
-    runTool(this.room, runId, tool);
-  }
-
-  searchHistory(query: string, beforeSeq: number, limit: number): Message[] {
-    return searchMessages(this.store, query, beforeSeq, limit);
-  }
-
-  storeArtifact(artifact: Omit<Artifact, "id">): string {
-    return storeArtifact(this.store, artifact);
-  }
+  // ---- RPC surface for the Orchestrator: approvals and artifacts ----
 
   getArtifact(artifactId: string): Artifact | null {
     return getArtifact(this.store, artifactId);
-  }
-
-  requestApproval(request: Omit<ApprovalRequest, "initiator">): { approvalId: string; expiresAt: string } | null {
-    return requestApproval(this.room, request);
   }
 
   listApprovals(status?: Approval["status"]): Approval[] {
@@ -169,14 +156,6 @@ export class ChatRoom extends Server<Env> {
     decision: "approve" | "deny",
   ): { approval: Approval } | { error: "not_found" | "forbidden" | "conflict" } {
     return decideApproval(this.room, decider, approvalId, decision);
-  }
-
-  finishRun(runId: string, text: string, artifactIds: string[] = []): { seq: number } {
-    return finishRun(this.room, runId, text, artifactIds);
-  }
-
-  failRun(runId: string, reason: string): { seq: number } {
-    return failRun(this.room, runId, reason);
   }
 
   // ---- lifecycle hooks ----

@@ -21,18 +21,39 @@ export type RunRecord = {
  */
 export const RUN_DEADLINE_MS = 15 * 60_000;
 
-export function recordRun(sql: SqlStorage, run: Omit<RunRecord, "status" | "resultSeq" | "partialText">): void {
+export function recordRun(
+  sql: SqlStorage,
+  run: Omit<RunRecord, "status" | "resultSeq" | "partialText"> & { runSecret: string },
+): void {
   const now = Date.now();
   sql.exec(
-    `INSERT INTO runs (run_id, agent_id, trigger_seq, initiator, status, started_at, deadline)
-     VALUES (?, ?, ?, ?, 'running', ?, ?)`,
+    `INSERT INTO runs (run_id, agent_id, trigger_seq, initiator, status, started_at, deadline, run_secret)
+     VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
     run.runId,
     run.agentId,
     run.triggerSeq,
     run.initiator,
     new Date(now).toISOString(),
     new Date(now + RUN_DEADLINE_MS).toISOString(),
+    run.runSecret,
   );
+}
+
+/** Whether `secret` is the one minted for the run (compared in constant time). */
+export function runSecretMatches(sql: SqlStorage, runId: string, secret: string): boolean {
+  const row = sql
+    .exec<{ run_secret: string | null }>("SELECT run_secret FROM runs WHERE run_id = ?", runId)
+    .toArray()[0];
+  const stored = row?.run_secret;
+  if (!stored || stored.length !== secret.length) return false;
+  let difference = 0;
+  for (let i = 0; i < stored.length; i++) difference |= stored.charCodeAt(i) ^ secret.charCodeAt(i);
+  return difference === 0;
+}
+
+/** A secret for one run's capability: 256 random bits. */
+export function mintRunSecret(): string {
+  return [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function extendDeadline(sql: SqlStorage, runId: string): void {

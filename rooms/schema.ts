@@ -44,6 +44,8 @@ export const roomTables = {
     started_at: "TEXT NOT NULL",
     partial_text: "TEXT",
     deadline: "TEXT",
+    /** The run's capability secret (`openRun`); null for runs started before there was one. */
+    run_secret: "TEXT",
   },
   approvals: {
     approval_id: "TEXT PRIMARY KEY",
@@ -86,7 +88,7 @@ export const roomTables = {
  */
 const ADDED_LATER: { [T in keyof typeof roomTables]?: (keyof (typeof roomTables)[T])[] } = {
   messages: ["artifact_ids"],
-  runs: ["partial_text", "deadline"],
+  runs: ["partial_text", "deadline", "run_secret"],
 };
 
 const INDEXES = [

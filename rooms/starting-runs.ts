@@ -3,13 +3,13 @@
  * per chat, so a busy or hostile room cannot pile up model calls without bound.
  */
 import { getAgentByName } from "agents";
-import { agentInstanceName, type RunRequest } from "../agents/run-request";
+import { agentInstanceName, type RunRequest } from "../protocol/agent-runs";
 import type { Message } from "../protocol/chat";
 import { failRun } from "./ending-runs";
 import { reportProgress } from "./progress-mirror";
 import { agentsToWake, type RoomAgent, replaceAgents } from "./room-agents";
 import { cachedAgents, cachedChat, type RoomState } from "./room-state";
-import { recordRun, runningCount } from "./runs";
+import { mintRunSecret, recordRun, runningCount } from "./runs";
 
 /** Runs in progress at once in one chat, at most. */
 const MAX_RUNS_PER_CHAT = 10;
@@ -40,6 +40,7 @@ export function wakeAgents(room: RoomState, message: Message): string[] {
       agentId: agent.agentId,
       triggerSeq: message.seq,
       initiator: message.author.id,
+      runSecret: mintRunSecret(),
     };
     recordRun(room.sql, run);
     room.reschedule();

@@ -3,9 +3,11 @@
  * `version` (1, 2, …) and the `message_cursor` it covers up to; a summary job that finishes late or twice can only
  * add the next version, never overwrite one.
  */
+
+import type { Summary } from "../protocol/agent-runs";
 import { type SummaryRow, toSummary } from "./rows";
 
-export type Summary = { version: number; messageCursor: number; text: string };
+export type { Summary };
 
 export function latestSummary(sql: SqlStorage): Summary | null {
   const row = sql

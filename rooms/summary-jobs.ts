@@ -3,7 +3,6 @@
  * the messages, keeping what it returns, and building a run's context from the latest summary and what follows it.
  */
 import { getAgentByName } from "agents";
-import { agentInstanceName } from "../agents/run-request";
 import type { Message } from "../protocol/chat";
 import { messagesAfter, messagesUpTo } from "./message-log";
 import { cachedChat, cachedSummary, type RoomState } from "./room-state";
@@ -57,7 +56,7 @@ export function summarizeIfDue(room: RoomState, lastSeq: number): void {
   room.summaryAsked = { version, at: Date.now() };
   void (async () => {
     try {
-      const summarizer = await getAgentByName(room.env.ChatAgent, agentInstanceName(chat.chatId, "summaries"));
+      const summarizer = await getAgentByName(room.env.SummaryAgent, chat.chatId);
       await summarizer.summarize({ chatId: chat.chatId, from: due.from, to: due.to, version });
     } catch (error) {
       // Nothing was stored; the next message asks again.

@@ -6,7 +6,8 @@ import { MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it, vi } from "vitest";
 import { registerModel } from "../../agents/models";
 import { MAX_REPLY_CHARS } from "../../protocol/agents";
-import { ChatRoom } from "../../rooms/chat-room";
+import type { ChatRoom } from "../../rooms/chat-room";
+import { RunCapability } from "../../rooms/run-capability";
 import { api, type ChatFixture, chatWithMembers, connect, eventually, type TestSocket, unique } from "./helpers";
 
 /** A scripted model that streams `words` with `delayMs` between them, then finishes. */
@@ -324,7 +325,10 @@ describe("agents in the room", () => {
   it("a run that stops answering is failed by the room at its deadline, and its late reply is not stored", async () => {
     const fixture = await chatWithMembers(0);
     await addAgent(fixture, { handle: "stalled", model: "test:stalled" });
-    const finishRun = vi.spyOn(ChatRoom.prototype, "finishRun");
+    // Agents end runs through the run's capability; which run a call was for is the capability's own.
+    const finishRun = vi.spyOn(RunCapability.prototype, "finish");
+    const callFor = (runId: string) =>
+      finishRun.mock.contexts.findIndex((run) => (run as unknown as { runId: string }).runId === runId);
     try {
       const a = await connect(fixture.chatId, fixture.admin.token);
       a.send({ type: "message", text: "@stalled hello?", clientMessageId: "s" });
@@ -342,12 +346,12 @@ describe("agents in the room", () => {
       // The agent finishes later; the room has moved on: its reply is answered with the failure notice and dropped.
       stalled.mayFinish = true;
       await eventually(
-        async () => finishRun.mock.calls.findIndex(([runId]) => runId === failed.runId),
+        async () => callFor(failed.runId),
         (index) => index >= 0 && finishRun.mock.results[index]?.type === "return",
         "the agent's late finishRun",
       );
-      const late = finishRun.mock.calls.findIndex(([runId]) => runId === failed.runId);
-      expect(finishRun.mock.calls[late][1]).toBe("one two three");
+      const late = callFor(failed.runId);
+      expect(finishRun.mock.calls[late][0]).toBe("one two three");
       expect(finishRun.mock.results[late]).toEqual({ type: "return", value: { seq: failed.seq } });
 
       a.send({ type: "message", text: "marker", clientMessageId: "m" });
