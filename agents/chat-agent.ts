@@ -41,6 +41,19 @@ export class ChatAgent extends Agent<Env> {
     await this.continueInBackground(runId);
   }
 
+  /**
+   * A member stopped the run in the room (which stored the reply so far): its model call is cut off, and the saved
+   * run ends here, so neither a decision nor a restart carries it on. What it still sends the room is ignored there.
+   */
+  async cancelRun(runId: string): Promise<void> {
+    this.cancels.get(runId)?.abort(new RunFailure("stopped by a member"));
+    const state = loadRunState(this.ctx.storage.sql, runId);
+    if (state && state.phase !== "done") saveRunState(this.ctx.storage.sql, ended(state));
+  }
+
+  /** The runs this actor is driving now, so a stop can cut their model call off at once. */
+  private readonly cancels = new Map<string, AbortController>();
+
   private async continueInBackground(runId: string): Promise<void> {
     const attempt = crypto.randomUUID();
     await this.startFiber(
@@ -87,16 +100,26 @@ export class ChatAgent extends Agent<Env> {
     await work();
   }
 
-  private async advance(runId: string, cancel: AbortSignal): Promise<void> {
+  private async advance(runId: string, fiber: AbortSignal): Promise<void> {
     const state = loadRunState(this.ctx.storage.sql, runId);
     if (state?.phase !== "running") return;
-    await this.settle(state, (scope) => runSteps(scope, state, cancel));
+    await this.cancellable(runId, fiber, (cancel) => this.settle(state, (scope) => runSteps(scope, state, cancel)));
   }
 
-  private async continueAfterDecision(runId: string, cancel: AbortSignal): Promise<void> {
+  private async continueAfterDecision(runId: string, fiber: AbortSignal): Promise<void> {
     const state = loadRunState(this.ctx.storage.sql, runId);
     if (!state?.pending || state.phase !== "decided" || !state.decision) return;
-    await this.settle(state, (scope) => resumeSteps(scope, state, cancel));
+    await this.cancellable(runId, fiber, (cancel) => this.settle(state, (scope) => resumeSteps(scope, state, cancel)));
+  }
+
+  private async cancellable(runId: string, fiber: AbortSignal, work: (cancel: AbortSignal) => Promise<void>) {
+    const stop = new AbortController();
+    this.cancels.set(runId, stop);
+    try {
+      await work(AbortSignal.any([fiber, stop.signal]));
+    } finally {
+      if (this.cancels.get(runId) === stop) this.cancels.delete(runId);
+    }
   }
 
   /** Finishes the run once its steps have answered, or fails it with a reason members can read. */

@@ -14,6 +14,7 @@ import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devToolRoutes } from "./routes/dev-tools";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
+import { runRoutes } from "./routes/runs";
 import { webhookRoutes } from "./routes/webhooks";
 
 const healthRoute = publicRoute({
@@ -42,7 +43,8 @@ const authenticated = authenticatedRoot
   .route("/chats", chatAgentRoutes)
   .route("/chats", approvalRoutes)
   .route("/chats", chatMemberRoutes)
-  .route("/chats", messageRoutes);
+  .route("/chats", messageRoutes)
+  .route("/chats", runRoutes);
 
 const root = router().basePath("/api");
 root.use(strictBody);

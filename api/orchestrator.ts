@@ -12,7 +12,7 @@ import type { ChatRoom } from "../rooms/chat-room";
 import type { HistoryPage } from "../rooms/message-log";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
 import type { RoomAgent } from "../rooms/room-agents";
-import { type ApiError, conflict, forbidden, notFound } from "./errors";
+import { ApiError, conflict, forbidden, notFound } from "./errors";
 
 function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
   return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
@@ -99,4 +99,28 @@ export async function roomStats(env: Env, chatId: string): Promise<{ rowsWritten
 
 export async function setRoleInRoom(env: Env, chatId: string, userId: string, role: "admin" | "member"): Promise<void> {
   await roomOf(env, chatId).setMemberRole(userId, role);
+}
+
+/** A member (the run's initiator, or an org admin) stops a run: the reply so far is stored, marked stopped. */
+export async function stopInRoom(
+  env: Env,
+  chatId: string,
+  stopper: MemberIdentity,
+  runId: string,
+): Promise<{ seq: number }> {
+  const result = await roomOf(env, chatId).stopRun(stopper, runId);
+  if ("error" in result) throw new ApiError(result.error, result.message);
+  return result;
+}
+
+/** A chat member runs a stopped or failed run again, for the same message. */
+export async function retryInRoom(
+  env: Env,
+  chatId: string,
+  member: MemberIdentity,
+  runId: string,
+): Promise<{ runId: string }> {
+  const result = await roomOf(env, chatId).retryRun(member, runId);
+  if ("error" in result) throw new ApiError(result.error, result.message);
+  return result;
 }

@@ -166,7 +166,14 @@ export const runEventSchema = z.discriminatedUnion("type", [
     status: toolStatus,
     output: z.unknown().optional(),
   }),
-  z.object({ type: z.literal("run.finished"), runId: z.string(), agentId: z.string(), seq: z.number().int() }),
+  z.object({
+    type: z.literal("run.finished"),
+    runId: z.string(),
+    agentId: z.string(),
+    seq: z.number().int(),
+    /** A member stopped the run; `seq` is its partial reply (or a short notice when it had written nothing). */
+    stopped: z.literal(true).optional(),
+  }),
   z.object({
     type: z.literal("run.failed"),
     runId: z.string(),
@@ -307,3 +314,14 @@ export type RunProgress = {
   startedAt: string;
   updatedAt: string;
 };
+
+// ---- stopping and retrying runs ----
+
+export const runParams = z.object({ chatId: z.string(), runId: roomId });
+export const stopRunResponse = z.object({
+  runId: z.string(),
+  /** The stored partial reply, or the notice that stands for it. */
+  seq: z.number().int(),
+  stopped: z.literal(true),
+});
+export const retryRunResponse = z.object({ runId: z.string() });

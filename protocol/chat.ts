@@ -40,6 +40,10 @@ export const messageSchema = z
     createdAt: timestamp,
     /** Tool results (artifacts) the reply used; only on agents' replies that used any. */
     artifactIds: z.array(z.string()).optional(),
+    /** The agent run this message ended (its reply, failure notice or stopped reply): what a retry names. */
+    runId: z.string().optional(),
+    /** The run was stopped by a member: this is the reply as far as it got. */
+    stopped: z.literal(true).optional(),
   })
   .meta({ id: "Message" });
 export type Message = z.infer<typeof messageSchema>;
@@ -56,8 +60,10 @@ export const approvalFrame = z.object({
   approvalId: roomId,
   decision: z.enum(["approve", "deny"]),
 });
+/** Stops an agent run (its initiator or an org admin): the reply so far is stored once, marked stopped. */
+export const stopFrame = z.object({ type: z.literal("stop"), runId: roomId });
 export const clientFrameSchema = z
-  .discriminatedUnion("type", [sendMessageFrame, typingFrame, approvalFrame])
+  .discriminatedUnion("type", [sendMessageFrame, typingFrame, approvalFrame, stopFrame])
   .meta({ id: "ClientFrame" });
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 

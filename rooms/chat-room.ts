@@ -9,7 +9,7 @@ import { activate } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { type Decider, listApprovals } from "./approvals";
 import { getArtifact } from "./artifacts";
-import { runDeadlines } from "./ending-runs";
+import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
 import {
   type AppendResult,
@@ -29,7 +29,7 @@ import { RunCapability } from "./run-capability";
 import { runSecretMatches } from "./runs";
 import { Scheduler } from "./scheduler";
 import { migrateRoomSchema } from "./schema";
-import { setAgents, wakeAgents } from "./starting-runs";
+import { retryRun, setAgents, wakeAgents } from "./starting-runs";
 import { welcomeEvents } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
 import { acceptSummary, messagesBetween, summarizeIfDue } from "./summary-jobs";
@@ -140,7 +140,19 @@ export class ChatRoom extends Server<Env> {
     return acceptSummary(this.room, summary);
   }
 
-  // ---- RPC surface for the Orchestrator: approvals and artifacts ----
+  // ---- RPC surface for the Orchestrator: runs, approvals and artifacts ----
+
+  stopRun(
+    stopper: Stopper,
+    runId: string,
+  ): { seq: number } | { error: "not_found" | "forbidden" | "conflict"; message: string } {
+    const result = stopRun(this.room, stopper, runId);
+    return "error" in result ? { ...result, message: stopRefusal[result.error] } : result;
+  }
+
+  retryRun(member: MemberIdentity, runId: string) {
+    return retryRun(this.room, member, runId);
+  }
 
   getArtifact(artifactId: string): Artifact | null {
     return getArtifact(this.store, artifactId);
@@ -224,6 +236,12 @@ export class ChatRoom extends Server<Env> {
       if (frame.type === "approval") {
         const result = decideApproval(this.room, identity, frame.approvalId, frame.decision);
         if ("error" in result) send(connection, { type: "error", code: result.error, message: refusal[result.error] });
+        return;
+      }
+      if (frame.type === "stop") {
+        const result = stopRun(this.room, identity, frame.runId);
+        if ("error" in result)
+          send(connection, { type: "error", code: result.error, message: stopRefusal[result.error] });
         return;
       }
       if (frame.type === "typing") {
@@ -318,6 +336,12 @@ const refusal = {
   not_found: "no such approval in this chat",
   forbidden: "this tool's approval policy does not let you decide",
   conflict: "this approval was already decided",
+} as const;
+
+const stopRefusal = {
+  not_found: "no such run in this chat",
+  forbidden: "only the member whose message started the run, or an org admin, may stop it",
+  conflict: "this run has already ended",
 } as const;
 
 function send(connection: Connection, event: RoomEvent): void {

@@ -1,7 +1,10 @@
 /**
- * How runs end: with the agent's reply, with a visible failure notice, or at their deadline when the agent stopped
- * answering. Each run ends once, with the one message that records how; a repeat answers with that message's seq.
+ * How runs end: with the agent's reply, with a visible failure notice, stopped by a member (the reply so far), or at
+ * their deadline when the agent stopped answering. Each run ends once, with the one message that records how; a
+ * repeat answers with that message's seq.
  */
+import { getAgentByName } from "agents";
+import { agentInstanceName } from "../protocol/agent-runs";
 import { MAX_REPLY_CHARS } from "../protocol/agents";
 import type { Author } from "../protocol/chat";
 import { cutText, storableText } from "../protocol/primitives";
@@ -9,7 +12,7 @@ import { closeApprovalsOf } from "./approvals";
 import { appendMessage } from "./message-log";
 import { reportProgress } from "./progress-mirror";
 import type { RoomAgent } from "./room-agents";
-import { cachedAgents, type RoomState } from "./room-state";
+import { cachedAgents, cachedChat, type RoomState } from "./room-state";
 import { endRun, nextRunDeadline, overdueRuns, type RunRecord, runRecord } from "./runs";
 import type { ScheduledJob } from "./scheduler";
 import { summarizeIfDue } from "./summary-jobs";
@@ -40,6 +43,56 @@ export function failRun(room: RoomState, runId: string, failure: string): { seq:
   );
 }
 
+/** Who may stop a run: the member whose message started it, or an org admin. */
+export type Stopper = { userId: string; name: string; role?: "admin" | "member" };
+
+/**
+ * Ends a run on a member's word: the reply as far as it got is stored once, marked stopped (a run that had written
+ * nothing stores a short notice instead), everyone sees `run.finished` with `stopped`, and the agent is told to stop.
+ */
+export function stopRun(
+  room: RoomState,
+  stopper: Stopper,
+  runId: string,
+): { seq: number } | { error: "not_found" | "forbidden" | "conflict" } {
+  const run = runRecord(room.sql, runId);
+  if (!run) return { error: "not_found" };
+  if (run.initiator !== stopper.userId && stopper.role !== "admin") return { error: "forbidden" };
+  if (run.status !== "running") return { error: "conflict" };
+  const partial = room.live.has(runId) ? room.live.text(runId) : run.partialText;
+  const result = endWith(room, runId, "stopped", (ended, agent) => {
+    const reply = cutText(storableText(partial), MAX_REPLY_CHARS);
+    if (reply.trim()) {
+      return {
+        author: { type: "agent", id: ended.agentId, name: agent?.name ?? ended.agentId },
+        text: reply,
+        clientMessageId: `run-stopped:${runId}`,
+        stopped: true,
+      };
+    }
+    return {
+      author: { type: "system", id: "parlor", name: "Parlor" },
+      text: `${stopper.name} stopped @${agent?.handle ?? ended.agentId} before it wrote anything`,
+      clientMessageId: `run-stopped:${runId}`,
+      stopped: true,
+    };
+  });
+  void tellAgentToStop(room, run);
+  return result;
+}
+
+async function tellAgentToStop(room: RoomState, run: RunRecord): Promise<void> {
+  const chat = cachedChat(room);
+  if (!chat) return;
+  try {
+    const agent = await getAgentByName(room.env.ChatAgent, agentInstanceName(chat.chatId, run.agentId));
+    await agent.cancelRun(run.runId);
+  } catch (error) {
+    // The run is over in the room whatever the agent does: its later calls are answered with what is stored.
+    console.error("chat room: the agent could not be told to stop", error);
+  }
+}
+
 /** The room's alarm fails runs whose agent vanished, so nobody's screen says "writing…" forever. */
 export function runDeadlines(room: RoomState): ScheduledJob {
   return {
@@ -54,11 +107,11 @@ export function runDeadlines(room: RoomState): ScheduledJob {
 function endWith(
   room: RoomState,
   runId: string,
-  status: "finished" | "failed",
+  status: "finished" | "failed" | "stopped",
   record: (
     run: RunRecord,
     agent: RoomAgent | undefined,
-  ) => { author: Author; text: string; clientMessageId: string; artifactIds?: string[] },
+  ) => { author: Author; text: string; clientMessageId: string; artifactIds?: string[]; stopped?: boolean },
   reason = "",
 ): { seq: number } {
   const run = runRecord(room.sql, runId);
@@ -75,11 +128,13 @@ function endWith(
   room.broadcast({ type: "message", ...message });
   const { agentId } = run;
   room.broadcast(
-    status === "finished"
-      ? { type: "run.finished", runId, agentId, seq: message.seq }
-      : { type: "run.failed", runId, agentId, reason, seq: message.seq },
+    status === "failed"
+      ? { type: "run.failed", runId, agentId, reason, seq: message.seq }
+      : status === "stopped"
+        ? { type: "run.finished", runId, agentId, seq: message.seq, stopped: true }
+        : { type: "run.finished", runId, agentId, seq: message.seq },
   );
-  reportProgress(room, runId, { agentId, status: status === "finished" ? "done" : "failed" });
-  if (status === "finished") summarizeIfDue(room, message.seq);
+  reportProgress(room, runId, { agentId, status: status === "failed" ? "failed" : "done" });
+  if (status !== "failed") summarizeIfDue(room, message.seq);
   return { seq: message.seq };
 }

@@ -12,13 +12,13 @@ export type AppendResult = { message: Message; created: boolean };
 export function appendMessage(
   sql: SqlStorage,
   author: Author,
-  input: { text: string; clientMessageId: string | null; artifactIds?: string[] },
+  input: { text: string; clientMessageId: string | null; artifactIds?: string[]; stopped?: boolean },
 ): AppendResult {
   // One statement on the hot path: a retried clientMessageId hits the unique index and inserts nothing.
   const inserted = sql
     .exec<MessageRow>(
-      `INSERT INTO messages (seq, id, author_type, author_id, author_name, client_message_id, text, created_at, artifact_ids)
-       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (seq, id, author_type, author_id, author_name, client_message_id, text, created_at, artifact_ids, stopped)
+       VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM messages), ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (author_type, author_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
        RETURNING *`,
       crypto.randomUUID(),
@@ -29,6 +29,7 @@ export function appendMessage(
       input.text,
       new Date().toISOString(),
       input.artifactIds?.length ? JSON.stringify(input.artifactIds) : null,
+      input.stopped ? 1 : null,
     )
     .toArray()[0];
   if (inserted) return { message: toMessage(inserted), created: true };

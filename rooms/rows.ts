@@ -19,6 +19,8 @@ export function toChatRef(row: Pick<MetaRow, "value">): ChatRef {
 
 export type MessageRow = Row<"messages"> & { author_type: Author["type"] };
 
+const RUN_ENDING = /^run(?:-failed|-stopped)?:(.+)$/;
+
 export function toMessage(row: MessageRow): Message {
   const author: Author = { type: row.author_type, id: row.author_id };
   if (row.author_name !== null) author.name = row.author_name;
@@ -31,6 +33,12 @@ export function toMessage(row: MessageRow): Message {
     createdAt: row.created_at,
   };
   if (row.artifact_ids) message.artifactIds = JSON.parse(row.artifact_ids) as string[];
+  if (row.stopped === 1) message.stopped = true;
+  if (row.author_type !== "user" && row.client_message_id) {
+    // The messages that end runs carry the run in their client id (`ending-runs.ts`).
+    const ended = RUN_ENDING.exec(row.client_message_id);
+    if (ended) message.runId = ended[1];
+  }
   return message;
 }
 

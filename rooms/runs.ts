@@ -9,7 +9,7 @@ export type RunRecord = {
   agentId: string;
   triggerSeq: number;
   initiator: string;
-  status: "running" | "finished" | "failed";
+  status: "running" | "finished" | "failed" | "stopped";
   resultSeq: number | null;
   /** The reply so far, as saved at the run's last pause. */
   partialText: string;
@@ -108,6 +108,11 @@ export function runningRuns(sql: SqlStorage): RunRecord[] {
   return sql.exec<RunRow>("SELECT * FROM runs WHERE status = 'running'").toArray().map(toRunRecord);
 }
 
-export function endRun(sql: SqlStorage, runId: string, status: "finished" | "failed", resultSeq: number): void {
+export function endRun(
+  sql: SqlStorage,
+  runId: string,
+  status: Exclude<RunRecord["status"], "running">,
+  resultSeq: number,
+): void {
   sql.exec("UPDATE runs SET status = ?, result_seq = ? WHERE run_id = ?", status, resultSeq, runId);
 }

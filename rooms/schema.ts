@@ -23,6 +23,8 @@ export const roomTables = {
     text: "TEXT NOT NULL",
     created_at: "TEXT NOT NULL",
     artifact_ids: "TEXT",
+    /** 1 on the reply of a run a member stopped. */
+    stopped: "INTEGER",
   },
   revoked_members: {
     user_id: "TEXT PRIMARY KEY",
@@ -87,7 +89,7 @@ export const roomTables = {
  * COLUMN` only adds columns that may be null or have a default, so a column added later must be one.
  */
 const ADDED_LATER: { [T in keyof typeof roomTables]?: (keyof (typeof roomTables)[T])[] } = {
-  messages: ["artifact_ids"],
+  messages: ["artifact_ids", "stopped"],
   runs: ["partial_text", "deadline", "run_secret"],
 };
 

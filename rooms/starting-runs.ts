@@ -9,7 +9,7 @@ import { failRun } from "./ending-runs";
 import { reportProgress } from "./progress-mirror";
 import { agentsToWake, type RoomAgent, replaceAgents } from "./room-agents";
 import { cachedAgents, cachedChat, type RoomState } from "./room-state";
-import { mintRunSecret, recordRun, runningCount } from "./runs";
+import { mintRunSecret, recordRun, runningCount, runRecord } from "./runs";
 
 /** Runs in progress at once in one chat, at most. */
 const MAX_RUNS_PER_CHAT = 10;
@@ -33,24 +33,54 @@ export function wakeAgents(room: RoomState, message: Message): string[] {
   if (woken.length === 0) return [];
   const free = MAX_RUNS_PER_CHAT - runningCount(room.sql);
   for (const agent of woken.slice(0, Math.max(0, free))) {
-    const run: RunRequest = {
-      runId: crypto.randomUUID(),
-      chatId: chat.chatId,
-      orgId: chat.orgId,
-      agentId: agent.agentId,
-      triggerSeq: message.seq,
-      initiator: message.author.id,
-      runSecret: mintRunSecret(),
-    };
-    recordRun(room.sql, run);
-    room.reschedule();
-    room.live.start(run.runId, run.agentId);
-    room.broadcast({ type: "run.started", runId: run.runId, agentId: run.agentId, triggerSeq: run.triggerSeq });
-    reportProgress(room, run.runId, { agentId: run.agentId, status: "running" });
-    // Not awaited: the room keeps serving while the agent works.
-    void invoke(room, run);
+    startRun(room, { ...chat, agentId: agent.agentId, triggerSeq: message.seq, initiator: message.author.id });
   }
   return woken.slice(Math.max(0, free)).map((agent) => agent.handle);
+}
+
+/**
+ * A stopped or failed run, run again: a new run of the same agent for the same message, started by the member who
+ * asks (so approvals follow their authority, not the first sender's). Any member of the chat may retry.
+ */
+export function retryRun(
+  room: RoomState,
+  member: { userId: string },
+  runId: string,
+): { runId: string } | { error: "not_found" | "conflict" | "rate_limited"; message: string } {
+  const run = runRecord(room.sql, runId);
+  const chat = cachedChat(room);
+  if (!run || !chat) return { error: "not_found", message: "no such run in this chat" };
+  if (run.status !== "stopped" && run.status !== "failed") {
+    return { error: "conflict", message: "only a stopped or failed run can be retried" };
+  }
+  if (!cachedAgents(room).some((agent) => agent.agentId === run.agentId)) {
+    return { error: "conflict", message: "that agent is no longer in this chat" };
+  }
+  if (runningCount(room.sql) >= MAX_RUNS_PER_CHAT) {
+    return { error: "rate_limited", message: "too many agent runs in progress here; try again when one ends" };
+  }
+  const retried = startRun(room, {
+    ...chat,
+    agentId: run.agentId,
+    triggerSeq: run.triggerSeq,
+    initiator: member.userId,
+  });
+  return { runId: retried.runId };
+}
+
+function startRun(
+  room: RoomState,
+  spec: Pick<RunRequest, "chatId" | "orgId" | "agentId" | "triggerSeq" | "initiator">,
+): RunRequest {
+  const run: RunRequest = { ...spec, runId: crypto.randomUUID(), runSecret: mintRunSecret() };
+  recordRun(room.sql, run);
+  room.reschedule();
+  room.live.start(run.runId, run.agentId);
+  room.broadcast({ type: "run.started", runId: run.runId, agentId: run.agentId, triggerSeq: run.triggerSeq });
+  reportProgress(room, run.runId, { agentId: run.agentId, status: "running" });
+  // Not awaited: the room keeps serving while the agent works.
+  void invoke(room, run);
+  return run;
 }
 
 async function invoke(room: RoomState, run: RunRequest): Promise<void> {
