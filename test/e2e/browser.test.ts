@@ -174,6 +174,27 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await dana.screenshot({ path: join(tmpdir(), "parlor-approval.png") });
   });
 
+  it("a member stops the assistant mid-reply, keeps what it wrote, and retries it", async () => {
+    const erin = await chatWithAssistant("erin", "Erin", "Stops", "long");
+    const words = Array.from({ length: 80 }, (_, i) => `word${i}`).join(" ");
+    await erin.fill("input[name=message]", `@assistant ${words}`);
+    await erin.press("input[name=message]", "Enter");
+    await erin.locator("[data-testid=streaming] .text", { hasText: "You said:" }).waitFor();
+    await erin.locator("[data-testid=stop]").click();
+    const stopped = erin.locator("[data-testid=messages] li.author-agent", { hasText: "(stopped)" });
+    await stopped.waitFor();
+    const kept = ((await stopped.locator(".text").textContent()) ?? "").replace(/ \(stopped\)$/, "");
+    const whole = `You said: "@assistant ${words}"`;
+    expect(kept.length).toBeGreaterThan(0);
+    expect(whole.startsWith(kept), `${JSON.stringify(kept)} is how the reply begins`).toBe(true);
+    expect(kept.length).toBeLessThan(whole.length);
+    expect(await erin.locator("[data-testid=streaming]").count()).toBe(0);
+    await stopped.locator("[data-testid=retry]").click();
+    // The retry answers the same message again, in full this time.
+    const full = erin.locator("[data-testid=messages] li.author-agent .text", { hasText: `${words.slice(-6)}"` });
+    await full.waitFor({ timeout: 20_000 });
+  });
+
   /** An org with one chat made over REST by `userId`, and a way to post many messages to it quickly. */
   async function chatOverRest(userId: string, name: string, orgName: string, title: string) {
     const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId, name } });

@@ -147,6 +147,11 @@ export class ChatConnection {
     this.sendFrame({ type: "approval", approvalId, decision });
   }
 
+  /** Stops an agent's run; the room refuses (with an error event) anyone but its initiator or an org admin. */
+  stop(runId: string): void {
+    this.sendFrame({ type: "stop", runId });
+  }
+
   close(): void {
     this.stopped = true;
     this.disposed = true;

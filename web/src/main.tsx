@@ -325,7 +325,7 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
   const [progress, setProgress] = useState<ProgressView>([]);
   const agentName = (agentId: string) => agents.find((a) => a.agentId === agentId)?.name ?? "agent";
   const [text, setText] = useState("");
-  const [memberError, setMemberError] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
   const connection = useRef<ChatConnection | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   /** Follow new messages while the reader is at the bottom. */
@@ -377,12 +377,21 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
     connection.current?.send(text);
     setText("");
   }
+  async function retry(runId: string) {
+    try {
+      await call(client.api.chats[":chatId"].runs[":runId"].retry.$post({ param: { chatId: chat.id, runId } }));
+      setActionError(null);
+    } catch (e) {
+      setActionError((e as Error).message);
+    }
+  }
+
   async function addMember(userId: string) {
     try {
       await call(client.api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId } }));
-      setMemberError(null);
+      setActionError(null);
     } catch (e) {
-      setMemberError((e as Error).message);
+      setActionError((e as Error).message);
     }
   }
 
@@ -420,11 +429,24 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
               <span class="author">{m.author.name ?? m.author.id}</span>
               <span class="text">
                 {m.text}
+                {m.stopped && <em class="stopped"> (stopped)</em>}
                 {m.artifactIds?.map((id) => (
                   <ArtifactLink key={id} chatId={chat.id} artifactId={id} />
                 ))}
               </span>
-              <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
+              <span class="meta">
+                {m.runId && (m.stopped || m.author.type === "system") && (
+                  <button
+                    type="button"
+                    class="small-button"
+                    data-testid="retry"
+                    onClick={() => void retry(m.runId as string)}
+                  >
+                    retry
+                  </button>
+                )}
+                <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
+              </span>
             </li>
           ))}
           {view.runs.map((run) => (
@@ -438,7 +460,17 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
                 ))}
                 {run.text || (run.tools.length ? "" : "…")}
               </span>
-              <time>writing…</time>
+              <span class="meta">
+                <button
+                  type="button"
+                  class="small-button"
+                  data-testid="stop"
+                  onClick={() => connection.current?.stop(run.runId)}
+                >
+                  stop
+                </button>
+                <time>writing…</time>
+              </span>
             </li>
           ))}
           {view.approvals.map((a) => (
@@ -508,7 +540,7 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
           ))}
         </ul>
       )}
-      {memberError && <p class="error">{memberError}</p>}
+      {actionError && <p class="error">{actionError}</p>}
     </div>
   );
 }
