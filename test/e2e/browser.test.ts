@@ -308,4 +308,121 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     expect(pages[0]).toBe("?after=1005&limit=500");
     await fay.screenshot({ path: join(tmpdir(), "parlor-catch-up.png") });
   });
+
+  /** A chat over REST owned by `owner`, with `member` added to its org and to it. */
+  async function sharedChat(owner: string, member: string, orgName: string, title: string) {
+    const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId: owner } });
+    const { token } = await answer.json();
+    const api = parlorClient(parlor.baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+    const org = await (await api.orgs.$post({ json: { name: orgName } })).json();
+    const orgId = org.id;
+    const added = await api.orgs[":orgId"].members.$post({
+      param: { orgId },
+      json: { userId: member, role: "member" },
+    });
+    expect(added.ok).toBe(true);
+    const chat = await (await api.orgs[":orgId"].chats.$post({ param: { orgId }, json: { title } })).json();
+    expect(
+      (await api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId: member } })).ok,
+    ).toBe(true);
+    return { api, chatId: chat.id };
+  }
+
+  /**
+   * Opens `userId`'s page with the chat's sockets going through a route the test can cut, and notes the time of every
+   * socket the page opens to the chat (each goes through the route, cut or not) and of every probe of its members.
+   */
+  async function routedPage(userId: string, name: string) {
+    const page = await signIn(userId, name);
+    const cut = { offline: false };
+    const routes = new Set<WebSocketRoute>();
+    const sockets: number[] = [];
+    await page.routeWebSocket(/\/api\/chats\/[^/]+\/ws\?/, (ws) => {
+      sockets.push(Date.now());
+      if (cut.offline) return ws.close();
+      ws.connectToServer();
+      routes.add(ws);
+    });
+    const probes: number[] = [];
+    const requests: string[] = [];
+    page.on("request", (request) => {
+      requests.push(request.url());
+      if (/\/api\/chats\/[^/]+\/members$/.test(request.url()) && request.method() === "GET") probes.push(Date.now());
+    });
+    /** Cuts every socket open now, and refuses new ones until `cut.offline` is false again. */
+    async function goOffline() {
+      cut.offline = true;
+      for (const ws of routes) await ws.close();
+      routes.clear();
+    }
+    return { page, cut, goOffline, sockets, probes, requests };
+  }
+
+  it("a member removed while their socket was away stops reconnecting and says why", async () => {
+    const { api, chatId } = await sharedChat("gil", "hal", "Removal", "kept-out");
+    const { page: hal, cut, goOffline, sockets, probes } = await routedPage("hal", "Hal");
+    await hal.click("text=Removal");
+    await hal.click("text=# kept-out");
+    await hal.waitForSelector("text=live");
+
+    await goOffline();
+    await hal.waitForSelector("text=reconnecting");
+    const removed = await api.chats[":chatId"].members.$delete({ param: { chatId }, json: { userId: "hal" } });
+    expect(removed.status).toBe(200);
+    cut.offline = false;
+
+    // The next connect is refused (the browser sees only 1006); the probe's 403 says why, and the client stops.
+    await hal.locator("[data-testid=stopped]", { hasText: "you were removed from this chat" }).waitFor();
+    expect(probes.length).toBeGreaterThan(0);
+    const tried = sockets.length;
+    await hal.waitForTimeout(3000);
+    expect(sockets.length).toBe(tried);
+    expect(await hal.locator("text=reconnecting").count()).toBe(0);
+  });
+
+  it("a socket refused for a signed-out token returns the tab to sign-in", async () => {
+    await chatOverRest("ivy", "Ivy", "Expiry", "lapsed");
+    const { page: ivy, goOffline, cut, requests } = await routedPage("ivy", "Ivy");
+    await ivy.click("text=Expiry");
+    await ivy.click("text=# lapsed");
+    await ivy.waitForSelector("text=live");
+    // The session token goes bad (as an expired one would) and the socket drops: the reconnect is refused with 401.
+    await ivy.evaluate(() => sessionStorage.setItem("parlor.token", "not-a-valid-token"));
+    await goOffline();
+    cut.offline = false;
+    await ivy.waitForSelector("input[name=userId]");
+    expect(await ivy.evaluate(() => sessionStorage.getItem("parlor.token"))).toBeNull();
+    // With no publishable key, Clerk's code was never fetched, and nothing left this server.
+    expect(requests.filter((url) => /clerk/i.test(url))).toEqual([]);
+    expect(requests.filter((url) => !url.startsWith(parlor.baseUrl))).toEqual([]);
+  });
+
+  it("a transient failure retries with a doubling back-off and recovers", async () => {
+    await chatOverRest("jo", "Jo", "Flaky", "wobbly");
+    const { page: jo, cut, goOffline, sockets, probes } = await routedPage("jo", "Jo");
+    await jo.click("text=Flaky");
+    await jo.click("text=# wobbly");
+    await jo.waitForSelector("text=live");
+
+    const before = sockets.length;
+    const dropped = Date.now();
+    await goOffline();
+    // Two refused connects, each probed (the chat answers 200, so it is transient), then the network comes back.
+    await expect.poll(() => sockets.length - before, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    cut.offline = false;
+    await expect.poll(() => sockets.length - before, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    await jo.waitForSelector("text=live");
+    const [first, second, third] = sockets.slice(before) as [number, number, number];
+    const gaps = [first - dropped, second - first, third - second];
+    // 1 s, 2 s, 4 s (give or take the probe and the route's own latency).
+    expect(gaps[0]).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1800);
+    expect(gaps[2]).toBeGreaterThanOrEqual(3600);
+    expect(gaps[2]).toBeLessThan(6000);
+    expect(probes.length).toBeGreaterThanOrEqual(2);
+    // Recovered: a message sent now is stored and shown.
+    await jo.fill("input[name=message]", "back again");
+    await jo.press("input[name=message]", "Enter");
+    await jo.waitForSelector("[data-testid=messages] li:not(.pending) >> text=back again");
+  });
 });

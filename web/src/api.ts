@@ -1,38 +1,19 @@
 /**
  * The App API as the web client calls it: the typed client (`hono/client` over the app's own type, spelled out in
- * `generated/client.d.ts` by `npm run typecheck`), with the signed-in tab's development token. The view types are
+ * `generated/client.d.ts` by `npm run typecheck`), with a fresh session token (tokens.ts) on every call. The view types are
  * read off the client's response types, so a field renamed in protocol/ fails this project's typecheck.
  */
 import { type ClientResponse, hc, type InferResponseType } from "hono/client";
 import { type ErrorCode, errorBodySchema } from "../../protocol/errors";
 import type { ParlorClient } from "./generated/client";
+import { session, tokens } from "./tokens";
 
-const TOKEN_KEY = "parlor.token";
-const USER_KEY = "parlor.user";
-const SIGNED_OUT = "parlor:signed-out";
-
-// sessionStorage, so two tabs can be two different people chatting with each other.
-export const session = {
-  token: () => sessionStorage.getItem(TOKEN_KEY),
-  user: () => sessionStorage.getItem(USER_KEY),
-  save(token: string, userId: string) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    sessionStorage.setItem(USER_KEY, userId);
-  },
-  clear() {
-    sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(USER_KEY);
-  },
-  /** Calls `listener` when a request is refused as unauthenticated (the session was cleared); returns an unsubscribe. */
-  onSignedOut(listener: () => void): () => void {
-    window.addEventListener(SIGNED_OUT, listener);
-    return () => window.removeEventListener(SIGNED_OUT, listener);
-  },
-};
+export { session } from "./tokens";
 
 export const client = hc(location.origin, {
-  headers: (): Record<string, string> => {
-    const token = session.token();
+  // A fresh token for every call: Clerk's last about a minute.
+  headers: async (): Promise<Record<string, string>> => {
+    const token = await tokens.fresh();
     return token ? { Authorization: `Bearer ${token}` } : {};
   },
 }) as unknown as ParlorClient;
@@ -59,10 +40,7 @@ export async function call<R extends ClientResponse<unknown, number, "json">>(re
   const response = await request;
   if (response.ok) return (await response.json()) as Body<R>;
   const parsed = errorBodySchema.safeParse(await response.json().catch(() => null));
-  if (response.status === 401) {
-    session.clear();
-    window.dispatchEvent(new Event(SIGNED_OUT));
-  }
+  if (response.status === 401) session.expired();
   if (parsed.success) throw new RequestFailed(response.status, parsed.data.error.code, parsed.data.error.message);
   throw new RequestFailed(response.status, null, `request failed (${response.status})`);
 }

@@ -5,12 +5,19 @@
  * `ready.lastSeq` while live events are buffered. Messages are keyed by seq, so every merge is idempotent, and the
  * view only ever shows a gap-free run of them. Unacknowledged sends are re-sent with their clientMessageId, which the
  * room stores once.
+ *
+ * Every (re)connect asks for a fresh token (Clerk's last about a minute). A browser cannot read why a handshake was
+ * refused (it sees close 1006), so after a connect that failed, or a socket closed before `ready` without a 4xxx
+ * code, the client renews its token and probes `GET /api/chats/:chatId/members`: a 401, 403 or 404 stops it and
+ * says why; anything else is taken as transient and it retries, 1 s doubling to 30 s. A 4003 close (removed from the
+ * chat) stops it at once.
  */
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
 import type { ApprovalEvent } from "../../protocol/agents";
 import { type ClientFrame, clientFrameSchema, closeCodes, type Message, type PresentUser } from "../../protocol/chat";
 import { type RoomEvent, roomEventSchema } from "../../protocol/events";
-import { call, client } from "./api";
+import { call, client, RequestFailed } from "./api";
+import { tokens } from "./tokens";
 
 /** A reply an agent is still writing, with the tools it is using. */
 export type LiveRun = {
@@ -39,6 +46,8 @@ export type ChatView = {
   runs: LiveRun[];
   approvals: ApprovalView[];
   connected: boolean;
+  /** The connection stopped for good and will not reconnect: why (removed, no such chat, signed out). */
+  stopped: string | null;
   error: string | null;
 };
 
@@ -53,6 +62,7 @@ export const emptyView: ChatView = {
   runs: [],
   approvals: [],
   connected: false,
+  stopped: null,
   error: null,
 };
 
@@ -62,6 +72,15 @@ export const PAGE = 100;
 /** The page size of forward catch-up over REST (the API's maximum). */
 const CATCH_UP_PAGE = 500;
 const RETRY_MS = 2000;
+/** Reconnects back off from 1 s, doubling, to 30 s (the count resets once a socket has stayed up 5 s). */
+const RECONNECT = { minReconnectionDelay: 1000, reconnectionDelayGrowFactor: 2, maxReconnectionDelay: 30_000 };
+
+/** What a refused probe means, by status; anything else is transient. */
+const STOPPED_BECAUSE: Record<number, string> = {
+  401: "signed out: sign in again",
+  403: "you were removed from this chat",
+  404: "this chat does not exist or you are not in its org",
+};
 
 export class ChatConnection {
   private readonly messages = new Map<number, Message>();
@@ -82,8 +101,14 @@ export class ChatConnection {
   private readonly approvals = new Map<string, ApprovalView>();
   private present: PresentUser[] = [];
   private connected = false;
+  /** The current socket said `ready`: a close after that is a drop, not a refusal. */
+  private ready = false;
+  /** Why the last connect failed, asked over REST; the next connect waits for the answer. */
+  private probing: Promise<void> | null = null;
   /** Removed from the chat, or closed by the view: no more reconnects or paging. */
   private stopped = false;
+  /** Why the connection stopped for good (removed, no such chat, signed out), shown in the chat's header. */
+  private stoppedBecause: string | null = null;
   private disposed = false;
   private error: string | null = null;
   /** Why forward paging last failed (cleared when a page arrives). */
@@ -97,31 +122,39 @@ export class ChatConnection {
 
   constructor(
     private readonly chatId: string,
-    token: string,
     private readonly onChange: (view: ChatView) => void,
   ) {
-    // Called again on every reconnect: the newest page first, then resume after the last seq held without a gap.
-    const url = () => {
+    // Called again on every reconnect (after partysocket's back-off): the newest page first, then resume after the
+    // last seq held without a gap, with a token fresh for this connect.
+    const url = async () => {
+      if (this.probing) await this.probing;
+      this.probing = null;
+      const token = this.stopped ? null : await tokens.fresh();
+      if (!token && !this.stopped) this.stopBecause(STOPPED_BECAUSE[401] as string);
+      // Once stopped, partysocket sees its close() was called and opens nothing with this address.
       const query =
-        this.floor === null ? { token, tail: String(PAGE) } : { token, after: String(this.contiguousHead()) };
+        this.floor === null
+          ? { token: token ?? "", tail: String(PAGE) }
+          : { token: token ?? "", after: String(this.contiguousHead()) };
       const address = client.api.chats[":chatId"].ws.$url({ param: { chatId }, query });
       address.protocol = location.protocol === "https:" ? "wss:" : "ws:";
       return address.toString();
     };
     this.socket = new ReconnectingWebSocket(url, [], {
       maxRetries: Number.POSITIVE_INFINITY,
-      maxReconnectionDelay: 4000,
+      ...RECONNECT,
     });
-    this.socket.addEventListener("open", () => this.setConnected(true));
     this.socket.addEventListener("close", (event) => {
-      if (event.code === closeCodes.removedFromChat) {
-        this.error = "You were removed from this chat.";
-        this.stopped = true;
-        this.socket.close();
-      }
+      const refused = !this.ready;
+      this.ready = false;
+      if (event.code === closeCodes.removedFromChat) this.stopBecause("you were removed from this chat");
+      // A failed connect: partysocket's error close reads 1000, the browser's 1006; neither says why.
+      else if (refused && !this.stopped && !this.probing) this.probing = this.probe();
       this.setConnected(false);
     });
     this.socket.addEventListener("message", (event) => this.receiveRaw(event.data));
+    // Back online: try at once rather than wait out a back-off that grew while offline.
+    window.addEventListener("online", this.onOnline);
     this.timer = setInterval(() => this.expireTyping(), 1000);
   }
 
@@ -156,6 +189,7 @@ export class ChatConnection {
     this.stopped = true;
     this.disposed = true;
     clearInterval(this.timer);
+    window.removeEventListener("online", this.onOnline);
     this.socket.close();
   }
 
@@ -183,6 +217,30 @@ export class ChatConnection {
   }
 
   // ---- internals ----
+
+  private readonly onOnline = () => {
+    if (!this.stopped && !this.connected) this.socket.reconnect();
+  };
+
+  /** Stops reconnecting for good and says why in the chat's header. */
+  private stopBecause(reason: string): void {
+    this.stopped = true;
+    this.stoppedBecause = reason;
+    this.socket.close();
+    this.emit();
+  }
+
+  /** Asks REST why the socket was refused, with a token minted now; a 401, 403 or 404 stops the connection. */
+  private async probe(): Promise<void> {
+    try {
+      await tokens.renewed();
+      await call(client.api.chats[":chatId"].members.$get({ param: { chatId: this.chatId } }));
+    } catch (e) {
+      const reason = e instanceof RequestFailed ? STOPPED_BECAUSE[e.status] : undefined;
+      if (reason && !this.stopped) this.stopBecause(reason);
+      // Anything else (offline, a 5xx, a dev server reloading) is transient: partysocket backs off and tries again.
+    }
+  }
 
   private sendFrame(frame: ClientFrame): void {
     this.socket.send(JSON.stringify(frame));
@@ -258,6 +316,8 @@ export class ChatConnection {
         break;
       }
       case "ready":
+        this.ready = true;
+        this.setConnected(true);
         this.me = event.you.id;
         // An empty chat (or a tail that brought nothing): everything up to the head is held.
         if (this.floor === null) {
@@ -400,6 +460,7 @@ export class ChatConnection {
       runs: [...this.runs.values()],
       approvals: [...this.approvals.values()],
       connected: this.connected,
+      stopped: this.stoppedBecause,
       error: this.error ?? this.pagingError ?? this.refused,
     });
   }

@@ -1,11 +1,36 @@
-/** The Parlor web client: sign in as a development user, pick an org and a chat, and talk. */
+/**
+ * The Parlor web client: sign in (Clerk's sign-in when `GET /api/config` names a publishable key, development
+ * sign-in when it allows that), pick an org and a chat, and talk.
+ */
+import type { Clerk } from "@clerk/clerk-js";
 import { render } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { type ProgressView, watchProgress } from "./progress";
 
-function App() {
+type SignInMode = { kind: "dev" } | { kind: "clerk"; clerk: Clerk } | { kind: "none" };
+
+/** Asks the server how to sign in; Clerk's code is fetched only when a publishable key is named. */
+function Root() {
+  const [mode, setMode] = useState<SignInMode | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    call(client.api.config.$get())
+      .then(async ({ clerkPublishableKey, devSignIn }) => {
+        if (clerkPublishableKey) {
+          const { startClerk } = await import("./clerk");
+          setMode({ kind: "clerk", clerk: await startClerk(clerkPublishableKey) });
+        } else setMode(devSignIn ? { kind: "dev" } : { kind: "none" });
+      })
+      .catch((e: Error) => setError(e.message));
+  }, []);
+  if (error) return <p class="error">Could not load the sign-in configuration: {error}</p>;
+  if (!mode) return <p class="hint">Loading…</p>;
+  return <App mode={mode} />;
+}
+
+function App({ mode }: { mode: SignInMode }) {
   const [user, setUser] = useState(session.user());
   const [org, setOrg] = useState<OrgRef | null>(null);
   const [chat, setChat] = useState<ChatRef | null>(null);
@@ -17,7 +42,16 @@ function App() {
   };
   // A request refused as unauthenticated (an expired token) clears the session: back to sign-in.
   useEffect(() => session.onSignedOut(signOut), []);
-  if (!user) return <SignIn onSignedIn={setUser} />;
+  // Under Clerk, its session decides who is signed in (its sign-in form, its sign-out, another tab).
+  useEffect(() => {
+    if (mode.kind !== "clerk") return;
+    return mode.clerk.addListener(({ user: signedIn }) => setUser(signedIn?.id ?? null));
+  }, [mode]);
+  if (!user) {
+    if (mode.kind === "clerk") return <ClerkSignIn clerk={mode.clerk} />;
+    if (mode.kind === "dev") return <SignIn onSignedIn={setUser} />;
+    return <p class="hint">This server has no sign-in configured (no Clerk publishable key).</p>;
+  }
   return (
     <div class="layout">
       <aside>
@@ -47,6 +81,23 @@ function App() {
           <p class="hint">Pick or create a chat.</p>
         )}
       </main>
+    </div>
+  );
+}
+
+/** Clerk's own sign-in component, mounted into a div of ours. */
+function ClerkSignIn({ clerk }: { clerk: Clerk }) {
+  const node = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const div = node.current;
+    if (!div) return;
+    clerk.mountSignIn(div);
+    return () => clerk.unmountSignIn(div);
+  }, [clerk]);
+  return (
+    <div class="sign-in">
+      <h1>Parlor</h1>
+      <div ref={node} />
     </div>
   );
 }
@@ -334,11 +385,9 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
   const anchor = useRef<{ firstSeq: number; height: number; top: number } | null>(null);
 
   useEffect(() => {
-    const token = session.token();
-    if (!token) return;
-    const live = new ChatConnection(chat.id, token, setView);
+    const live = new ChatConnection(chat.id, setView);
     connection.current = live;
-    const stopProgress = watchProgress(chat.id, token, setProgress);
+    const stopProgress = watchProgress(chat.id, setProgress);
     return () => {
       live.close();
       stopProgress();
@@ -399,9 +448,15 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
     <div class="chat">
       <header>
         <h2># {chat.title}</h2>
-        <span class={view.connected ? "status online" : "status offline"}>
-          {view.connected ? "live" : "reconnecting…"}
-        </span>
+        {view.stopped ? (
+          <span class="status stopped" data-testid="stopped">
+            {view.stopped}
+          </span>
+        ) : (
+          <span class={view.connected ? "status online" : "status offline"}>
+            {view.connected ? "live" : "reconnecting…"}
+          </span>
+        )}
         {view.catchingUp && (
           <span class="status catching-up" data-testid="catching-up">
             catching up…
@@ -545,4 +600,4 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
   );
 }
 
-render(<App />, document.getElementById("app") as HTMLElement);
+render(<Root />, document.getElementById("app") as HTMLElement);

@@ -2,14 +2,16 @@
 import YProvider from "y-partyserver/provider";
 import * as Y from "yjs";
 import type { RunProgress } from "../../protocol/agents";
+import { tokens } from "./tokens";
 
 export type ProgressView = (RunProgress & { runId: string })[];
 
-export function watchProgress(chatId: string, token: string, onChange: (runs: ProgressView) => void): () => void {
+export function watchProgress(chatId: string, onChange: (runs: ProgressView) => void): () => void {
   const doc = new Y.Doc();
   const provider = new YProvider(location.host, chatId, doc, {
     prefix: `/api/chats/${chatId}/progress`,
-    params: { token },
+    // Asked again before every reconnect, so a short-lived token is fresh each time.
+    params: async () => ({ token: await tokens.fresh() }),
     protocol: location.protocol === "https:" ? "wss" : "ws",
   });
   const runs = doc.getMap<RunProgress>("runs");
