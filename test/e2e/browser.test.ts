@@ -344,6 +344,12 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
       routes.add(ws);
     });
     const probes: number[] = [];
+    /** The statuses of probes that were refused. */
+    const refusals: number[] = [];
+    page.on("response", (response) => {
+      const probe = /\/api\/chats\/[^/]+\/members$/.test(response.url()) && response.request().method() === "GET";
+      if (probe && !response.ok()) refusals.push(response.status());
+    });
     const requests: string[] = [];
     page.on("request", (request) => {
       requests.push(request.url());
@@ -355,12 +361,12 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
       for (const ws of routes) await ws.close();
       routes.clear();
     }
-    return { page, cut, goOffline, sockets, probes, requests };
+    return { page, cut, goOffline, sockets, probes, refusals, requests };
   }
 
   it("a member removed while their socket was away stops reconnecting and says why", async () => {
     const { api, chatId } = await sharedChat("gil", "hal", "Removal", "kept-out");
-    const { page: hal, cut, goOffline, sockets, probes } = await routedPage("hal", "Hal");
+    const { page: hal, cut, goOffline, sockets, probes, refusals } = await routedPage("hal", "Hal");
     await hal.click("text=Removal");
     await hal.click("text=# kept-out");
     await hal.waitForSelector("text=live");
@@ -374,6 +380,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     // The next connect is refused (the browser sees only 1006); the probe's 403 says why, and the client stops.
     await hal.locator("[data-testid=stopped]", { hasText: "you were removed from this chat" }).waitFor();
     expect(probes.length).toBeGreaterThan(0);
+    expect(refusals).toEqual([403]);
     const tried = sockets.length;
     await hal.waitForTimeout(3000);
     expect(sockets.length).toBe(tried);
@@ -382,7 +389,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
 
   it("a socket refused for a signed-out token returns the tab to sign-in", async () => {
     await chatOverRest("ivy", "Ivy", "Expiry", "lapsed");
-    const { page: ivy, goOffline, cut, requests } = await routedPage("ivy", "Ivy");
+    const { page: ivy, goOffline, cut, refusals, requests } = await routedPage("ivy", "Ivy");
     await ivy.click("text=Expiry");
     await ivy.click("text=# lapsed");
     await ivy.waitForSelector("text=live");
@@ -392,6 +399,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     cut.offline = false;
     await ivy.waitForSelector("input[name=userId]");
     expect(await ivy.evaluate(() => sessionStorage.getItem("parlor.token"))).toBeNull();
+    expect(refusals).toContain(401);
     // With no publishable key, Clerk's code was never fetched, and nothing left this server.
     expect(requests.filter((url) => /clerk/i.test(url))).toEqual([]);
     expect(requests.filter((url) => !url.startsWith(parlor.baseUrl))).toEqual([]);
@@ -424,5 +432,25 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await jo.fill("input[name=message]", "back again");
     await jo.press("input[name=message]", "Enter");
     await jo.waitForSelector("[data-testid=messages] li:not(.pending) >> text=back again");
+  });
+
+  it("a publishable key in GET /api/config loads Clerk's chunk instead of development sign-in", async () => {
+    const page = await (await browser.newContext()).newPage();
+    const requests: string[] = [];
+    page.on("request", (request) => requests.push(request.url()));
+    // Nothing may leave this machine: Clerk's calls to its Frontend API are refused here.
+    await page.route(
+      (url) => !url.href.startsWith(parlor.baseUrl),
+      (route) => route.abort(),
+    );
+    const clerkPublishableKey = `pk_test_${Buffer.from("clerk.parlor.invalid$").toString("base64")}`;
+    await page.route(`${parlor.baseUrl}/api/config`, (route) =>
+      route.fulfill({ json: { clerkPublishableKey, devSignIn: false } }),
+    );
+    await page.goto(parlor.baseUrl);
+    await expect
+      .poll(() => requests.filter((url) => /\/assets\/clerk-[^/]*\.js$/.test(url)).length, { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    expect(await page.locator("input[name=userId]").count()).toBe(0);
   });
 });
