@@ -7,7 +7,8 @@ const privateKey = process.env.PARLOR_TEST_PRIVATE_KEY;
 const clerkApiUrl = process.env.PARLOR_TEST_CLERK_API_URL;
 const clerkWebhookSecret = process.env.PARLOR_TEST_CLERK_WEBHOOK_SECRET;
 const serviceUrl = process.env.PARLOR_TEST_SERVICE_URL;
-if (!databaseUrl || !publicKey || !privateKey || !clerkApiUrl || !clerkWebhookSecret || !serviceUrl) {
+const secretsKey = process.env.PARLOR_TEST_SECRETS_KEY;
+if (!databaseUrl || !publicKey || !privateKey || !clerkApiUrl || !clerkWebhookSecret || !serviceUrl || !secretsKey) {
   throw new Error("run the tests with `npm test`: it prepares the database and keys they need");
 }
 
@@ -35,6 +36,7 @@ export default defineConfig({
                 CLERK_JWT_KEY: publicKey,
                 DEV_SIGNING_KEY: privateKey,
                 CLERK_WEBHOOK_SIGNING_SECRET: clerkWebhookSecret,
+                PARLOR_SECRETS_KEY: secretsKey,
                 PARLOR_LOCAL_MODEL_DELAY_MS: "5",
                 // Small, so the summary tests need few messages.
                 PARLOR_SUMMARY_EVERY: "8",

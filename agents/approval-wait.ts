@@ -90,6 +90,7 @@ export function recordDecision(
  */
 export async function carryOutDecision(
   { env, sql, run }: RunScope,
+  agent: AgentConfig,
   http: HttpTool,
   state: RunState,
 ): Promise<{ done: ToolResult[]; later: ToolCall[] }> {
@@ -104,7 +105,7 @@ export async function carryOutDecision(
       // From here the request may have gone out: a crash now is reported, never silently retried.
       state.phase = "executing";
       saveRunState(sql, state);
-      pending.done.push(await runHttpCall(run, state, http, call, pending.input, verdict.url));
+      pending.done.push(await runHttpCall(env, agent, run, state, http, call, pending.input, verdict.url));
     }
   } else {
     const output = { sent: false, decision };

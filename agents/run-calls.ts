@@ -30,7 +30,7 @@ export async function runCalls(
       await waitForApproval(scope, agent, state, call, plan, done, calls.slice(i + 1));
       return true;
     } else {
-      done.push(await runHttpCall(run, state, plan.http, call, plan.input, plan.url));
+      done.push(await runHttpCall(env, agent, run, state, plan.http, call, plan.input, plan.url));
     }
   }
   state.messages.push(toolMessage(done));

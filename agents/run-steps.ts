@@ -38,7 +38,7 @@ export async function runSteps(scope: RunScope, state: RunState, cancel: AbortSi
 export async function resumeSteps(scope: RunScope, state: RunState, cancel: AbortSignal): Promise<StepsOutcome> {
   const agent = await loadAgentConfig(scope.env, state.request.agentId);
   if (!agent?.tools.http) throw new RunFailure("the agent no longer has the HTTP tool");
-  const { done, later } = await carryOutDecision(scope, agent.tools.http, state);
+  const { done, later } = await carryOutDecision(scope, agent, agent.tools.http, state);
   if (await runCalls(scope, agent, state, later, done)) return "waiting";
   return runSteps(scope, state, cancel);
 }

@@ -7,6 +7,8 @@ import { type AgentTools, type HttpRequestInput, historyInput } from "../protoco
 import type { RunLink } from "./run-link";
 import type { RunState, ToolResult } from "./run-state";
 import { performRequest } from "./tools/http-request";
+import { redactSecrets } from "./tools/redaction";
+import { resolveHeaders } from "./tools/secret-headers";
 
 export type ToolCall = { toolCallId: string; toolName: string; input: unknown };
 
@@ -14,6 +16,8 @@ export type ToolCall = { toolCallId: string; toolName: string; input: unknown };
 const BODY_FOR_MODEL = 4_000;
 
 export async function runHttpCall(
+  env: Env,
+  agent: { id: string; orgId: string },
   run: RunLink,
   state: RunState,
   http: AgentTools["http"],
@@ -22,8 +26,11 @@ export async function runHttpCall(
   url: URL,
 ): Promise<ToolResult> {
   if (!http) return toolFailed(run, call, "this agent has no HTTP tool");
+  const target = { orgId: agent.orgId, agentId: agent.id, chatId: state.request.chatId };
+  const resolved = await resolveHeaders(env, target, http.headers ?? {});
+  if (!resolved.ok) return toolFailed(run, call, resolved.reason);
   try {
-    const outcome = await performRequest(url, input, http);
+    const outcome = await performRequest(url, input, resolved.headers, resolved.revealed);
     const artifactId = await run.storeArtifact({
       kind: "http_response",
       status: outcome.status,
@@ -42,7 +49,8 @@ export async function runHttpCall(
     await run.tool({ ...call, name: call.toolName, status: "done", output: { status: outcome.status, artifactId } });
     return { toolCallId: call.toolCallId, toolName: call.toolName, output };
   } catch (error) {
-    return toolFailed(run, call, error instanceof Error ? error.message : "the request failed");
+    const reason = error instanceof Error ? error.message : "the request failed";
+    return toolFailed(run, call, redactSecrets(reason, resolved.revealed));
   }
 }
 

@@ -15,6 +15,7 @@ import { devToolRoutes } from "./routes/dev-tools";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
 import { runRoutes } from "./routes/runs";
+import { secretRoutes } from "./routes/secrets";
 import { webhookRoutes } from "./routes/webhooks";
 
 const healthRoute = publicRoute({
@@ -40,6 +41,7 @@ const authenticated = authenticatedRoot
   .route("/orgs", orgRoutes)
   .route("/orgs", orgChatRoutes)
   .route("/orgs", orgAgentRoutes)
+  .route("/orgs", secretRoutes)
   .route("/chats", chatAgentRoutes)
   .route("/chats", approvalRoutes)
   .route("/chats", chatMemberRoutes)

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "../protocol/errors";
+import { SecretsUnavailable } from "./db/secret-values";
 
 export class ApiError extends Error {
   constructor(
@@ -22,6 +23,7 @@ export const unauthenticated = (message: string) => new ApiError("unauthenticate
 export const forbidden = (message: string) => new ApiError("forbidden", message);
 export const notFound = (message: string) => new ApiError("not_found", message);
 export const conflict = (message: string) => new ApiError("conflict", message);
+export const unavailable = (message: string) => new ApiError("unavailable", message);
 export const payloadTooLarge = (message: string) => new ApiError("payload_too_large", message);
 
 export function errorBody(code: ErrorCode, message: string): ErrorBody {
@@ -40,6 +42,7 @@ export function toErrorResponse(error: Error, c: Context): Response {
     const status = error.status as ContentfulStatusCode;
     return c.json(errorBody(codeOfStatus(status), error.message || "request refused"), status);
   }
+  if (error instanceof SecretsUnavailable) return c.json(errorBody("unavailable", error.message), 503);
   console.error("unexpected error", error);
   return c.json(errorBody("internal", "something went wrong on our side"), 500);
 }

@@ -24,6 +24,10 @@ interface ParlorSecrets {
   PARLOR_SUMMARY_KEEP?: string;
   /** Clerk's publishable key (pk_…), served by `GET /api/config` so the web client can load Clerk's sign-in. */
   CLERK_PUBLISHABLE_KEY?: string;
+  /** `<keyId>:<base64 of 32 bytes>`: seals and opens org secrets (AES-GCM). Unset: secret endpoints answer 503. */
+  PARLOR_SECRETS_KEY?: string;
+  /** Comma-separated keys in the same format that only open values sealed before a key rotation. */
+  PARLOR_SECRETS_OLD_KEYS?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

@@ -14,6 +14,7 @@ import {
   TOOL_STATUSES,
 } from "./enums";
 import { displayName, roomId, timestamp, uuid, writtenText } from "./primitives";
+import { displayedHeaderValue, isPlainHeaderValue, writtenHeaderValue } from "./secrets";
 
 export { HTTP_METHODS };
 
@@ -96,31 +97,45 @@ export const updateAgentBody = z
   .partial()
   .refine((b) => Object.keys(b).length > 0, "nothing to change");
 
-/** How a configured header value is shown anywhere outside the agent: by name only. */
+/** How a secret is shown anywhere outside the outbound request: by its name, in place. */
 export const maskedSecret = (name: string) => `[secret:${name}]`;
+/** A header value that is not yet a secret (no key to move it with): shown as this, never in the clear. */
+export const HIDDEN_HEADER_VALUE = "[hidden]";
 
-/** An agent's tools as clients see them: header values are secrets. */
-export function toolsForDisplay(tools: AgentTools): AgentTools {
-  if (!tools.http?.headers) return tools;
-  const headers = Object.fromEntries(Object.keys(tools.http.headers).map((name) => [name, maskedSecret(name)]));
-  return { ...tools, http: { ...tools.http, headers } };
+/** Header values as clients see them: `{{secret:NAME}}` as `[secret:NAME]`, a plain value hidden. */
+export function headersForDisplay(headers: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).map(([name, value]) => [
+      name,
+      isPlainHeaderValue(value) ? HIDDEN_HEADER_VALUE : displayedHeaderValue(value),
+    ]),
+  );
 }
 
-/** On update, a header sent back in its masked form keeps the value stored before. */
+/** An agent's tools as clients see them (see `headersForDisplay`). */
+export function toolsForDisplay(tools: AgentTools): AgentTools {
+  if (!tools.http?.headers) return tools;
+  return { ...tools, http: { ...tools.http, headers: headersForDisplay(tools.http.headers) } };
+}
+
+/**
+ * On update, a header sent back as shown means what it shows: `[secret:NAME]` the reference, `[hidden]` the value
+ * stored before.
+ */
 export function mergeSecretHeaders(next: AgentTools, stored: AgentTools): AgentTools {
   const headers = next.http?.headers;
   if (!next.http || !headers) return next;
   const kept = Object.fromEntries(
     Object.entries(headers).map(([name, value]) => [
       name,
-      value === maskedSecret(name) ? (stored.http?.headers?.[name] ?? value) : value,
+      value === HIDDEN_HEADER_VALUE ? (stored.http?.headers?.[name] ?? value) : writtenHeaderValue(value),
     ]),
   );
   return { ...next, http: { ...next.http, headers: kept } };
 }
 export const chatAgentBody = z.object({ agentId: uuid });
 
-/** An agent as the API shows it: header values masked (see `toolsForDisplay`). */
+/** An agent as the API shows it: secrets in header values shown by name (see `toolsForDisplay`). */
 export const agentSchema = z
   .object({
     id: uuid,
@@ -212,7 +227,7 @@ export const approvalSchema = z
     toolCallId: z.string(),
     method: z.string(),
     url: z.string(),
-    /** Header values configured on the agent are shown as `[secret:NAME]`, never in the clear. */
+    /** Secrets in header values are shown as `[secret:NAME]`, never in the clear. */
     headers: z.record(z.string(), z.string()),
     body: z.string().nullable(),
     approvers: z.enum(APPROVERS),

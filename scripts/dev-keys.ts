@@ -2,7 +2,7 @@
  * The local signing key for development session tokens, kept under .data/ and made once.
  * The Worker verifies these tokens with the same @clerk/backend code path as real Clerk tokens.
  */
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -18,6 +18,19 @@ export function devKeys(file: string): DevKeys {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({ privateKey, publicKey }), { mode: 0o600 });
   return { privateKey, publicKey };
+}
+
+/** A secrets key (`<keyId>:<base64 of 32 bytes>`, AES-GCM) for `PARLOR_SECRETS_KEY`, kept beside the signing key. */
+export function devSecretsKey(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const key = newSecretsKey("dev-1");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
+}
+
+export function newSecretsKey(keyId: string): string {
+  return `${keyId}:${randomBytes(32).toString("base64")}`;
 }
 
 /** The variables a development Worker needs, in the dotenv format `wrangler dev --env-file` reads. */

@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { devKeys, devVarsFile } from "./dev-keys.ts";
+import { devKeys, devSecretsKey, devVarsFile } from "./dev-keys.ts";
 import {
   databaseUrl,
   ensureDatabase,
@@ -61,6 +61,8 @@ const vars: Record<string, string> = {
   DATABASE_URL: url,
   CLERK_JWT_KEY: keys.publicKey,
   DEV_SIGNING_KEY: keys.privateKey,
+  // A development key for org secrets, unless one is given (then it passes through below like any PARLOR_ variable).
+  ...(process.env.PARLOR_SECRETS_KEY ? {} : { PARLOR_SECRETS_KEY: devSecretsKey(resolve(dataDir, "secrets-key")) }),
 };
 // Every documented family passes through, so a feature can be switched on locally without editing files; what
 // npm start sets itself (above, and PARLOR_ENV / CLERK_ISSUER in wrangler.toml) wins.

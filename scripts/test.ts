@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startClerkStandIn } from "../test/clerk-stand-in.ts";
 import { startExternalService } from "../test/external-service.ts";
+import { newSecretsKey } from "./dev-keys.ts";
 import {
   databaseUrl,
   dropDatabase,
@@ -102,6 +103,7 @@ try {
         PARLOR_TEST_CLERK_API_URL: clerk.url,
         PARLOR_TEST_CLERK_WEBHOOK_SECRET: clerk.signingSecret,
         PARLOR_TEST_SERVICE_URL: service.url,
+        PARLOR_TEST_SECRETS_KEY: newSecretsKey("test-1"),
       },
     });
     vitest.on("error", () => resolveCode(1));

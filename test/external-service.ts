@@ -32,6 +32,24 @@ export async function startExternalService(): Promise<ExternalService> {
       res.end("x".repeat(200_000));
       return;
     }
+    if (url.pathname.endsWith("/echo")) {
+      // Echoes the x-token header back in every encoding a careless service might use, to prove redaction.
+      const token = String(req.headers["x-token"] ?? "");
+      const bytes = Buffer.from(token, "utf8");
+      const base64At = (offset: number, urlSafe: boolean) =>
+        Buffer.concat([Buffer.from("abc".slice(0, offset)), bytes]).toString(urlSafe ? "base64url" : "base64");
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          headers,
+          raw: `token=${token}`,
+          percent: encodeURIComponent(token),
+          base64: [0, 1, 2].map((offset) => base64At(offset, false)),
+          base64url: [0, 1, 2].map((offset) => base64At(offset, true)),
+        }),
+      );
+      return;
+    }
     if (url.pathname.endsWith("/redirect")) {
       res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data" });
       res.end();

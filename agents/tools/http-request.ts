@@ -1,5 +1,9 @@
-/** Performs one HTTP request for the HTTP tool: no redirects followed, a time limit, and a size-capped body. */
-import type { AgentTools, HttpRequestInput } from "../../protocol/agents";
+/**
+ * Performs one HTTP request for the HTTP tool: no redirects followed, a time limit, and a size-capped body whose
+ * echoed secrets are redacted before the cut (a value straddling the cut is read whole, then redacted).
+ */
+import type { HttpRequestInput } from "../../protocol/agents";
+import { REDACTION_MARGIN, type RevealedSecret, redactSecrets } from "./redaction";
 
 export const MAX_ARTIFACT_BODY = 64 * 1024;
 const TIMEOUT_MS = 15_000;
@@ -9,9 +13,10 @@ export type HttpOutcome = { status: number; contentType: string | null; body: st
 export async function performRequest(
   url: URL,
   input: HttpRequestInput,
-  config: NonNullable<AgentTools["http"]>,
+  sentHeaders: Record<string, string>,
+  revealed: readonly RevealedSecret[],
 ): Promise<HttpOutcome> {
-  const headers = new Headers(config.headers ?? {});
+  const headers = new Headers(sentHeaders);
   if (input.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
   // A redirect could lead to an address the allow list never named: it is reported, not followed.
   const response = await fetch(url, {
@@ -21,8 +26,15 @@ export async function performRequest(
     redirect: "manual",
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
-  const { text, truncated } = await readCapped(response, MAX_ARTIFACT_BODY);
-  return { status: response.status, contentType: response.headers.get("content-type"), body: text, truncated };
+  const read = await readCapped(response, MAX_ARTIFACT_BODY + REDACTION_MARGIN);
+  const redacted = redactSecrets(read.text, revealed);
+  const truncated = read.truncated || redacted.length > MAX_ARTIFACT_BODY;
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body: redacted.slice(0, MAX_ARTIFACT_BODY),
+    truncated,
+  };
 }
 
 async function readCapped(response: Response, limit: number): Promise<{ text: string; truncated: boolean }> {

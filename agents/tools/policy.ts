@@ -1,15 +1,15 @@
 /**
  * What a tool call may do, decided before anything runs: a call to a tool the agent lacks, with input that does not
  * parse, or off the egress allow list is refused; an HTTP call that changes the outside world (POST, PUT, PATCH,
- * DELETE) waits for a member's approval; the rest run at once. Members see a request's configured headers by name
- * only: their values are secrets.
+ * DELETE) waits for a member's approval; the rest run at once. Members see a request's headers with each secret shown
+ * as `[secret:NAME]` in place; the values are put in only when the call runs (`secret-headers.ts`).
  */
 import {
   type AgentTools,
   type HttpRequestInput,
+  headersForDisplay,
   httpRequestInput,
   MUTATING_METHODS,
-  maskedSecret,
 } from "../../protocol/agents";
 import type { AgentConfig } from "../agent-config";
 import type { ToolCall } from "../tool-calls";
@@ -47,7 +47,7 @@ export function egressFor(http: HttpTool, input: HttpRequestInput, env: Env): Eg
   return checkEgress(http, input.method, input.url, { development: env.PARLOR_ENV === "development" });
 }
 
-/** What members see of the request: configured header values are secrets, shown only by name. */
+/** What members see of the request's headers: each secret as `[secret:NAME]`, in place (never a value). */
 export function maskedHeaders(config: HttpTool): Record<string, string> {
-  return Object.fromEntries(Object.keys(config.headers ?? {}).map((name) => [name, maskedSecret(name)]));
+  return headersForDisplay(config.headers);
 }

@@ -14,6 +14,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { AgentTools } from "../../protocol/agents";
 import { AGENT_TRIGGERS, ORG_ROLES } from "../../protocol/enums";
+import type { SecretGrants } from "../../protocol/secrets";
 
 export const orgRole = pgEnum("org_role", ORG_ROLES);
 
@@ -147,6 +148,30 @@ export const chatAgents = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.chatId, t.agentId] }), index("chat_agents_by_agent").on(t.agentId)],
+);
+
+/**
+ * An org's secrets: each value sealed with AES-GCM (`api/db/secret-values.ts`) under the key named by `keyId`, so
+ * old keys can still open it after a rotation. `grants` says which chats and agents may use it.
+ */
+export const secrets = pgTable(
+  "secrets",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    grants: jsonb("grants").$type<SecretGrants>().notNull(),
+    keyId: text("key_id").notNull(),
+    /** Base64 of the 12-byte nonce and of the ciphertext with its tag. */
+    iv: text("iv").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (t) => [unique("secrets_name_per_org").on(t.orgId, t.name)],
 );
 
 /**

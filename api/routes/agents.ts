@@ -17,6 +17,7 @@ import {
 import { chatIdParams, createdResponse, orgIdParams } from "../../protocol/orgs";
 import { isUuid, requireChatMember, requireOrgAdmin, requireOrgMember } from "../access";
 import type { Database } from "../db/client";
+import { hasPlainHeaders, movePlainHeaders } from "../db/plain-headers";
 import { agents, chatAgents } from "../db/schema";
 import { badRequest, conflict, notFound } from "../errors";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
@@ -41,7 +42,7 @@ const listAgentsRoute = authedRoute(
     method: "get",
     path: "/{orgId}/agents",
     tags,
-    summary: "The org's agents (header values masked)",
+    summary: "The org's agents (secrets in header values shown by name)",
     request: { params: orgIdParams },
     responses: { 200: jsonContent(agentsResponse, "By handle.") },
   },
@@ -64,7 +65,9 @@ const updateAgentRoute = authedRoute(
     path: "/{orgId}/agents/{agentId}",
     tags,
     summary: "Change an agent (org admins); only the fields sent change",
-    description: "A header sent back in its masked form (`[secret:NAME]`) keeps the value stored before.",
+    description:
+      "Header values may use `{{secret:NAME}}` (or `[secret:NAME]`, as shown); `[hidden]` keeps the value stored " +
+      "before. A plain value is moved into a secret `AGENT_<HANDLE>_<HEADER>` granted to this agent only.",
     request: { params: agentIdParams, body: jsonBody(updateAgentBody) },
     responses: { 200: jsonContent(agentResponse, "The agent as it is now.") },
   },
@@ -123,6 +126,9 @@ export const orgAgentRoutes = router()
       .from(agents)
       .where(eq(agents.orgId, orgId))
       .orderBy(asc(agents.handle));
+    for (const row of rows) {
+      if (hasPlainHeaders(row.tools)) row.tools = (await movePlainHeaders(c.env, c.var.db, row.id)) ?? row.tools;
+    }
     return c.json({ agents: rows.map(forDisplay) }, 200);
   })
   .openapi(createAgentRoute, async function createAgent(c) {
@@ -134,6 +140,8 @@ export const orgAgentRoutes = router()
       .onConflictDoNothing({ target: [agents.orgId, agents.handle] })
       .returning({ id: agents.id });
     if (!row) throw conflict(`the handle @${body.handle} is taken in this org`);
+    // A plain header value becomes a secret at once, as an older agent's does on its first read.
+    if (hasPlainHeaders(body.tools)) await movePlainHeaders(c.env, c.var.db, row.id);
     return c.json({ id: row.id }, 201);
   })
   .openapi(updateAgentRoute, async function updateAgent(c) {
@@ -141,10 +149,8 @@ export const orgAgentRoutes = router()
     const { orgId } = await requireOrgAdmin(c.var.db, params.orgId, c.var.caller.userId);
     const agentId = await requireAgentOf(c.var.db, orgId, params.agentId);
     const body = c.req.valid("json");
-    if (body.tools) {
-      const [stored] = await c.var.db.select({ tools: agents.tools }).from(agents).where(eq(agents.id, agentId));
-      body.tools = mergeSecretHeaders(body.tools, stored?.tools ?? {});
-    }
+    const stored = await movePlainHeaders(c.env, c.var.db, agentId);
+    if (body.tools) body.tools = mergeSecretHeaders(body.tools, stored ?? {});
     try {
       await c.var.db
         .update(agents)
@@ -155,6 +161,7 @@ export const orgAgentRoutes = router()
         throw conflict(`the handle @${body.handle} is taken in this org`);
       throw error;
     }
+    if (body.tools && hasPlainHeaders(body.tools)) await movePlainHeaders(c.env, c.var.db, agentId);
     await syncChatsOfAgent(c.env, c.var.db, agentId);
     const [agent] = await c.var.db.select(agentColumns).from(agents).where(eq(agents.id, agentId));
     return c.json({ agent: forDisplay(agent) }, 200);
@@ -197,7 +204,7 @@ export const chatAgentRoutes = router()
     return c.json({ removed: { agentId } }, 200);
   });
 
-/** Header values are secrets: no response carries them, not even to admins. */
+/** Secrets show by name and plain header values not at all: no response carries a value, not even to admins. */
 function forDisplay<T extends { tools: AgentTools; createdAt: Date; updatedAt: Date }>(agent: T) {
   return {
     ...agent,

@@ -305,11 +305,11 @@ describe("agents in the room", () => {
       name: "Operations",
       systemPrompt: "Careful.",
       trigger: "always",
-      tools: { http: { headers: { "X-Key": "[secret:X-Key]" } } },
+      tools: { http: { headers: { "X-Key": "[secret:AGENT_OPS_X_KEY]" } } },
     });
     const listed = await api(fixture.members[0].token, "GET", `/orgs/${fixture.orgId}/agents`);
     expect(JSON.stringify(listed.body)).not.toContain("s3cret");
-    // Sending the masked form back keeps the stored secret.
+    // Sending the shown form back keeps the reference to the secret the plain value was moved into.
     const tools = (renamed.body.agent as { tools: object }).tools;
     await api(fixture.admin.token, "PATCH", `/orgs/${fixture.orgId}/agents/${created.body.id}`, { tools });
     const { agents } = await import("../../api/db/schema");
@@ -319,7 +319,7 @@ describe("agents in the room", () => {
     const { db, close } = openDatabase(env);
     const [row] = await db.select({ tools: agents.tools }).from(agents).where(eq(agents.id, created.body.id));
     await close();
-    expect(row.tools.http?.headers).toEqual({ "X-Key": "s3cret" });
+    expect(row.tools.http?.headers).toEqual({ "X-Key": "{{secret:AGENT_OPS_X_KEY}}" });
   });
 
   it("a run that stops answering is failed by the room at its deadline, and its late reply is not stored", async () => {

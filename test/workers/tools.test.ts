@@ -75,7 +75,7 @@ describe("tools", () => {
       method: "POST",
       url: `${service}${prefix}/items`,
       body: '{"a":1}',
-      headers: { Authorization: "[secret:Authorization]" },
+      headers: { Authorization: "[secret:AGENT_OPS_AUTHORIZATION]" },
     });
     expect(JSON.stringify(socket.events)).not.toContain("service-secret");
     expect(await received(prefix)).toEqual([]);
