@@ -385,6 +385,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await hal.waitForTimeout(3000);
     expect(sockets.length).toBe(tried);
     expect(await hal.locator("text=reconnecting").count()).toBe(0);
+    expect(await hal.locator("input[name=message]").isDisabled()).toBe(true);
   });
 
   it("a socket refused for a signed-out token returns the tab to sign-in", async () => {

@@ -16,17 +16,33 @@ function Root() {
   const [mode, setMode] = useState<SignInMode | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    call(client.api.config.$get())
-      .then(async ({ clerkPublishableKey, devSignIn }) => {
+    let cancelled = false;
+    // Asked again (1 s doubling to 30 s) while the server cannot answer, say while a dev server reloads.
+    async function load(delay: number): Promise<void> {
+      try {
+        const { clerkPublishableKey, devSignIn } = await call(client.api.config.$get());
         if (clerkPublishableKey) {
           const { startClerk } = await import("./clerk");
-          setMode({ kind: "clerk", clerk: await startClerk(clerkPublishableKey) });
-        } else setMode(devSignIn ? { kind: "dev" } : { kind: "none" });
-      })
-      .catch((e: Error) => setError(e.message));
+          const clerk = await startClerk(clerkPublishableKey);
+          if (!cancelled) setMode({ kind: "clerk", clerk });
+        } else if (!cancelled) setMode(devSignIn ? { kind: "dev" } : { kind: "none" });
+      } catch (e) {
+        if (cancelled) return;
+        setError((e as Error).message);
+        setTimeout(() => void load(Math.min(delay * 2, 30_000)), delay);
+      }
+    }
+    void load(1000);
+    return () => {
+      cancelled = true;
+    };
   }, []);
-  if (error) return <p class="error">Could not load the sign-in configuration: {error}</p>;
-  if (!mode) return <p class="hint">Loading…</p>;
+  if (!mode)
+    return error ? (
+      <p class="error">Could not load the sign-in configuration ({error}); trying again…</p>
+    ) : (
+      <p class="hint">Loading…</p>
+    );
   return <App mode={mode} />;
 }
 
@@ -576,12 +592,15 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
           placeholder="Message"
           value={text}
           autocomplete="off"
+          disabled={view.stopped !== null}
           onInput={(e) => {
             setText(e.currentTarget.value);
             connection.current?.typingNow();
           }}
         />
-        <button type="submit">Send</button>
+        <button type="submit" disabled={view.stopped !== null}>
+          Send
+        </button>
       </form>
       <CreateForm name="chatMember" placeholder="add org member to chat" onCreate={addMember} />
       <ChatAgents chat={chat} org={org} onChange={setAgents} />
