@@ -2,12 +2,14 @@ import { env } from "cloudflare:workers";
 import type { LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import { MockLanguageModelV4 } from "ai/test";
 import { and, eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { getServerByName } from "partyserver";
+import { describe, expect, it, vi } from "vitest";
 import { localModel } from "../../agents/local-model";
 import { registerModel } from "../../agents/models";
 import { encodingsOf } from "../../agents/tools/redaction";
 import { openDatabase } from "../../api/db/client";
 import { agents, secrets } from "../../api/db/schema";
+import type { ChatProgress } from "../../rooms/chat-progress";
 import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, tokenFor, unique } from "./helpers";
 
 const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
@@ -131,6 +133,11 @@ describe("secrets", () => {
     const fixture = await chatWithMembers(1);
     const prefix = `/${unique("echo")}`;
     const value = `tok/${unique("s3cret")}+Z9?&"=`;
+    // Everything logged meanwhile (the rooms and agents run in this isolate) is kept, to be searched too.
+    const logged: unknown[] = [];
+    const spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String))),
+    );
     await addSecret(fixture, "ECHO_TOKEN", value);
     await echoAgent(fixture, prefix);
     prompts.length = 0;
@@ -162,7 +169,22 @@ describe("secrets", () => {
     const requests = await received(prefix);
     expect(requests.map((r) => r.headers["x-token"])).toEqual([`Bearer ${value}`, `Bearer ${value}`]);
     expect(prompts.length).toBeGreaterThan(0);
-    const seen = JSON.stringify([get.events, post.events, member.events, artifact, approvals, log, listed, prompts]);
+    const progress = await (
+      await getServerByName(env.ChatProgress as DurableObjectNamespace<ChatProgress>, fixture.chatId)
+    ).snapshot();
+    expect(Object.keys(progress).length).toBeGreaterThan(0);
+    for (const spy of spies) spy.mockRestore();
+    const seen = JSON.stringify([
+      get.events,
+      post.events,
+      member.events,
+      artifact,
+      approvals,
+      log,
+      listed,
+      prompts,
+      logged,
+    ]);
     expect(seen).toContain("[secret:ECHO_TOKEN]");
     expect(leaked(seen, value)).toEqual([]);
     const [stored] = await api<{ secrets: Secret[] }>(
