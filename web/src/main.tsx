@@ -403,12 +403,11 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
   useEffect(() => {
     const live = new ChatConnection(chat.id, setView);
     connection.current = live;
-    const stopProgress = watchProgress(chat.id, setProgress);
-    return () => {
-      live.close();
-      stopProgress();
-    };
+    return () => live.close();
   }, [chat.id]);
+  // The progress document follows the chat's socket: once that stopped for good (removed, signed out), so does it.
+  const stopped = view.stopped !== null;
+  useEffect(() => (stopped ? undefined : watchProgress(chat.id, setProgress)), [chat.id, stopped]);
   useLayoutEffect(() => {
     const list = scroller.current;
     if (!list) return;
