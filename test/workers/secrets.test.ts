@@ -84,6 +84,7 @@ describe("secrets", () => {
     for (const name of ["github", "1ABC", "A-B", `A${"B".repeat(64)}`]) {
       expect((await addSecret(fixture, name, "x")).status).toBe(400);
     }
+    for (const bad of ["", "line\nbreak", "ünï"]) expect((await addSecret(fixture, "BAD", bad)).status).toBe(400);
     const elsewhere = await chatWithMembers(0);
     expect((await addSecret(fixture, "CROSS", "x", { chats: [elsewhere.chatId] })).status).toBe(400);
     const foreignAgent = await api<{ id: string }>(elsewhere.admin.token, "POST", `/orgs/${elsewhere.orgId}/agents`, {
