@@ -32,6 +32,13 @@ export async function startExternalService(): Promise<ExternalService> {
       res.end("x".repeat(200_000));
       return;
     }
+    const padded = /\/padded-echo-(\d+)$/.exec(url.pathname);
+    if (padded) {
+      // The x-token header after N bytes of padding: a value placed across the 64 KiB cut.
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(`${"x".repeat(Number(padded[1]))}${String(req.headers["x-token"] ?? "")}`);
+      return;
+    }
     if (url.pathname.endsWith("/echo")) {
       // Echoes the x-token header back in every encoding a careless service might use, to prove redaction.
       const token = String(req.headers["x-token"] ?? "");

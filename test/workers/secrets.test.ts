@@ -196,6 +196,26 @@ describe("secrets", () => {
     expect(stored.lastUsedAt).not.toBeNull();
   });
 
+  it("a value echoed across the size cut is redacted before the cut: no part of it is left", async () => {
+    const fixture = await chatWithMembers(0);
+    const prefix = `/${unique("cut")}`;
+    const value = `cut-${unique("value")}`;
+    await addSecret(fixture, "ECHO_TOKEN", value);
+    await echoAgent(fixture, prefix, "{{secret:ECHO_TOKEN}}");
+    const pad = 64 * 1024 - 6;
+    const socket = await runTurn(fixture, `@echo GET ${service}${prefix}/padded-echo-${pad}`);
+    const artifactId = socket.of("message").find((m) => m.author.type === "agent")?.artifactIds?.[0];
+    const artifact = await api<{ artifact: { body: string; truncated: boolean } }>(
+      fixture.admin.token,
+      "GET",
+      `/chats/${fixture.chatId}/artifacts/${artifactId}`,
+    );
+    expect(artifact.body.artifact.truncated).toBe(true);
+    expect(artifact.body.artifact.body.length).toBe(64 * 1024);
+    expect(artifact.body.artifact.body.slice(-20)).toBe(`${"x".repeat(14)}[secre`);
+    expect(artifact.body.artifact.body).not.toContain(value.slice(0, 6));
+  });
+
   it("revoking a grant stops the next call, which fails naming the secret and sends nothing; rotation takes effect", async () => {
     const fixture = await chatWithMembers(0);
     const prefix = `/${unique("grant")}`;
