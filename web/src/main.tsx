@@ -8,6 +8,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { type ProgressView, watchProgress } from "./progress";
+import { OrgSecrets } from "./secrets";
 
 type SignInMode = { kind: "dev" } | { kind: "clerk"; clerk: Clerk } | { kind: "none" };
 
@@ -89,6 +90,7 @@ function App({ mode }: { mode: SignInMode }) {
         />
         {org && <Chats org={org} selected={chat} onSelect={setChat} />}
         {org && <OrgMembers org={org} />}
+        {org && <OrgSecrets org={org} />}
       </aside>
       <main>
         {chat && org ? (

@@ -1,7 +1,7 @@
 /**
  * The org's secrets, for admins: names, grants and when each was last used, never a value (the API never answers
  * one). Store one (every chat, every agent), rotate its value, or delete it. Agents use one in a header value as
- * `{{secret:NAME}}`. Not mounted yet: `<OrgSecrets org={org} />` beside the org's members.
+ * `{{secret:NAME}}`. Shown in the sidebar, under the org's members.
  */
 import { useEffect, useState } from "preact/hooks";
 import { call, client, type OrgRef } from "./api";
