@@ -7,7 +7,7 @@ import { getServerByName } from "partyserver";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { CatchUp, Message, PostMessageBody } from "../protocol/chat";
 import type { Decider } from "../rooms/approvals";
-import type { ChatProgress } from "../rooms/chat-progress";
+import { type ChatProgress, PROGRESS_MEMBER_HEADER } from "../rooms/chat-progress";
 import type { ChatRoom } from "../rooms/chat-room";
 import type { HistoryPage } from "../rooms/message-log";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
@@ -42,9 +42,17 @@ export async function readRoomHistory(env: Env, chatId: string, page: HistoryPag
   return await roomOf(env, chatId).history(page);
 }
 
-/** Tells the room a member was removed: it closes their sockets and refuses them until re-admitted. */
+/**
+ * Tells the room a member was removed: it closes their sockets and refuses them until re-admitted. Their sockets to
+ * the chat's live-progress document close too (reopening one needs the membership check they no longer pass).
+ */
 export async function removeFromRoom(env: Env, chatId: string, userId: string): Promise<void> {
   await roomOf(env, chatId).removeMember(userId);
+  await (await progressOf(env, chatId)).closeMember(userId);
+}
+
+function progressOf(env: Env, chatId: string) {
+  return getServerByName(env.ChatProgress as DurableObjectNamespace<ChatProgress>, chatId);
 }
 
 export async function admitToRoom(env: Env, chatId: string, userId: string): Promise<void> {
@@ -84,13 +92,14 @@ export async function readRoomArtifact(env: Env, chatId: string, artifactId: str
 export async function openProgressSocket(
   env: Env,
   chatId: string,
+  userId: string,
   connectionId: string | undefined,
 ): Promise<Response> {
-  const progress = await getServerByName(env.ChatProgress as DurableObjectNamespace<ChatProgress>, chatId);
+  const progress = await progressOf(env, chatId);
   const url = new URL("https://progress.internal/ws");
   // The connection id only names the socket (for the Yjs provider); it is not an identity.
   if (connectionId) url.searchParams.set("_pk", connectionId.slice(0, 64));
-  return progress.fetch(new Request(url, { headers: { Upgrade: "websocket" } }));
+  return progress.fetch(new Request(url, { headers: { Upgrade: "websocket", [PROGRESS_MEMBER_HEADER]: userId } }));
 }
 
 export async function roomStats(env: Env, chatId: string): Promise<{ rowsWritten: number }> {

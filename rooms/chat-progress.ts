@@ -3,11 +3,18 @@
  * their tool calls and status, what waits for approval. It is view state, never the record (the room's log is);
  * only the room writes it, and clients can only read.
  */
-import type { Connection, WSMessage } from "partyserver";
+import type { Connection, ConnectionContext, WSMessage } from "partyserver";
 import { YServer } from "y-partyserver";
 import type { RunProgress } from "../protocol/agents";
 
 const KEEP_RUNS = 20;
+/**
+ * Who opened a progress socket, set by the Orchestrator on the request it builds (a client's own headers never reach
+ * here): the document closes a member's sockets when they are removed from the chat.
+ */
+export const PROGRESS_MEMBER_HEADER = "x-parlor-progress-member";
+const CLOSED_REMOVED = 4003;
+
 /** y-protocols' tag of an awareness message (cursors, "who is here"): the first byte of its frame. */
 const AWARENESS_MESSAGE = 1;
 
@@ -17,6 +24,30 @@ export type RunPatch = Partial<Omit<RunProgress, "tools">> & { tool?: RunProgres
 export class ChatProgress extends YServer<Env> {
   isReadOnly(_connection: Connection): boolean {
     return true;
+  }
+
+  getConnectionTags(_connection: Connection, context: ConnectionContext): string[] {
+    const member = context.request.headers.get(PROGRESS_MEMBER_HEADER);
+    return member ? [memberTag(member)] : [];
+  }
+
+  onConnect(connection: Connection, context: ConnectionContext): void | Promise<void> {
+    // Only the Orchestrator opens sockets here, after the membership check; anything else is refused.
+    if (!context.request.headers.get(PROGRESS_MEMBER_HEADER)) {
+      connection.close(1008, "not forwarded by the orchestrator");
+      return;
+    }
+    return super.onConnect(connection, context);
+  }
+
+  /** A member left the chat: their sockets to this document close, as their sockets to the room do. */
+  closeMember(userId: string): number {
+    let closed = 0;
+    for (const connection of this.getConnections(memberTag(userId))) {
+      connection.close(CLOSED_REMOVED, "removed from chat");
+      closed++;
+    }
+    return closed;
   }
 
   /**
@@ -54,4 +85,8 @@ export class ChatProgress extends YServer<Env> {
   snapshot(): Record<string, RunProgress> {
     return this.document.getMap<RunProgress>("runs").toJSON() as Record<string, RunProgress>;
   }
+}
+
+function memberTag(userId: string): string {
+  return `member:${userId}`;
 }

@@ -112,7 +112,7 @@ const progressSocketRoute = authedRoute(
 export const socketRoutes = router()
   .openapi(progressSocketRoute, async function connectToProgress(c) {
     const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
-    return openProgressSocket(c.env, chat.id, c.req.query("_pk"));
+    return openProgressSocket(c.env, chat.id, c.var.caller.userId, c.req.query("_pk"));
   })
   .openapi(roomSocketRoute, async function connectToRoom(c) {
     const { userId } = c.var.caller;

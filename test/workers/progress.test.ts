@@ -217,6 +217,38 @@ describe("live progress (Yjs)", () => {
     }
   });
 
+  it("a member removed from the chat has their progress socket closed, as their chat socket is", async () => {
+    const fixture = await chatWithMembers(1);
+    const watcher = await watchProgress(fixture.chatId, fixture.members[0].token);
+    const socket = watcher.provider.ws as unknown as WorkerSocket;
+    const closed = new Promise<number>((resolve) =>
+      socket.addEventListener("close", (event) => resolve((event as CloseEvent).code)),
+    );
+    try {
+      const removed = await client(fixture.admin.token).api.chats[":chatId"].members.$delete({
+        param: { chatId: fixture.chatId },
+        json: { userId: fixture.members[0].userId },
+      });
+      expect(removed.status).toBe(200);
+      expect(await closed).toBe(4003);
+    } finally {
+      watcher.provider.destroy();
+    }
+  });
+
+  it("a progress socket that did not come through the Orchestrator is refused", async () => {
+    const fixture = await chatWithMembers(0);
+    const stub = await getServerByName(env.ChatProgress as DurableObjectNamespace<ChatProgress>, fixture.chatId);
+    const response = await stub.fetch(
+      new Request("https://progress.internal/ws", { headers: { Upgrade: "websocket" } }),
+    );
+    const ws = response.webSocket;
+    if (!ws) throw new Error(`expected a socket to be opened and closed, got ${response.status}`);
+    const closed = new Promise<number>((resolve) => ws.addEventListener("close", (event) => resolve(event.code)));
+    ws.accept();
+    expect(await closed).toBe(1008);
+  });
+
   it("only the chat's members may open its progress socket", async () => {
     const fixture = await chatWithMembers(0);
     // As a browser opens it: the token in the query string.
