@@ -1,17 +1,18 @@
 /** Who may do what: membership checks against Postgres, each answering with the contract's 403 or 404. */
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "./db/client";
-import { chatMemberships, chats, type OrgRole, orgMemberships, users } from "./db/schema";
+import { chatMemberships, chats, type OrgRole, orgMemberships, orgs, users } from "./db/schema";
 import { forbidden, notFound } from "./errors";
 
 export type OrgAccess = { orgId: string; role: OrgRole };
 
-/** Not a member of the org: 404, so an org's existence does not leak. */
+/** Not a member of the org, or the org is deleted (a tombstone): 404, so an org's existence does not leak. */
 export async function requireOrgMember(db: Database, orgId: string, userId: string): Promise<OrgAccess> {
   if (!isUuid(orgId)) throw notFound("org not found");
   const [membership] = await db
     .select({ role: orgMemberships.role })
     .from(orgMemberships)
+    .innerJoin(orgs, and(eq(orgs.id, orgMemberships.orgId), isNull(orgs.deletedAt)))
     .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)));
   if (!membership) throw notFound("org not found");
   return { orgId, role: membership.role };
@@ -31,7 +32,7 @@ export type ChatAccess = {
 };
 
 /**
- * The caller must be a member of the chat. Outside its org the chat does not exist (404);
+ * The caller must be a member of the chat. Outside its org, or once the org is deleted, the chat does not exist (404);
  * an org member who was not added to it is refused (403).
  */
 export async function requireChatMember(db: Database, chatId: string, userId: string): Promise<ChatAccess> {
@@ -55,6 +56,7 @@ export async function requireChatInOrg(
       name: users.name,
     })
     .from(chats)
+    .innerJoin(orgs, and(eq(orgs.id, chats.orgId), isNull(orgs.deletedAt)))
     .innerJoin(orgMemberships, and(eq(orgMemberships.orgId, chats.orgId), eq(orgMemberships.userId, userId)))
     .innerJoin(users, eq(users.id, userId))
     .leftJoin(chatMemberships, and(eq(chatMemberships.chatId, chats.id), eq(chatMemberships.userId, userId)))

@@ -18,7 +18,8 @@ export type ClerkStandIn = { url: string; signingSecret: string; close: () => Pr
 export async function startClerkStandIn(): Promise<ClerkStandIn> {
   const signingSecret = `whsec_${randomBytes(24).toString("base64")}`;
   const signer = new Webhook(signingSecret);
-  const orgs = new Map<string, { id: string; name: string; createdBy: string; createdAt: number }>();
+  type Org = { id: string; name: string; createdBy: string; createdAt: number; publicMetadata: object };
+  const orgs = new Map<string, Org>();
   const memberships = new Map<string, Membership>();
   const deliveries: Delivery[] = [];
 
@@ -34,7 +35,7 @@ export async function startClerkStandIn(): Promise<ClerkStandIn> {
       has_image: false,
       created_at: org.createdAt,
       updated_at: org.createdAt,
-      public_metadata: {},
+      public_metadata: org.publicMetadata,
       private_metadata: {},
       max_allowed_memberships: 0,
       admin_delete_enabled: true,
@@ -84,13 +85,19 @@ export async function startClerkStandIn(): Promise<ClerkStandIn> {
     if (req.headers.authorization !== `Bearer ${STAND_IN_SECRET_KEY}`) {
       return send(401, { errors: [{ code: "authentication_invalid", message: "Invalid authentication" }] });
     }
-    const body = (await readJson(req)) as Record<string, string>;
+    // Clerk snake-cases the top-level keys only: metadata arrives as the caller wrote it.
+    const body = (await readJson(req)) as Record<string, string> & { public_metadata?: object };
     const parts = url.pathname.split("/").filter(Boolean); // v1, organizations, :id, memberships, :userId
     if (parts[0] !== "v1" || parts[1] !== "organizations")
       return send(404, { errors: [{ code: "resource_not_found" }] });
     if (req.method === "POST" && parts.length === 2) {
+      // Tests ask for a refusal by name, to see that no half-made org is left behind.
+      if (body.name?.startsWith("Refused")) {
+        return send(422, { errors: [{ code: "form_param_format_invalid", message: "name is invalid" }] });
+      }
       const id = `org_${randomBytes(8).toString("hex")}`;
-      orgs.set(id, { id, name: body.name, createdBy: body.created_by, createdAt: Date.now() });
+      const publicMetadata = body.public_metadata ?? {};
+      orgs.set(id, { id, name: body.name, createdBy: body.created_by, createdAt: Date.now(), publicMetadata });
       emit("organization.created", orgJson(id));
       const creator = { orgId: id, userId: body.created_by, role: "org:admin", createdAt: Date.now() };
       memberships.set(`${id}/${creator.userId}`, creator);

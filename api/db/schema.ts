@@ -32,10 +32,16 @@ export const orgs = pgTable("orgs", {
   name: text("name").notNull(),
   /** The Clerk organization this org mirrors, when Clerk manages memberships (production). */
   clerkOrgId: text("clerk_org_id").unique(),
-  createdBy: text("created_by")
-    .notNull()
-    .references(() => users.id),
+  /** Null for an org made in Clerk's dashboard, whose creator Parlor does not know. */
+  createdBy: text("created_by").references(() => users.id),
   createdAt: createdAt(),
+  /** The timestamp of the Clerk `organization.*` event that last wrote this row: an older event arriving late loses. */
+  clerkVersion: bigint("clerk_version", { mode: "number" }),
+  /**
+   * Set when Clerk reports the organization deleted: the org is a tombstone, hidden from everyone (404) and kept
+   * for 30 days (purging is not built yet).
+   */
+  deletedAt: timestamp("deleted_at", { withTimezone: true }),
 });
 
 export const orgMemberships = pgTable(

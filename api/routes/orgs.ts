@@ -1,5 +1,5 @@
 /** Orgs and their members. The caller who creates an org becomes its admin. */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import {
   addOrgMemberBody,
   addOrgMemberResponse,
@@ -73,7 +73,10 @@ const removeMemberRoute = authedRoute(
     method: "delete",
     path: "/{orgId}/members",
     tags,
-    summary: "Remove a member from the org and all its chats (org admins)",
+    summary: "Remove a member from the org and all its chats (org admins), or leave it yourself (any member)",
+    description:
+      "`userId` may be the caller's own: any member may leave. Removing someone else needs an org admin. " +
+      "The last admin can neither leave nor be removed (409). In Clerk mode the change goes to Clerk: 202.",
     request: { params: orgIdParams, body: jsonBody(removeOrgMemberBody) },
     responses: {
       200: jsonContent(removeOrgMemberResponse, "Removed; their sockets in the org's chats are closed."),
@@ -88,7 +91,7 @@ export const orgRoutes = router()
     const rows = await c.var.db
       .select({ id: orgs.id, name: orgs.name, role: orgMemberships.role, createdAt: orgs.createdAt })
       .from(orgMemberships)
-      .innerJoin(orgs, eq(orgs.id, orgMemberships.orgId))
+      .innerJoin(orgs, and(eq(orgs.id, orgMemberships.orgId), isNull(orgs.deletedAt)))
       .where(eq(orgMemberships.userId, c.var.caller.userId))
       .orderBy(asc(orgs.createdAt));
     return c.json({ orgs: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })) }, 200);
@@ -97,14 +100,35 @@ export const orgRoutes = router()
     const { name } = c.req.valid("json");
     const { userId } = c.var.caller;
     const clerk = clerkDirectory(c.env);
-    const clerkOrgId = clerk ? (await clerk.organizations.createOrganization({ name, createdBy: userId })).id : null;
+    // The Parlor row first: Clerk gets its id as metadata, so its webhook matches this row even if it arrives
+    // before Clerk's id is stored here.
     const id = await c.var.db.transaction(async (tx) => {
       await ensureUser(tx, c.var.caller);
-      const [org] = await tx.insert(orgs).values({ name, createdBy: userId, clerkOrgId }).returning({ id: orgs.id });
+      const [org] = await tx.insert(orgs).values({ name, createdBy: userId }).returning({ id: orgs.id });
       // The creator is an admin at once; Clerk's webhook for the same membership later changes nothing.
       await tx.insert(orgMemberships).values({ orgId: org.id, userId, role: "admin" });
       return org.id;
     });
+    if (clerk) {
+      let clerkOrgId: string;
+      try {
+        const created = await clerk.organizations.createOrganization({
+          name,
+          createdBy: userId,
+          publicMetadata: { parlorOrgId: id },
+        });
+        clerkOrgId = created.id;
+      } catch (error) {
+        // No orphan on our side: Clerk has no organization for this row (memberships go with it, cascade).
+        await c.var.db.delete(orgs).where(eq(orgs.id, id));
+        throw error;
+      }
+      // An early webhook may have linked it already, with the same id.
+      await c.var.db
+        .update(orgs)
+        .set({ clerkOrgId })
+        .where(and(eq(orgs.id, id), isNull(orgs.clerkOrgId)));
+    }
     return c.json({ id }, 201);
   })
   .openapi(listMembersRoute, async function listOrgMembers(c) {
@@ -137,8 +161,14 @@ export const orgRoutes = router()
     return c.json({ member: { userId, role } }, 201);
   })
   .openapi(removeMemberRoute, async function removeOrgMember(c) {
-    const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
+    const caller = c.var.caller.userId;
     const { userId } = c.req.valid("json");
+    // Anyone may leave; removing someone else takes an admin.
+    const { orgId } = await (userId === caller ? requireOrgMember : requireOrgAdmin)(
+      c.var.db,
+      c.req.valid("param").orgId,
+      caller,
+    );
     const clerk = clerkDirectory(c.env);
     if (clerk) {
       await c.var.db.transaction((tx) => refuseLastAdminLoss(tx, orgId, userId));

@@ -1,15 +1,25 @@
 /**
  * `POST /api/webhooks/clerk`: Clerk's changes to users and org memberships, verified by their Standard Webhooks
  * signature and applied once per delivery id, in the same transaction that records the id. Deliveries may arrive
- * out of order: each membership remembers the timestamp of the event that last wrote it, and older events lose.
+ * out of order: each membership, and each org, remembers the timestamp of the event that last wrote it, and older
+ * events lose. An org Clerk deletes becomes a tombstone: hidden from everyone, its open sockets closed.
  */
 import { verifyWebhook, type WebhookEvent } from "@clerk/backend/webhooks";
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { webhookReceivedResponse } from "../../protocol/operations";
+import { displayName } from "../../protocol/primitives";
+import { isUuid } from "../access";
 import { parlorRole } from "../clerk";
-import { clerkMembershipRemovals, orgMemberships, orgs, processedWebhooks, users } from "../db/schema";
+import { chatMemberships, clerkMembershipRemovals, orgMemberships, orgs, processedWebhooks, users } from "../db/schema";
 import { badRequest, notFound } from "../errors";
-import { announceRole, deleteMembership, deliverRevocations, type Tx, upsertMembership } from "../memberships";
+import {
+  announceRole,
+  deleteMembership,
+  deliverRevocations,
+  queueRevocations,
+  type Tx,
+  upsertMembership,
+} from "../memberships";
 import { database } from "../middleware/database";
 import { jsonContent, publicRoute, router } from "../openapi";
 
@@ -120,9 +130,69 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
       if (current.row !== "absent") await deleteMembership(tx, orgId, userId, { mirroring: true });
       return;
     }
+    case "organization.created":
+    case "organization.updated": {
+      const { id: clerkOrgId, public_metadata, created_by } = event.data;
+      const version = event.timestamp;
+      const parlorOrgId = public_metadata?.parlorOrgId;
+      const org = await orgForClerkEvent(tx, clerkOrgId, typeof parlorOrgId === "string" ? parlorOrgId : null);
+      const parsed = displayName.safeParse(event.data.name);
+      const name = parsed.success && parsed.data ? parsed.data : null;
+      if (org) {
+        // Deletion is final; an older event than the one that last wrote the row loses.
+        if (org.deletedAt !== null || (org.clerkVersion !== null && org.clerkVersion >= version)) return;
+        if (org.clerkOrgId !== null && org.clerkOrgId !== clerkOrgId) return; // metadata naming someone else's row
+        await tx
+          .update(orgs)
+          .set({ clerkOrgId, clerkVersion: version, ...(name ? { name } : {}) })
+          .where(eq(orgs.id, org.id));
+        return;
+      }
+      // Made in Clerk's dashboard: a new org, with its creator only if Parlor already knows them.
+      const [creator] = created_by ? await tx.select({ id: users.id }).from(users).where(eq(users.id, created_by)) : [];
+      await tx
+        .insert(orgs)
+        .values({ name: name ?? clerkOrgId, clerkOrgId, clerkVersion: version, createdBy: creator?.id ?? null })
+        .onConflictDoNothing();
+      return;
+    }
+    case "organization.deleted": {
+      const clerkOrgId = event.data.id;
+      if (!clerkOrgId) return;
+      const version = event.timestamp;
+      const org = await orgForClerkEvent(tx, clerkOrgId, null);
+      if (!org || org.deletedAt !== null) return;
+      if (org.clerkVersion !== null && org.clerkVersion > version) return;
+      await tx.update(orgs).set({ deletedAt: new Date(), clerkVersion: version }).where(eq(orgs.id, org.id));
+      // Every open socket of its chats closes: a revocation per chat member, delivered after the commit.
+      const members = await tx
+        .select({ chatId: chatMemberships.chatId, userId: chatMemberships.userId })
+        .from(chatMemberships)
+        .where(eq(chatMemberships.orgId, org.id));
+      const byUser = new Map<string, string[]>();
+      for (const { chatId, userId } of members) byUser.set(userId, [...(byUser.get(userId) ?? []), chatId]);
+      for (const [userId, chatIds] of byUser) await queueRevocations(tx, userId, chatIds);
+      return;
+    }
     default:
       return;
   }
+}
+
+/** The org a Clerk `organization.*` event is about: by Parlor's id in its metadata when present, else by Clerk's id. */
+async function orgForClerkEvent(tx: Tx, clerkOrgId: string, parlorOrgId: string | null) {
+  const columns = {
+    id: orgs.id,
+    clerkOrgId: orgs.clerkOrgId,
+    clerkVersion: orgs.clerkVersion,
+    deletedAt: orgs.deletedAt,
+  };
+  if (parlorOrgId && isUuid(parlorOrgId)) {
+    const [byMetadata] = await tx.select(columns).from(orgs).where(eq(orgs.id, parlorOrgId)).for("update");
+    if (byMetadata) return byMetadata;
+  }
+  const [byClerkId] = await tx.select(columns).from(orgs).where(eq(orgs.clerkOrgId, clerkOrgId)).for("update");
+  return byClerkId ?? null;
 }
 
 /** The version of a membership row ("absent" when there is none) and of its last recorded removal. */
@@ -144,6 +214,10 @@ async function versionOf(
 }
 
 async function orgOfClerk(tx: Pick<Tx, "select">, clerkOrgId: string): Promise<string | null> {
-  const [org] = await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.clerkOrgId, clerkOrgId));
+  // A deleted org is a tombstone: membership events for it change nothing.
+  const [org] = await tx
+    .select({ id: orgs.id })
+    .from(orgs)
+    .where(and(eq(orgs.clerkOrgId, clerkOrgId), isNull(orgs.deletedAt)));
   return org?.id ?? null;
 }

@@ -1,8 +1,11 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { app } from "../../api/app";
+import { openDatabase } from "../../api/db/client";
+import { orgs } from "../../api/db/schema";
 import { closeCodes } from "../../protocol/chat";
 import { STAND_IN_SECRET_KEY } from "../clerk-constants";
 import {
@@ -156,10 +159,9 @@ describe("org membership through Clerk (production)", () => {
 });
 
 /** A delivery of `type` signed as Clerk signs them (Standard Webhooks, with the secret the Worker is given). */
-function clerkEvent(type: string, data: Record<string, unknown>): Delivery {
+function clerkEvent(type: string, data: Record<string, unknown>, at = new Date()): Delivery {
   const secret = (env as unknown as { CLERK_WEBHOOK_SIGNING_SECRET: string }).CLERK_WEBHOOK_SIGNING_SECRET;
   const id = `msg_${crypto.randomUUID()}`;
-  const at = new Date();
   const body = JSON.stringify({ data, object: "event", type, timestamp: at.getTime() });
   return {
     headers: {
@@ -236,5 +238,201 @@ describe("users through Clerk's webhook", () => {
     expect(Object.keys(await orgMemberNames(first.admin.token, first.orgId))).toEqual([first.admin.userId]);
     expect(Object.keys(await orgMemberNames(second.admin.token, second.orgId))).toEqual([second.admin.userId]);
     expect((await openSocket(first.chatId, leaver.token)).status).toBe(404);
+  });
+});
+
+/** Clerk's organization resource, as its `organization.*` webhooks carry it. */
+const clerkOrg = (id: string, name: string, publicMetadata: Record<string, unknown> = {}, createdBy?: string) => ({
+  object: "organization",
+  id,
+  name,
+  slug: name.toLowerCase().replace(/\W+/g, "-"),
+  image_url: "",
+  has_image: false,
+  created_at: Date.now(),
+  updated_at: Date.now(),
+  public_metadata: publicMetadata,
+  private_metadata: {},
+  max_allowed_memberships: 0,
+  admin_delete_enabled: true,
+  members_count: 0,
+  ...(createdBy ? { created_by: createdBy } : {}),
+});
+
+const clerkMembership = (clerkOrgId: string, userId: string, role = "org:member") => ({
+  object: "organization_membership",
+  id: `orgmem_${clerkOrgId}_${userId}`,
+  role,
+  permissions: [],
+  public_metadata: {},
+  private_metadata: {},
+  created_at: Date.now(),
+  updated_at: Date.now(),
+  organization: clerkOrg(clerkOrgId, "ignored"),
+  public_user_data: {
+    identifier: `${userId}@example.com`,
+    first_name: userId,
+    last_name: null,
+    image_url: "",
+    has_image: false,
+    user_id: userId,
+  },
+});
+
+async function orgRows(where: { clerkOrgId?: string; id?: string }) {
+  const { db, close } = openDatabase(env);
+  try {
+    return await db
+      .select()
+      .from(orgs)
+      .where(where.id ? eq(orgs.id, where.id) : eq(orgs.clerkOrgId, where.clerkOrgId ?? ""));
+  } finally {
+    await close();
+  }
+}
+
+async function myOrgs(token: string): Promise<{ id: string; name: string }[]> {
+  return (await api<{ orgs: { id: string; name: string }[] }>(token, "GET", "/orgs")).body.orgs;
+}
+
+async function deliverThrice(delivery: Delivery): Promise<void> {
+  expect(await (await deliver(delivery)).json()).toEqual({ received: true });
+  for (let i = 0; i < 2; i++)
+    expect(await (await deliver(delivery)).json()).toEqual({ received: true, duplicate: true });
+}
+
+const clerkOrgId = () => `org_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+
+describe("orgs through Clerk's webhook", () => {
+  it("an org made in Clerk's dashboard appears once, with no creator, and its members see it", async () => {
+    const id = clerkOrgId();
+    await deliverThrice(clerkEvent("organization.created", clerkOrg(id, "Dashboard org", {}, unique("stranger"))));
+    const rows = await orgRows({ clerkOrgId: id });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ name: "Dashboard org", createdBy: null, deletedAt: null });
+    const ann = unique("ann");
+    await deliverThrice(clerkEvent("organizationMembership.created", clerkMembership(id, ann, "org:admin")));
+    expect(await myOrgs(await tokenFor(ann))).toEqual([
+      expect.objectContaining({ id: rows[0].id, name: "Dashboard org" }),
+    ]);
+  });
+
+  it("an org created through the API is sent with its id as metadata, and its webhook links it without a duplicate", async () => {
+    const adminId = unique("admin");
+    const admin = await tokenFor(adminId);
+    const org = await clerkModeApi<{ id: string }>(admin, "POST", "/orgs", { name: "Made here" });
+    expect(org.status).toBe(201);
+    const deliveries = await pendingDeliveries();
+    const created = deliveries.find((d) => JSON.parse(d.body).type === "organization.created");
+    expect(JSON.parse(created?.body ?? "{}").data.public_metadata).toEqual({ parlorOrgId: org.body.id });
+    for (const delivery of deliveries) await deliverThrice(delivery);
+    const [row] = await orgRows({ id: org.body.id });
+    expect(row.clerkOrgId).toMatch(/^org_/);
+    expect(await orgRows({ clerkOrgId: row.clerkOrgId ?? "" })).toHaveLength(1);
+    expect(row.createdBy).toBe(adminId);
+    expect((await myOrgs(admin)).map((o) => o.id)).toEqual([org.body.id]);
+  });
+
+  it("when Clerk refuses the organization, the Parlor row is removed too: no orphan on either side", async () => {
+    const admin = await tokenFor(unique("admin"));
+    const refused = await clerkModeApi(admin, "POST", "/orgs", { name: "Refused org" });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(await myOrgs(admin)).toEqual([]);
+    expect(await pendingDeliveries()).toEqual([]);
+  });
+
+  it("a webhook that arrives before Clerk's id is stored matches the row by its metadata", async () => {
+    const fixture = await chatWithMembers(0);
+    expect((await orgRows({ id: fixture.orgId }))[0].clerkOrgId).toBeNull();
+    const id = clerkOrgId();
+    await deliverThrice(clerkEvent("organization.created", clerkOrg(id, "Test org", { parlorOrgId: fixture.orgId })));
+    expect(await orgRows({ clerkOrgId: id })).toEqual([expect.objectContaining({ id: fixture.orgId })]);
+    const bob = unique("bob");
+    await deliverThrice(clerkEvent("organizationMembership.created", clerkMembership(id, bob)));
+    expect(await memberIds(fixture.admin.token, fixture.orgId)).toEqual([fixture.admin.userId, bob].sort());
+  });
+
+  it("renames follow Clerk's latest event: a stale organization.updated loses", async () => {
+    const id = clerkOrgId();
+    const t0 = Date.now();
+    await deliver(clerkEvent("organization.created", clerkOrg(id, "First"), new Date(t0)));
+    await deliverThrice(clerkEvent("organization.updated", clerkOrg(id, "  Newest  "), new Date(t0 + 2000)));
+    await deliverThrice(clerkEvent("organization.updated", clerkOrg(id, "Stale"), new Date(t0 + 1000)));
+    await deliver(clerkEvent("organization.created", clerkOrg(id, "First"), new Date(t0)));
+    expect(await orgRows({ clerkOrgId: id })).toEqual([expect.objectContaining({ name: "Newest" })]);
+  });
+
+  it("organization.deleted closes its chats' sockets and hides the org and its chats; redelivery changes nothing", async () => {
+    const fixture = await chatWithMembers(1);
+    const [member] = fixture.members;
+    const id = clerkOrgId();
+    const t0 = Date.now();
+    await deliver(
+      clerkEvent("organization.created", clerkOrg(id, "Test org", { parlorOrgId: fixture.orgId }), new Date(t0)),
+    );
+    const socket = await connect(fixture.chatId, member.token);
+
+    const deleted = clerkEvent(
+      "organization.deleted",
+      { object: "organization", id, deleted: true },
+      new Date(t0 + 2000),
+    );
+    expect(await (await deliver(deleted)).json()).toEqual({ received: true });
+    await socket.until((s) => s.closed !== null, "the close");
+    expect(socket.closed?.code).toBe(closeCodes.removedFromChat);
+    for (const who of [member, fixture.admin]) {
+      expect(await myOrgs(who.token)).toEqual([]);
+      expect((await api(who.token, "GET", `/orgs/${fixture.orgId}/members`)).status).toBe(404);
+      expect((await api(who.token, "GET", `/orgs/${fixture.orgId}/chats`)).status).toBe(404);
+      expect((await api(who.token, "GET", `/chats/${fixture.chatId}/messages`)).status).toBe(404);
+      expect((await openSocket(fixture.chatId, who.token)).status).toBe(404);
+    }
+    const [tombstone] = await orgRows({ id: fixture.orgId });
+    expect(tombstone.deletedAt).not.toBeNull();
+
+    // Redelivered, or a late rename or re-creation: the tombstone stays as it is.
+    expect(await (await deliver(deleted)).json()).toEqual({ received: true, duplicate: true });
+    await deliver(clerkEvent("organization.updated", clerkOrg(id, "Revived"), new Date(t0 + 1000)));
+    await deliver(clerkEvent("organization.created", clerkOrg(id, "Revived", { parlorOrgId: fixture.orgId })));
+    await deliver(clerkEvent("organizationMembership.created", clerkMembership(id, unique("late"))));
+    expect(await orgRows({ id: fixture.orgId })).toEqual([tombstone]);
+    expect(await myOrgs(fixture.admin.token)).toEqual([]);
+  });
+});
+
+describe("leaving an org", () => {
+  it("a member may remove themself but nobody else; the last admin may not leave", async () => {
+    const fixture = await chatWithMembers(2);
+    const [leaver, other] = fixture.members;
+    const socket = await connect(fixture.chatId, leaver.token);
+    const notTheirs = await api(leaver.token, "DELETE", `/orgs/${fixture.orgId}/members`, { userId: other.userId });
+    expect(notTheirs.status).toBe(403);
+    const left = await api(leaver.token, "DELETE", `/orgs/${fixture.orgId}/members`, { userId: leaver.userId });
+    expect(left).toEqual({ status: 200, body: { removed: { userId: leaver.userId }, chats: [fixture.chatId] } });
+    await socket.until((s) => s.closed !== null, "the close");
+    expect(socket.closed?.code).toBe(closeCodes.removedFromChat);
+    expect(await myOrgs(leaver.token)).toEqual([]);
+    expect((await api(leaver.token, "GET", `/orgs/${fixture.orgId}/members`)).status).toBe(404);
+
+    const lastAdmin = await api(fixture.admin.token, "DELETE", `/orgs/${fixture.orgId}/members`, {
+      userId: fixture.admin.userId,
+    });
+    expect(lastAdmin.status).toBe(409);
+    expect(await memberIds(fixture.admin.token, fixture.orgId)).toEqual([fixture.admin.userId, other.userId].sort());
+  });
+
+  it("in Clerk mode, leaving goes to Clerk and lands with its webhook", async () => {
+    const adminId = unique("admin");
+    const admin = await tokenFor(adminId);
+    const org = await clerkModeApi<{ id: string }>(admin, "POST", "/orgs", { name: "Clerk org" });
+    const fay = unique("fay");
+    const fayToken = await tokenFor(fay);
+    await clerkModeApi(admin, "POST", `/orgs/${org.body.id}/members`, { userId: fay, role: "member" });
+    await deliverAll();
+    const left = await clerkModeApi(fayToken, "DELETE", `/orgs/${org.body.id}/members`, { userId: fay });
+    expect(left).toEqual({ status: 202, body: { removed: { userId: fay }, pending: true } });
+    await deliverAll();
+    expect(await memberIds(admin, org.body.id)).toEqual([adminId]);
+    expect(await myOrgs(fayToken)).toEqual([]);
   });
 });
