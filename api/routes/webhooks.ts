@@ -4,6 +4,7 @@
  * out of order: each membership, and each org, remembers the timestamp of the event that last wrote it, and older
  * events lose. An org Clerk deletes becomes a tombstone: hidden from everyone, its open sockets closed.
  */
+import type { OrganizationJSON } from "@clerk/backend";
 import { verifyWebhook, type WebhookEvent } from "@clerk/backend/webhooks";
 import { and, eq, isNull } from "drizzle-orm";
 import { webhookReceivedResponse } from "../../protocol/operations";
@@ -92,10 +93,16 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
     }
     case "organizationMembership.created":
     case "organizationMembership.updated": {
-      const orgId = await orgOfClerk(tx, event.data.organization.id);
+      const version = event.timestamp;
+      let orgId = await orgOfClerk(tx, event.data.organization.id);
+      if (!orgId) {
+        // Svix does not promise order: the membership may come before its `organization.created`. The org it
+        // carries is the org as of this event.
+        await applyOrganization(tx, event.data.organization, version);
+        orgId = await orgOfClerk(tx, event.data.organization.id);
+      }
       if (!orgId) return;
       const user = event.data.public_user_data;
-      const version = event.timestamp;
       const current = await versionOf(tx, orgId, user.user_id);
       if (current.removedAt !== null && current.removedAt >= version) return;
       if (current.row === "absent" && event.type === "organizationMembership.updated") return;
@@ -131,31 +138,9 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
       return;
     }
     case "organization.created":
-    case "organization.updated": {
-      const { id: clerkOrgId, public_metadata, created_by } = event.data;
-      const version = event.timestamp;
-      const parlorOrgId = public_metadata?.parlorOrgId;
-      const org = await orgForClerkEvent(tx, clerkOrgId, typeof parlorOrgId === "string" ? parlorOrgId : null);
-      const parsed = displayName.safeParse(event.data.name);
-      const name = parsed.success && parsed.data ? parsed.data : null;
-      if (org) {
-        // Deletion is final; an older event than the one that last wrote the row loses.
-        if (org.deletedAt !== null || (org.clerkVersion !== null && org.clerkVersion >= version)) return;
-        if (org.clerkOrgId !== null && org.clerkOrgId !== clerkOrgId) return; // metadata naming someone else's row
-        await tx
-          .update(orgs)
-          .set({ clerkOrgId, clerkVersion: version, ...(name ? { name } : {}) })
-          .where(eq(orgs.id, org.id));
-        return;
-      }
-      // Made in Clerk's dashboard: a new org, with its creator only if Parlor already knows them.
-      const [creator] = created_by ? await tx.select({ id: users.id }).from(users).where(eq(users.id, created_by)) : [];
-      await tx
-        .insert(orgs)
-        .values({ name: name ?? clerkOrgId, clerkOrgId, clerkVersion: version, createdBy: creator?.id ?? null })
-        .onConflictDoNothing();
+    case "organization.updated":
+      await applyOrganization(tx, event.data, event.timestamp);
       return;
-    }
     case "organization.deleted": {
       const clerkOrgId = event.data.id;
       if (!clerkOrgId) return;
@@ -177,6 +162,33 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
     default:
       return;
   }
+}
+
+/**
+ * Links or renames the org Clerk describes, or creates it (made in Clerk's dashboard), as of `version`. An older
+ * version than the one that last wrote the row loses, and a deleted org stays deleted.
+ */
+async function applyOrganization(tx: Tx, data: OrganizationJSON, version: number): Promise<void> {
+  const { id: clerkOrgId, public_metadata, created_by } = data;
+  const parlorOrgId = public_metadata?.parlorOrgId;
+  const org = await orgForClerkEvent(tx, clerkOrgId, typeof parlorOrgId === "string" ? parlorOrgId : null);
+  const parsed = displayName.safeParse(data.name);
+  const name = parsed.success && parsed.data ? parsed.data : null;
+  if (org) {
+    if (org.deletedAt !== null || (org.clerkVersion !== null && org.clerkVersion >= version)) return;
+    if (org.clerkOrgId !== null && org.clerkOrgId !== clerkOrgId) return; // metadata naming someone else's row
+    await tx
+      .update(orgs)
+      .set({ clerkOrgId, clerkVersion: version, ...(name ? { name } : {}) })
+      .where(eq(orgs.id, org.id));
+    return;
+  }
+  // Made in Clerk's dashboard: a new org, with its creator only if Parlor already knows them.
+  const [creator] = created_by ? await tx.select({ id: users.id }).from(users).where(eq(users.id, created_by)) : [];
+  await tx
+    .insert(orgs)
+    .values({ name: name ?? clerkOrgId, clerkOrgId, clerkVersion: version, createdBy: creator?.id ?? null })
+    .onConflictDoNothing();
 }
 
 /** The org a Clerk `organization.*` event is about: by Parlor's id in its metadata when present, else by Clerk's id. */

@@ -317,6 +317,18 @@ describe("orgs through Clerk's webhook", () => {
     ]);
   });
 
+  it("a membership that arrives before its organization.created brings the org with it", async () => {
+    const id = clerkOrgId();
+    const t0 = Date.now();
+    const gus = unique("gus");
+    const membership = { ...clerkMembership(id, gus, "org:admin"), organization: clerkOrg(id, "Early org") };
+    await deliverThrice(clerkEvent("organizationMembership.created", membership, new Date(t0 + 10)));
+    await deliverThrice(clerkEvent("organization.created", clerkOrg(id, "Early org"), new Date(t0)));
+    const rows = await orgRows({ clerkOrgId: id });
+    expect(rows).toEqual([expect.objectContaining({ name: "Early org", createdBy: null })]);
+    expect(await memberIds(await tokenFor(gus), rows[0].id)).toEqual([gus]);
+  });
+
   it("an org created through the API is sent with its id as metadata, and its webhook links it without a duplicate", async () => {
     const adminId = unique("admin");
     const admin = await tokenFor(adminId);
