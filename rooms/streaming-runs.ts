@@ -76,7 +76,9 @@ export class LiveRuns {
 
   /**
    * Takes a chunk that starts at `index` in the reply and returns the part not seen before (a retried chunk
-   * overlaps what the room has), or null when there is nothing new.
+   * overlaps what the room has), or null when there is nothing new. A chunk that starts past what the room has (it
+   * slept mid-stream and lost the middle) is passed on at its true offset but not kept: the room's text stays a true
+   * beginning of the reply, so a late joiner's snapshot is short, never wrong.
    */
   append(runId: string, agentId: string, text: string, index: number): { text: string; index: number } | null {
     let run = this.runs.get(runId);
@@ -85,10 +87,7 @@ export class LiveRuns {
       this.runs.set(runId, run);
     }
     const known = run.text.length;
-    if (index > known) {
-      run.text += text;
-      return { text, index };
-    }
+    if (index > known) return { text, index };
     const fresh = text.slice(known - index);
     if (!fresh) return null;
     run.text += fresh;

@@ -20,6 +20,17 @@ describe("a run's live text in the room", () => {
     expect(live.text("r")).toBe("abcde");
   });
 
+  it("a chunk past a gap is passed on at its offset, but the room keeps only a true beginning of the reply", () => {
+    const live = new LiveRuns();
+    // The room slept mid-stream: it knows the text saved at the run's last pause, the agent has streamed further.
+    live.restore("r", "agent", "Once ");
+    expect(live.append("r", "agent", "time", 10)).toEqual({ text: "time", index: 10 });
+    expect(live.text("r")).toBe("Once ");
+    // A chunk that reaches back over what the room has extends it again.
+    expect(live.append("r", "agent", "upon a", 5)).toEqual({ text: "upon a", index: 5 });
+    expect(live.text("r")).toBe("Once upon a");
+  });
+
   it("a late joiner's snapshot holds the text so far of each run in progress, and none once it ended", () => {
     const live = new LiveRuns();
     live.start("r1", "a1");
