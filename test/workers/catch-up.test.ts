@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, chatWithMembers, client, connect, expectStatus, TestSocket } from "./helpers";
+import { chatWithMembers, client, connect, expectStatus, openSocket } from "./helpers";
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -34,7 +34,7 @@ describe("catch-up", () => {
 
   it("tail=N sends the newest N messages and hasMore false; before=SEQ pages back, ascending", async () => {
     const { chatId, admin } = await chatHolding(30);
-    const tail = await connectTail(chatId, admin.token, 5);
+    const tail = await connect(chatId, admin.token, "tail=5");
     expect(tail.seqs()).toEqual(range(26, 30));
     expect(tail.of("ready")[0]).toMatchObject({ lastSeq: 30, hasMore: false });
 
@@ -50,31 +50,15 @@ describe("catch-up", () => {
     const messages = client(admin.token).api.chats[":chatId"].messages;
     expect((await messages.$get({ param: { chatId }, query: { after: "1", before: "5" } })).status).toBe(400);
     for (const query of ["after=0&tail=5", "tail=0", "tail=1001"]) {
-      const response = await openSocketWith(chatId, admin.token, query);
+      const response = await openSocket(chatId, admin.token, query);
       expect(response.status, query).toBe(400);
     }
   });
 
   it("an empty chat's tail is empty, and ready says lastSeq 0 with nothing more", async () => {
     const { chatId, admin } = await chatWithMembers(0);
-    const tail = await connectTail(chatId, admin.token, 100);
+    const tail = await connect(chatId, admin.token, "tail=100");
     expect(tail.seqs()).toEqual([]);
     expect(tail.of("ready")[0]).toMatchObject({ lastSeq: 0, hasMore: false });
   });
 });
-
-function openSocketWith(chatId: string, token: string, query: string) {
-  return call(`/api/chats/${chatId}/ws?token=${encodeURIComponent(token)}&${query}`, {
-    headers: { Upgrade: "websocket" },
-  });
-}
-
-async function connectTail(chatId: string, token: string, tail: number) {
-  const response = await openSocketWith(chatId, token, `tail=${tail}`);
-  const ws = response.webSocket;
-  if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status}`);
-  ws.accept();
-  const socket = new TestSocket(ws);
-  await socket.until((s) => s.of("ready").length > 0, "ready");
-  return socket;
-}

@@ -161,15 +161,19 @@ export class TestSocket {
   }
 }
 
-export async function openSocket(chatId: string, token: string, after = 0): Promise<Response> {
-  return call(`/api/chats/${chatId}/ws?token=${encodeURIComponent(token)}&after=${after}`, {
+/** Where a socket's catch-up starts: after a seq (a number), or a query of its own (`tail=N`, or anything). */
+type CatchUpQuery = number | string;
+
+export async function openSocket(chatId: string, token: string, catchUp: CatchUpQuery = 0): Promise<Response> {
+  const query = typeof catchUp === "number" ? `after=${catchUp}` : catchUp;
+  return call(`/api/chats/${chatId}/ws?token=${encodeURIComponent(token)}&${query}`, {
     headers: { Upgrade: "websocket" },
   });
 }
 
 /** Opens a socket and waits for its `ready` event: catch-up is complete. */
-export async function connect(chatId: string, token: string, after = 0): Promise<TestSocket> {
-  const response = await openSocket(chatId, token, after);
+export async function connect(chatId: string, token: string, catchUp: CatchUpQuery = 0): Promise<TestSocket> {
+  const response = await openSocket(chatId, token, catchUp);
   const ws = response.webSocket;
   if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status} ${await response.text()}`);
   ws.accept();
