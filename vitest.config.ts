@@ -8,7 +8,21 @@ const clerkApiUrl = process.env.PARLOR_TEST_CLERK_API_URL;
 const clerkWebhookSecret = process.env.PARLOR_TEST_CLERK_WEBHOOK_SECRET;
 const serviceUrl = process.env.PARLOR_TEST_SERVICE_URL;
 const secretsKey = process.env.PARLOR_TEST_SECRETS_KEY;
-if (!databaseUrl || !publicKey || !privateKey || !clerkApiUrl || !clerkWebhookSecret || !serviceUrl || !secretsKey) {
+const stripeApiUrl = process.env.PARLOR_TEST_STRIPE_API_URL;
+const stripeSecretKey = process.env.PARLOR_TEST_STRIPE_SECRET_KEY;
+const stripeWebhookSecret = process.env.PARLOR_TEST_STRIPE_WEBHOOK_SECRET;
+if (
+  !databaseUrl ||
+  !publicKey ||
+  !privateKey ||
+  !clerkApiUrl ||
+  !clerkWebhookSecret ||
+  !serviceUrl ||
+  !secretsKey ||
+  !stripeApiUrl ||
+  !stripeSecretKey ||
+  !stripeWebhookSecret
+) {
   throw new Error("run the tests with `npm test`: it prepares the database and keys they need");
 }
 
@@ -45,6 +59,18 @@ export default defineConfig({
                 TEST_CLERK_API_URL: clerkApiUrl,
                 // The "outside world" the HTTP tool talks to in tests.
                 TEST_SERVICE_URL: serviceUrl,
+                // Billing talks to the Stripe stand-in (test/stripe-stand-in.ts); tests sign its webhooks.
+                STRIPE_API_URL: stripeApiUrl,
+                STRIPE_SECRET_KEY: stripeSecretKey,
+                STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
+                STRIPE_PRICE_ID: "price_seat",
+                PARLOR_PLANS: JSON.stringify({
+                  team: { agentRunsPerPeriod: null, tokensPerPeriod: null, graceDays: 3 },
+                  tiny: { agentRunsPerPeriod: 2, tokensPerPeriod: 100000, graceDays: 0 },
+                  tokens: { agentRunsPerPeriod: null, tokensPerPeriod: 50, graceDays: 0 },
+                }),
+                PARLOR_APP_URL: "http://app.parlor.test",
+                PARLOR_USAGE_BATCH_MS: "1000",
               },
             },
           }),

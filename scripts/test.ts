@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startClerkStandIn } from "../test/clerk-stand-in.ts";
 import { startExternalService } from "../test/external-service.ts";
+import { startStripeStandIn } from "../test/stripe-stand-in.ts";
 import { newSecretsKey } from "./dev-keys.ts";
 import {
   databaseUrl,
@@ -79,8 +80,11 @@ await ensureDatabase(adminUrl, database);
 const url = databaseUrl(adminUrl, database);
 let code = 1;
 const clerk = await startClerkStandIn();
+const stripe = await startStripeStandIn();
 const service = await startExternalService();
-stands = [clerk, service];
+stands = [clerk, stripe, service];
+// Tests sign Stripe's webhook deliveries themselves, with the secret the Worker is given.
+const stripeWebhookSecret = `whsec_${randomBytes(24).toString("base64")}`;
 try {
   await applyMigrations(url);
   await applyMigrations(url); // a second run must be a no-op
@@ -102,6 +106,9 @@ try {
         PARLOR_TEST_PRIVATE_KEY: keys.privateKey,
         PARLOR_TEST_CLERK_API_URL: clerk.url,
         PARLOR_TEST_CLERK_WEBHOOK_SECRET: clerk.signingSecret,
+        PARLOR_TEST_STRIPE_API_URL: stripe.url,
+        PARLOR_TEST_STRIPE_SECRET_KEY: stripe.secretKey,
+        PARLOR_TEST_STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
         PARLOR_TEST_SERVICE_URL: service.url,
         PARLOR_TEST_SECRETS_KEY: newSecretsKey("test-1"),
       },
