@@ -54,6 +54,9 @@ export async function modelStep(
     }
   }
   await pusher.flush();
+  // Counted for billing before the step is saved: a step repeated after a crash reports under the same number.
+  const usage = await result.usage;
+  await run.usage(state.steps, usage.inputTokens ?? 0, usage.outputTokens ?? 0);
   state.messages.push(...((await result.response).messages as ModelMessage[]));
   state.steps++;
   saveRunState(sql, state);

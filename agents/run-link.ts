@@ -34,6 +34,10 @@ export class RunLink {
     return this.call((run) => run.tool(tool));
   }
 
+  usage(step: number, tokensIn: number, tokensOut: number): Promise<void> {
+    return this.call((run) => run.usage(step, tokensIn, tokensOut));
+  }
+
   context(budget: { maxMessages: number; maxChars: number }) {
     return this.call((run) => run.context(budget));
   }

@@ -10,12 +10,14 @@ import { strictBody } from "./middleware/strict-body";
 import { jsonContent, publicRoute, router } from "./openapi";
 import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
 import { approvalRoutes } from "./routes/approvals";
+import { billingRoutes } from "./routes/billing";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devToolRoutes } from "./routes/dev-tools";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
 import { runRoutes } from "./routes/runs";
 import { secretRoutes } from "./routes/secrets";
+import { stripeWebhookRoutes } from "./routes/stripe-webhook";
 import { webhookRoutes } from "./routes/webhooks";
 
 const healthRoute = publicRoute({
@@ -42,6 +44,7 @@ const authenticated = authenticatedRoot
   .route("/orgs", orgChatRoutes)
   .route("/orgs", orgAgentRoutes)
   .route("/orgs", secretRoutes)
+  .route("/orgs", billingRoutes)
   .route("/chats", chatAgentRoutes)
   .route("/chats", approvalRoutes)
   .route("/chats", chatMemberRoutes)
@@ -62,6 +65,7 @@ const api = root
   .route("/dev", devToolRoutes)
   .route("/chats", socketRoutes)
   .route("/webhooks", webhookRoutes)
+  .route("/webhooks", stripeWebhookRoutes)
   .route("/", authenticated);
 
 api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -4,7 +4,9 @@
  */
 
 import { getServerByName } from "partyserver";
+import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
+import type { RunRefusal } from "../protocol/billing";
 import type { CatchUp, Message, PostMessageBody } from "../protocol/chat";
 import type { Decider } from "../rooms/approvals";
 import { type ChatProgress, PROGRESS_MEMBER_HEADER } from "../rooms/chat-progress";
@@ -18,8 +20,8 @@ function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
   return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
 }
 
-export async function activateRoom(env: Env, chat: ChatRef): Promise<void> {
-  await roomOf(env, chat.chatId).activate(chat);
+export async function activateRoom(env: Env, chat: ChatRef, billing?: RoomBilling): Promise<void> {
+  await roomOf(env, chat.chatId).activate(chat, billing);
 }
 
 /** Hands a socket upgrade to the room with the verified identity; the client's own headers never reach it. */
@@ -32,7 +34,7 @@ export async function postToRoom(
   chat: ChatRef,
   author: MemberIdentity,
   body: PostMessageBody,
-): Promise<{ message: Message; created: boolean }> {
+): Promise<{ message: Message; created: boolean; runsRefused?: RunRefusal[] }> {
   const result = await roomOf(env, chat.chatId).post(chat, author, body);
   if ("revoked" in result) throw forbidden("you are not a member of this chat");
   return result;

@@ -28,6 +28,22 @@ interface ParlorSecrets {
   PARLOR_SECRETS_KEY?: string;
   /** Comma-separated keys in the same format that only open values sealed before a key rotation. */
   PARLOR_SECRETS_OLD_KEYS?: string;
+  /** Stripe's secret key; unset: no calls to Stripe, and signed webhooks alone drive billing. */
+  STRIPE_SECRET_KEY?: string;
+  /** The signing secret (whsec_…) of Stripe's webhook endpoint; unset: `POST /api/webhooks/stripe` answers 503. */
+  STRIPE_WEBHOOK_SECRET?: string;
+  /** The per-seat price checkout subscribes an org to. */
+  STRIPE_PRICE_ID?: string;
+  /** Stripe's API base URL (default https://api.stripe.com); tests and development point it at a local stand-in. */
+  STRIPE_API_URL?: string;
+  /** JSON `{ plan: { agentRunsPerPeriod, tokensPerPeriod, graceDays } }`: quotas per billing period, null unlimited. */
+  PARLOR_PLANS?: string;
+  /** The plan of orgs whose subscription names none that `PARLOR_PLANS` knows; unset: unlimited. */
+  PARLOR_DEFAULT_PLAN?: string;
+  /** The web client's URL: where Stripe's checkout and portal send people back to. */
+  PARLOR_APP_URL?: string;
+  /** How long a room collects usage before sending it as one batch (default 10000 ms). */
+  PARLOR_USAGE_BATCH_MS?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

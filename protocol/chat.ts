@@ -3,6 +3,7 @@
  * and the REST bodies of messages. `api/`, `rooms/` and `web/` import these schemas; nothing redefines them.
  */
 import { z } from "zod";
+import { runRefusalSchema } from "./billing";
 import { AUTHOR_TYPES } from "./enums";
 import { errorCode } from "./errors";
 import { decimalParam, displayName, roomId, seqParam, timestamp, userId, writtenText } from "./primitives";
@@ -126,4 +127,8 @@ export const socketQuery = socketTokenQuery
 export type CatchUp = { after: number } | { tail: number };
 
 export const messagesResponse = z.object({ messages: z.array(messageSchema) });
-export const messageResponse = z.object({ message: messageSchema });
+export const messageResponse = z.object({
+  message: messageSchema,
+  /** Runs this message would have started that billing or a quota stopped (absent when none). */
+  runsRefused: z.array(runRefusalSchema).optional(),
+});

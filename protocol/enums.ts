@@ -14,6 +14,10 @@ export const APPROVAL_OUTCOMES = ["approved", "denied", "expired"] as const;
 export const APPROVAL_STATUSES = ["pending", ...APPROVAL_OUTCOMES] as const;
 export const TOOL_STATUSES = ["running", "waiting_approval", "done", "denied", "failed"] as const;
 export const RUN_STATUSES = ["running", "waiting_approval", "done", "failed"] as const;
+/** An org's billing state, as Parlor keeps it (Stripe's other statuses map onto these: `billing/stripe-events.ts`). */
+export const BILLING_STATUSES = ["active", "trialing", "past_due", "unpaid", "canceled", "none"] as const;
+/** Why a run a message would have started was not started. */
+export const RUN_REFUSALS = ["billing_lapsed", "quota_exceeded"] as const;
 
 /** One code per meaning, with its HTTP status: REST errors and socket error events carry the same codes. */
 export const ERROR_STATUS = {

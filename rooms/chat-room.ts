@@ -3,12 +3,15 @@
  * The class holds lifecycle hooks and the RPC surface the Orchestrator calls; the work lives in sibling modules.
  */
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
+import type { RunRefusal } from "../protocol/billing";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
-import { activate } from "./activation";
+import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { type Decider, listApprovals } from "./approvals";
 import { getArtifact } from "./artifacts";
+import { setRoomBilling } from "./billing-gate";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
 import {
@@ -33,6 +36,7 @@ import { retryRun, setAgents, wakeAgents } from "./starting-runs";
 import { welcomeEvents } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
 import { acceptSummary, messagesBetween, summarizeIfDue } from "./summary-jobs";
+import { noteUsage, startUsageCursor, usageBatches } from "./usage-batches";
 
 export type { RunContext } from "./summary-jobs";
 
@@ -61,6 +65,9 @@ export class ChatRoom extends Server<Env> {
     );
     this.scheduler.register(runDeadlines(this.room));
     this.scheduler.register(approvalDeadlines(this.room));
+    this.scheduler.register(usageBatches(this.room));
+    // A room from before usage counting counts from now on, not its whole history at once.
+    if (activeChat(ctx.storage.sql)) startUsageCursor(ctx.storage.sql, true);
   }
 
   private get store(): SqlStorage {
@@ -69,15 +76,25 @@ export class ChatRoom extends Server<Env> {
 
   // ---- RPC surface for the Orchestrator ----
 
-  activate(chat: ChatRef): void {
+  activate(chat: ChatRef, billing?: RoomBilling): void {
     activate(this.store, chat);
+    if (billing) setRoomBilling(this.room, billing);
   }
 
-  post(chat: ChatRef, author: MemberIdentity, body: PostMessageBody): AppendResult | { revoked: true } {
+  post(
+    chat: ChatRef,
+    author: MemberIdentity,
+    body: PostMessageBody,
+  ): (AppendResult & { runsRefused?: RunRefusal[] }) | { revoked: true } {
     activate(this.store, chat);
     if (isRevoked(this.store, author.userId)) return { revoked: true };
-    const { message, created } = this.receive(author, body);
-    return { message, created };
+    const { message, created, refused } = this.receive(author, body);
+    return refused?.length ? { message, created, runsRefused: refused } : { message, created };
+  }
+
+  /** The org's billing, pushed by the App API after every change; an older version than the one held is ignored. */
+  setBilling(billing: RoomBilling): boolean {
+    return setRoomBilling(this.room, billing);
   }
 
   history(page: HistoryPage): Message[] {
@@ -249,9 +266,21 @@ export class ChatRoom extends Server<Env> {
         this.broadcastEvent({ type: "typing", user: { id: identity.userId, name: identity.name } }, [connection.id]);
         return;
       }
-      const { message, created, notStarted } = this.receive(identity, frame);
+      const { message, created, notStarted, refused } = this.receive(identity, frame);
       // A retry is answered to its sender alone with the stored message; nobody else sees it twice.
       if (!created) send(connection, { type: "message", ...message });
+      // One error per reason: the notice in the chat names the agents.
+      for (const code of new Set(refused?.map((r) => r.code))) {
+        const reason = refused?.find((r) => r.code === code);
+        if (reason) {
+          send(connection, {
+            type: "error",
+            code,
+            message: `not started: ${reason.message}`,
+            clientMessageId: frame.clientMessageId,
+          });
+        }
+      }
       if (notStarted) {
         send(connection, {
           type: "error",
@@ -286,7 +315,10 @@ export class ChatRoom extends Server<Env> {
     return true;
   }
 
-  private receive(author: MemberIdentity, body: PostMessageBody): AppendResult & { notStarted?: string[] } {
+  private receive(
+    author: MemberIdentity,
+    body: PostMessageBody,
+  ): AppendResult & { notStarted?: string[]; refused?: RunRefusal[] } {
     const result = appendMessage(
       this.store,
       { type: "user", id: author.userId, name: author.name },
@@ -294,9 +326,14 @@ export class ChatRoom extends Server<Env> {
     );
     if (result.created) {
       this.broadcastEvent({ type: "message", ...result.message });
-      const notStarted = wakeAgents(this.room, result.message);
+      noteUsage(this.room);
+      const { notStarted, refused } = wakeAgents(this.room, result.message);
       summarizeIfDue(this.room, result.message.seq);
-      if (notStarted.length > 0) return { ...result, notStarted };
+      return {
+        ...result,
+        ...(notStarted.length > 0 ? { notStarted } : {}),
+        ...(refused.length > 0 ? { refused } : {}),
+      };
     }
     return result;
   }

@@ -16,6 +16,7 @@ import { cachedAgents, cachedChat, type RoomState } from "./room-state";
 import { endRun, nextRunDeadline, overdueRuns, type RunRecord, runRecord } from "./runs";
 import type { ScheduledJob } from "./scheduler";
 import { summarizeIfDue } from "./summary-jobs";
+import { noteUsage } from "./usage-batches";
 
 /** Stores the reply once; a retried call answers with the seq already stored. */
 export function finishRun(room: RoomState, runId: string, text: string, artifactIds: string[] = []): { seq: number } {
@@ -123,6 +124,7 @@ function endWith(
   );
   const { message } = appendMessage(room.sql, author, input);
   endRun(room.sql, runId, status, message.seq);
+  noteUsage(room);
   closeApprovalsOf(room.sql, runId);
   room.live.end(runId);
   room.broadcast({ type: "message", ...message });

@@ -2,6 +2,7 @@
  * What the room's modules work on: its SQL and bindings, how it reaches every socket and its alarm, and the little
  * it keeps in memory. `ChatRoom` makes one when it wakes; everything but the SQL is gone after hibernation.
  */
+import type { RoomBilling } from "../billing/allowance";
 import type { ApprovalEvent, RunEvent } from "../protocol/agents";
 import type { ServerEvent } from "../protocol/chat";
 import { activeChat } from "./activation";
@@ -22,7 +23,12 @@ export type RoomState = {
    * What the message path reads on every message, kept in memory: SQLite stays the truth, and every writer of
    * these clears its entry (a wake from hibernation starts empty).
    */
-  readonly cache: { chat?: ChatRef | null; agents?: RoomAgent[]; summary?: Summary | null };
+  readonly cache: {
+    chat?: ChatRef | null;
+    agents?: RoomAgent[];
+    summary?: Summary | null;
+    billing?: RoomBilling | null;
+  };
   /** The text and tools of runs in progress, for late joiners' snapshots. */
   readonly live: LiveRuns;
   /** Live-progress updates, chained so they land in order. */
@@ -31,6 +37,8 @@ export type RoomState = {
   summaryAsked: { version: number; at: number } | null;
   /** When decisions were last sent to agents: one not taken is sent again at a pace, not on every wake. */
   decisionsSentAt: number | null;
+  /** Since when usage has waited for a batch (`usage-batches.ts`); null once the alarm is set to send it. */
+  usageSince: number | null;
 };
 
 export function roomState(
@@ -49,6 +57,7 @@ export function roomState(
     progress: Promise.resolve(),
     summaryAsked: null,
     decisionsSentAt: null,
+    usageSince: null,
   };
 }
 

@@ -19,6 +19,8 @@ import type { RoomState } from "./room-state";
 import { type RunRecord, runRecord } from "./runs";
 import { runDelta, runTool, type ToolState } from "./streaming-runs";
 import { contextFor, type RunContext } from "./summary-jobs";
+import { noteUsage } from "./usage-batches";
+import { countTokens } from "./usage-log";
 
 export type ApprovalAsk = Omit<ApprovalRequest, "runId" | "agentId" | "initiator">;
 
@@ -37,6 +39,16 @@ export class RunCapability extends RpcTarget {
 
   tool(tool: ToolState): void {
     runTool(this.room, this.runId, tool);
+  }
+
+  /** A model step's tokens, for billing; `step` makes a repeated report count once. */
+  usage(step: number, tokensIn: number, tokensOut: number): void {
+    const count = (n: number) => (Number.isSafeInteger(n) && n > 0 ? n : 0);
+    countTokens(this.room.sql, this.runId, step, this.record().initiator, {
+      tokensIn: count(tokensIn),
+      tokensOut: count(tokensOut),
+    });
+    noteUsage(this.room);
   }
 
   /** What the run's prompt is built from: the summary and recent messages up to the message that woke it. */

@@ -8,7 +8,10 @@
 type ColumnSql = `${"TEXT" | "INTEGER"}${string}`;
 
 export const roomTables = {
-  /** What the room learnt about itself: `chat` → `{ chatId, orgId }`. */
+  /**
+   * What the room learnt about itself: `chat` → `{ chatId, orgId }`; `billing` → the org's billing as last pushed;
+   * `usage_cursor` → what usage has been sent; `usage_batch` → the batch being sent.
+   */
   room_meta: {
     key: "TEXT PRIMARY KEY",
     value: "TEXT NOT NULL",
@@ -75,6 +78,19 @@ export const roomTables = {
     body: "TEXT NOT NULL",
     truncated: "INTEGER NOT NULL",
     created_at: "TEXT NOT NULL",
+  },
+  /**
+   * What this room counted for billing, not per message (messages are counted by seq range) but per run started
+   * and per model step's tokens, keyed so a repeated report counts once. Rows up to the usage cursor have been sent.
+   */
+  usage_log: {
+    id: "INTEGER PRIMARY KEY",
+    key: "TEXT NOT NULL UNIQUE",
+    user_id: "TEXT NOT NULL",
+    agent_runs: "INTEGER NOT NULL",
+    tokens_in: "INTEGER NOT NULL",
+    tokens_out: "INTEGER NOT NULL",
+    at: "TEXT NOT NULL",
   },
   summaries: {
     version: "INTEGER PRIMARY KEY",

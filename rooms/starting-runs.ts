@@ -4,12 +4,17 @@
  */
 import { getAgentByName } from "agents";
 import { agentInstanceName, type RunRequest } from "../protocol/agent-runs";
+import type { RunRefusal } from "../protocol/billing";
 import type { Message } from "../protocol/chat";
+import { runRefusalFor } from "./billing-gate";
 import { failRun } from "./ending-runs";
+import { appendMessage } from "./message-log";
 import { reportProgress } from "./progress-mirror";
 import { agentsToWake, type RoomAgent, replaceAgents } from "./room-agents";
 import { cachedAgents, cachedChat, type RoomState } from "./room-state";
 import { mintRunSecret, recordRun, runningCount, runRecord } from "./runs";
+import { noteUsage } from "./usage-batches";
+import { countRun } from "./usage-log";
 
 /** Runs in progress at once in one chat, at most. */
 const MAX_RUNS_PER_CHAT = 10;
@@ -20,22 +25,39 @@ export function setAgents(room: RoomState, agents: RoomAgent[]): void {
   room.cache.agents = undefined;
 }
 
+export type Woken = {
+  /** Handles of agents the message called that were not started: the chat already has its most runs going. */
+  notStarted: string[];
+  /** Agents the message called that billing or a quota stopped; the room has stored a notice saying why. */
+  refused: RunRefusal[];
+};
+
 /**
  * Only members' messages wake agents (never an agent's own), and at most a configured number per message.
- * Returns the handles of agents the message called but that were not started because the chat already has its
- * most runs in progress.
+ * Billing and quotas are checked in the room, from what the App API last pushed: no Postgres on this path.
  */
-export function wakeAgents(room: RoomState, message: Message): string[] {
+export function wakeAgents(room: RoomState, message: Message): Woken {
   const chat = cachedChat(room);
-  if (!chat || message.author.type !== "user") return [];
+  if (!chat || message.author.type !== "user") return { notStarted: [], refused: [] };
   const max = Number(room.env.PARLOR_MAX_AGENTS_PER_MESSAGE ?? 3);
   const woken = agentsToWake(cachedAgents(room), message.text, max);
-  if (woken.length === 0) return [];
+  if (woken.length === 0) return { notStarted: [], refused: [] };
+  const refusal = runRefusalFor(room, message.author.id);
+  if (refusal) {
+    const handles = woken.map((agent) => `@${agent.handle}`).join(", ");
+    const notice = appendMessage(
+      room.sql,
+      { type: "system", id: "parlor", name: "Parlor" },
+      { text: `${handles} not started: ${refusal.message}`, clientMessageId: `refused:${message.id}` },
+    );
+    if (notice.created) room.broadcast({ type: "message", ...notice.message });
+    return { notStarted: [], refused: woken.map((agent) => ({ agentId: agent.agentId, ...refusal })) };
+  }
   const free = MAX_RUNS_PER_CHAT - runningCount(room.sql);
   for (const agent of woken.slice(0, Math.max(0, free))) {
     startRun(room, { ...chat, agentId: agent.agentId, triggerSeq: message.seq, initiator: message.author.id });
   }
-  return woken.slice(Math.max(0, free)).map((agent) => agent.handle);
+  return { notStarted: woken.slice(Math.max(0, free)).map((agent) => agent.handle), refused: [] };
 }
 
 /**
@@ -46,7 +68,11 @@ export function retryRun(
   room: RoomState,
   member: { userId: string },
   runId: string,
-): { runId: string } | { error: "not_found" | "conflict" | "rate_limited"; message: string } {
+):
+  | {
+      runId: string;
+    }
+  | { error: "not_found" | "conflict" | "rate_limited" | "billing_lapsed" | "quota_exceeded"; message: string } {
   const run = runRecord(room.sql, runId);
   const chat = cachedChat(room);
   if (!run || !chat) return { error: "not_found", message: "no such run in this chat" };
@@ -59,6 +85,8 @@ export function retryRun(
   if (runningCount(room.sql) >= MAX_RUNS_PER_CHAT) {
     return { error: "rate_limited", message: "too many agent runs in progress here; try again when one ends" };
   }
+  const refusal = runRefusalFor(room, member.userId);
+  if (refusal) return { error: refusal.code, message: `not started: ${refusal.message}` };
   const retried = startRun(room, {
     ...chat,
     agentId: run.agentId,
@@ -74,6 +102,8 @@ function startRun(
 ): RunRequest {
   const run: RunRequest = { ...spec, runId: crypto.randomUUID(), runSecret: mintRunSecret() };
   recordRun(room.sql, run);
+  countRun(room.sql, run.runId, run.initiator);
+  noteUsage(room);
   room.reschedule();
   room.live.start(run.runId, run.agentId);
   room.broadcast({ type: "run.started", runId: run.runId, agentId: run.agentId, triggerSeq: run.triggerSeq });

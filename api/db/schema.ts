@@ -3,6 +3,7 @@ import {
   bigint,
   foreignKey,
   index,
+  integer,
   jsonb,
   pgEnum,
   pgTable,
@@ -13,7 +14,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { AgentTools } from "../../protocol/agents";
-import { AGENT_TRIGGERS, ORG_ROLES } from "../../protocol/enums";
+import { AGENT_TRIGGERS, BILLING_STATUSES, ORG_ROLES } from "../../protocol/enums";
 import type { SecretGrants } from "../../protocol/secrets";
 
 export const orgRole = pgEnum("org_role", ORG_ROLES);
@@ -202,6 +203,99 @@ export const processedWebhooks = pgTable("processed_webhooks", {
   source: text("source").notNull(),
   type: text("type").notNull(),
   receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const billingStatus = pgEnum("billing_status", BILLING_STATUSES);
+
+/**
+ * An org's billing: its Stripe customer and subscription as the newest Stripe event left them. No row: status
+ * `none`, the default plan.
+ */
+export const orgBilling = pgTable("org_billing", {
+  orgId: uuid("org_id")
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: "cascade" }),
+  stripeCustomerId: text("stripe_customer_id").unique(),
+  stripeSubscriptionId: text("stripe_subscription_id"),
+  /** The subscription's seat item, whose quantity follows the member count. */
+  stripeSubscriptionItemId: text("stripe_subscription_item_id"),
+  status: billingStatus("status").notNull().default("none"),
+  /** A name in `PARLOR_PLANS`; null: `PARLOR_DEFAULT_PLAN`. */
+  plan: text("plan"),
+  periodStart: timestamp("period_start", { withTimezone: true }),
+  periodEnd: timestamp("period_end", { withTimezone: true }),
+  /** When the status last became `past_due`: the plan's grace period runs from here. */
+  pastDueSince: timestamp("past_due_since", { withTimezone: true }),
+  /** `created` (seconds) of the subscription event that wrote the status: an older one arriving late loses. */
+  stripeVersion: bigint("stripe_version", { mode: "number" }),
+  /** The seat count Stripe last accepted. */
+  seatsReported: integer("seats_reported"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** An org's usage per billing period, summed from the rooms' batches. */
+export const orgUsage = pgTable(
+  "org_usage",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    periodStart: timestamp("period_start", { withTimezone: true }).notNull(),
+    messages: bigint("messages", { mode: "number" }).notNull().default(0),
+    agentRuns: bigint("agent_runs", { mode: "number" }).notNull().default(0),
+    tokensIn: bigint("tokens_in", { mode: "number" }).notNull().default(0),
+    tokensOut: bigint("tokens_out", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.periodStart] })],
+);
+
+/** The part of an org's usage each member started (runs and their tokens), for per-member caps. */
+export const memberUsage = pgTable(
+  "member_usage",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    periodStart: timestamp("period_start", { withTimezone: true }).notNull(),
+    userId: text("user_id").notNull(),
+    agentRuns: bigint("agent_runs", { mode: "number" }).notNull().default(0),
+    tokensIn: bigint("tokens_in", { mode: "number" }).notNull().default(0),
+    tokensOut: bigint("tokens_out", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.periodStart, t.userId] })],
+);
+
+/** Caps an admin set on one member, per billing period; null: none. They go with the membership. */
+export const memberLimits = pgTable(
+  "member_limits",
+  {
+    orgId: uuid("org_id").notNull(),
+    userId: text("user_id").notNull(),
+    agentRunsPerPeriod: bigint("agent_runs_per_period", { mode: "number" }),
+    tokensPerPeriod: bigint("tokens_per_period", { mode: "number" }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.userId] }),
+    foreignKey({
+      name: "member_limits_member_fk",
+      columns: [t.orgId, t.userId],
+      foreignColumns: [orgMemberships.orgId, orgMemberships.userId],
+    }).onDelete("cascade"),
+  ],
+);
+
+/**
+ * Usage batches already counted, by the key a room gave them (its chat and the ranges they cover): a batch sent
+ * again counts nothing. `meteredAt` is set once Stripe has its meter events.
+ */
+export const usageBatches = pgTable("usage_batches", {
+  key: text("key").primaryKey(),
+  orgId: uuid("org_id")
+    .notNull()
+    .references(() => orgs.id, { onDelete: "cascade" }),
+  appliedAt: timestamp("applied_at", { withTimezone: true }).notNull().defaultNow(),
+  meteredAt: timestamp("metered_at", { withTimezone: true }),
 });
 
 export type OrgRole = (typeof orgRole.enumValues)[number];

@@ -1,5 +1,6 @@
 /** Chats of an org, and who is in each chat. */
 import { and, asc, desc, eq } from "drizzle-orm";
+import { readBilling } from "../../billing/state";
 import {
   addChatMemberResponse,
   chatIdParams,
@@ -97,8 +98,10 @@ export const orgChatRoutes = router()
       await tx.insert(chatMemberships).values({ chatId: chat.id, orgId, userId });
       return chat.id;
     });
-    // The room would also learn this on first use; activating now makes a misrouted room fail loudly at once.
-    await activateRoom(c.env, { chatId: id, orgId });
+    // The room would also learn this on first use; activating now makes a misrouted room fail loudly at once. It
+    // gets the org's billing with it: later changes are pushed to the rooms that exist.
+    const { room: billing } = await readBilling(c.var.db, c.env, orgId);
+    await activateRoom(c.env, { chatId: id, orgId }, billing);
     return c.json({ id }, 201);
   });
 

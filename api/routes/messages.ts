@@ -44,7 +44,11 @@ const postMessageRoute = authedRoute(
     description: "Idempotent per author and `clientMessageId`: a retry answers 200 with the message already stored.",
     request: { params: chatIdParams, body: jsonBody(postMessageBody) },
     responses: {
-      201: jsonContent(messageResponse, "Stored with the next seq and broadcast."),
+      201: jsonContent(
+        messageResponse,
+        "Stored with the next seq and broadcast. `runsRefused` lists agents it called that billing or a quota " +
+          "stopped (the sender's socket gets an `error` event too, and the chat a notice).",
+      ),
       200: jsonContent(messageResponse, "This author already sent that clientMessageId: the stored message."),
     },
   },
@@ -61,13 +65,14 @@ export const messageRoutes = router()
   .openapi(postMessageRoute, async function postMessage(c) {
     const { userId } = c.var.caller;
     const { chat, name } = await requireChatMember(c.var.db, c.req.valid("param").chatId, userId);
-    const { message, created } = await postToRoom(
+    const { message, created, runsRefused } = await postToRoom(
       c.env,
       { chatId: chat.id, orgId: chat.orgId },
       { userId, name },
       c.req.valid("json"),
     );
-    return created ? c.json({ message }, 201) : c.json({ message }, 200);
+    if (!created) return c.json({ message }, 200);
+    return c.json(runsRefused ? { message, runsRefused } : { message }, 201);
   });
 
 const requireUpgrade = createMiddleware<AppEnv>(async function requireUpgrade(c, next) {

@@ -1,5 +1,6 @@
 /** Orgs and their members. The caller who creates an org becomes its admin. */
 import { and, asc, eq, isNull } from "drizzle-orm";
+import { syncSeats } from "../../billing/seats";
 import {
   addOrgMemberBody,
   addOrgMemberResponse,
@@ -158,6 +159,7 @@ export const orgRoutes = router()
     }
     await c.var.db.transaction((tx) => upsertMembership(tx, orgId, { userId, role }));
     await announceRole(c.env, c.var.db, orgId, userId);
+    await syncSeats(c.env, c.var.db, orgId);
     return c.json({ member: { userId, role } }, 201);
   })
   .openapi(removeMemberRoute, async function removeOrgMember(c) {
@@ -181,6 +183,7 @@ export const orgRoutes = router()
     const chatIds = await c.var.db.transaction((tx) => deleteMembership(tx, orgId, userId));
     // Also delivers what an earlier, failed attempt left queued, so a retry of this request completes it.
     const { failed } = await deliverRevocations(c.env, c.var.db, eq(pendingRevocations.userId, userId));
+    await syncSeats(c.env, c.var.db, orgId);
     if (failed > 0) throw new Error(`${failed} rooms could not be told yet; retry the request`);
     return c.json({ removed: { userId }, chats: chatIds }, 200);
   });

@@ -7,6 +7,7 @@
 import type { OrganizationJSON } from "@clerk/backend";
 import { verifyWebhook, type WebhookEvent } from "@clerk/backend/webhooks";
 import { and, eq, isNull } from "drizzle-orm";
+import { syncSeats } from "../../billing/seats";
 import { webhookReceivedResponse } from "../../protocol/operations";
 import { displayName } from "../../protocol/primitives";
 import { isUuid } from "../access";
@@ -64,6 +65,15 @@ export const webhookRoutes = router().openapi(clerkWebhookRoute, async function 
   if (applied && (event.type === "organizationMembership.created" || event.type === "organizationMembership.updated")) {
     const orgId = await orgOfClerk(c.var.db, event.data.organization.id);
     if (orgId) await announceRole(c.env, c.var.db, orgId, event.data.public_user_data.user_id);
+  }
+  if (
+    applied &&
+    (event.type === "organizationMembership.created" ||
+      event.type === "organizationMembership.updated" ||
+      event.type === "organizationMembership.deleted")
+  ) {
+    const orgId = await orgOfClerk(c.var.db, event.data.organization.id);
+    if (orgId) await syncSeats(c.env, c.var.db, orgId);
   }
   // Removals queue revocations in the transaction; delivering them here (on redeliveries too) finishes what a
   // failed earlier attempt left, and a failure now makes Clerk retry.
