@@ -435,6 +435,43 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await jo.waitForSelector("[data-testid=messages] li:not(.pending) >> text=back again");
   });
 
+  it("an admin sees billing and usage, caps a member's agent runs (kept across a reload), and sees roles", async () => {
+    const kim = await signIn("kim", "Kim");
+    await kim.fill("input[name=orgName]", "Ledger");
+    await kim.press("input[name=orgName]", "Enter");
+    await kim.fill("input[name=orgMember]", "lee");
+    await kim.press("input[name=orgMember]", "Enter");
+    const members = kim.locator("[data-testid=members]");
+    await members.locator("li[data-user=kim] .role-admin").waitFor();
+    await members.locator("li[data-user=lee] .role-member").waitFor();
+
+    const openBilling = async () => {
+      await kim.getByRole("button", { name: "Billing & usage" }).click();
+      await kim.locator("[data-testid=billing-status]", { hasText: "none" }).waitFor();
+    };
+    await openBilling();
+    await kim.locator("[data-testid=billing]", { hasText: "development (unlimited)" }).waitFor();
+    await kim.locator("[data-testid=usage] dd", { hasText: "0 of unlimited" }).first().waitFor();
+
+    const lee = kim.locator("[data-testid=caps] tr[data-user=lee]");
+    await lee.locator("input[name=agentRunsPerPeriod]").fill("0");
+    await lee.getByRole("button", { name: "Save" }).click();
+    await lee.locator(".saved", { hasText: "saved" }).waitFor();
+    await lee.locator("td", { hasText: "0 of 0 runs" }).waitFor();
+
+    await kim.reload();
+    await kim.click("text=Ledger");
+    await openBilling();
+    await lee.locator("td", { hasText: "0 of 0 runs" }).waitFor();
+    expect(await lee.locator("input[name=agentRunsPerPeriod]").inputValue()).toBe("0");
+    expect(await lee.locator("input[name=tokensPerPeriod]").inputValue()).toBe("");
+    expect(await kim.locator("[data-testid=caps] tr[data-user=kim]").textContent()).toContain("no caps");
+
+    // An admin makes the member an admin; the list shows the new role.
+    await members.locator("li[data-user=lee]").getByRole("button", { name: "make admin" }).click();
+    await members.locator("li[data-user=lee] .role-admin").waitFor();
+  });
+
   it("a publishable key in GET /api/config loads Clerk's chunk instead of development sign-in", async () => {
     const page = await (await browser.newContext()).newPage();
     const requests: string[] = [];

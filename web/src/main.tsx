@@ -6,7 +6,9 @@ import type { Clerk } from "@clerk/clerk-js";
 import { render } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
+import { OrgBilling } from "./billing";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
+import { OrgMembers } from "./members";
 import { type ProgressView, watchProgress } from "./progress";
 import { OrgSecrets } from "./secrets";
 
@@ -51,11 +53,16 @@ function App({ mode }: { mode: SignInMode }) {
   const [user, setUser] = useState(session.user());
   const [org, setOrg] = useState<OrgRef | null>(null);
   const [chat, setChat] = useState<ChatRef | null>(null);
+  /** What the main pane shows: the selected chat, or the org's billing page (admins). */
+  const [pane, setPane] = useState<"chat" | "billing">("chat");
+  /** Bumped to reload the org list (after leaving an org or a role change). */
+  const [orgsVersion, setOrgsVersion] = useState(0);
   const signOut = () => {
     session.clear();
     setUser(null);
     setOrg(null);
     setChat(null);
+    setPane("chat");
   };
   // A request refused as unauthenticated (an expired token) clears the session: back to sign-in.
   useEffect(() => session.onSignedOut(signOut), []);
@@ -82,18 +89,58 @@ function App({ mode }: { mode: SignInMode }) {
           </span>
         </header>
         <Orgs
+          key={orgsVersion}
           selected={org}
           onSelect={(o) => {
             setOrg(o);
             setChat(null);
+            setPane("chat");
           }}
         />
-        {org && <Chats org={org} selected={chat} onSelect={setChat} />}
-        {org && <OrgMembers org={org} />}
+        {org && (
+          <Chats
+            org={org}
+            selected={pane === "chat" ? chat : null}
+            onSelect={(c) => {
+              setChat(c);
+              setPane("chat");
+            }}
+          />
+        )}
+        {org && (
+          <OrgMembers
+            org={org}
+            onRoleChanged={(role) => {
+              setOrg({ ...org, role });
+              setOrgsVersion((v) => v + 1);
+              if (role !== "admin") setPane("chat");
+            }}
+            onLeft={() => {
+              setOrg(null);
+              setChat(null);
+              setPane("chat");
+              setOrgsVersion((v) => v + 1);
+            }}
+          />
+        )}
+        {org?.role === "admin" && (
+          <section>
+            <h2>Admin</h2>
+            <ul>
+              <li class={pane === "billing" ? "selected" : ""}>
+                <button type="button" class="link" onClick={() => setPane("billing")}>
+                  Billing & usage
+                </button>
+              </li>
+            </ul>
+          </section>
+        )}
         {org && <OrgSecrets org={org} />}
       </aside>
       <main>
-        {chat && org ? (
+        {org && pane === "billing" ? (
+          <OrgBilling key={org.id} org={org} />
+        ) : chat && org ? (
           <ChatRoomView key={chat.id} chat={chat} org={org} />
         ) : (
           <p class="hint">Pick or create a chat.</p>
@@ -264,37 +311,6 @@ function Chats({
           onSelect({ id, title });
         }}
       />
-    </section>
-  );
-}
-
-function OrgMembers({ org }: { org: OrgRef }) {
-  const [members, reload] = useList(
-    () => call(client.api.orgs[":orgId"].members.$get({ param: { orgId: org.id } })).then((r) => r.members),
-    [org.id],
-  );
-  return (
-    <section>
-      <h2>Org members</h2>
-      <ul>
-        {members.map((m) => (
-          <li key={m.userId}>
-            {m.name} <small>{m.role}</small>
-          </li>
-        ))}
-      </ul>
-      {org.role === "admin" && (
-        <CreateForm
-          name="orgMember"
-          placeholder="add member by user id"
-          onCreate={async (userId) => {
-            await call(
-              client.api.orgs[":orgId"].members.$post({ param: { orgId: org.id }, json: { userId, role: "member" } }),
-            );
-            reload();
-          }}
-        />
-      )}
     </section>
   );
 }
