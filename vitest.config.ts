@@ -67,7 +67,7 @@ export default defineConfig({
                 PARLOR_PLANS: JSON.stringify({
                   team: { agentRunsPerPeriod: null, tokensPerPeriod: null, graceDays: 3 },
                   tiny: { agentRunsPerPeriod: 2, tokensPerPeriod: 100000, graceDays: 0 },
-                  tokens: { agentRunsPerPeriod: null, tokensPerPeriod: 50, graceDays: 0 },
+                  tokens: { agentRunsPerPeriod: null, tokensPerPeriod: 30, graceDays: 0 },
                 }),
                 PARLOR_APP_URL: "http://app.parlor.test",
                 PARLOR_USAGE_BATCH_MS: "1000",

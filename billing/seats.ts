@@ -35,6 +35,6 @@ export async function syncSeats(env: Env, db: Database, orgId: string): Promise<
       await db.update(orgBilling).set({ seatsReported: seats }).where(eq(orgBilling.orgId, orgId));
     }
   } catch (error) {
-    console.error(`billing: could not send the seat count of org ${orgId}`, error);
+    console.error(`billing: could not send the seat count of org ${orgId}: ${(error as Error).message}`);
   }
 }

@@ -26,11 +26,13 @@ const retryRunRoute = authedRoute(
     path: "/{chatId}/runs/{runId}/retry",
     tags,
     summary: "Run a stopped or failed run again, for the same message (chat members)",
-    description: "The new run is the caller's: an approval its tools ask for follows the caller's authority.",
+    description:
+      "The new run is the caller's: an approval its tools ask for follows the caller's authority. Paid work: 402 when " +
+      "the org's billing has lapsed, 429 `quota_exceeded` when a quota or the caller's cap is spent.",
     request: { params: runParams },
     responses: { 201: jsonContent(retryRunResponse, "The new run's id; `run.started` follows on the socket.") },
   },
-  ["forbidden", "not_found", "conflict", "rate_limited"],
+  ["forbidden", "not_found", "conflict", "rate_limited", "billing_lapsed", "quota_exceeded"],
 );
 
 export const runRoutes = router()
