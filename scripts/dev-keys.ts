@@ -29,6 +29,15 @@ export function devSecretsKey(file: string): string {
   return key;
 }
 
+/** A signing secret for Stripe's webhook (`whsec_…`), so signed events can drive billing offline. */
+export function devStripeWebhookSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = `whsec_${randomBytes(24).toString("base64")}`;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
 export function newSecretsKey(keyId: string): string {
   return `${keyId}:${randomBytes(32).toString("base64")}`;
 }

@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { devKeys, devSecretsKey, devVarsFile } from "./dev-keys.ts";
+import { devKeys, devSecretsKey, devStripeWebhookSecret, devVarsFile } from "./dev-keys.ts";
 import {
   databaseUrl,
   ensureDatabase,
@@ -63,6 +63,11 @@ const vars: Record<string, string> = {
   DEV_SIGNING_KEY: keys.privateKey,
   // A development key for org secrets, unless one is given (then it passes through below like any PARLOR_ variable).
   ...(process.env.PARLOR_SECRETS_KEY ? {} : { PARLOR_SECRETS_KEY: devSecretsKey(resolve(dataDir, "secrets-key")) }),
+  // Stripe's webhook with a development secret, so `npm run stripe:event` can drive billing offline.
+  ...(process.env.STRIPE_WEBHOOK_SECRET
+    ? {}
+    : { STRIPE_WEBHOOK_SECRET: devStripeWebhookSecret(resolve(dataDir, "stripe-webhook-secret")) }),
+  ...(process.env.PARLOR_APP_URL ? {} : { PARLOR_APP_URL: `http://localhost:${port}` }),
 };
 // Every documented family passes through, so a feature can be switched on locally without editing files; what
 // npm start sets itself (above, and PARLOR_ENV / CLERK_ISSUER in wrangler.toml) wins.
