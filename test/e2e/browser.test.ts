@@ -133,7 +133,9 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
 
   it("with no model key, a member adds the built-in assistant, mentions it and watches the reply stream in", async () => {
     const carol = await chatWithAssistant("carol", "Carol", "Agents", "ask");
-    await carol.fill("input[name=message]", "@assistant summarise the launch plan in one line please");
+    // Long enough (40 words, 50 ms each) that a loaded machine still catches it mid-stream.
+    const ask = `@assistant summarise the launch plan in one line please ${"and keep it short ".repeat(9).trim()}`;
+    await carol.fill("input[name=message]", ask);
     await carol.press("input[name=message]", "Enter");
     // Mid-stream, part of the reply is on screen before the whole of it is stored.
     const streaming = carol.locator("[data-testid=streaming] .text", { hasText: "You said:" });
@@ -141,7 +143,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     const partial = await streaming.textContent();
     await carol.locator("[data-testid=messages] li.author-agent").waitFor({ timeout: 20_000 });
     const reply = await carol.locator("[data-testid=messages] li.author-agent .text").textContent();
-    expect(reply).toBe('You said: "@assistant summarise the launch plan in one line please"');
+    expect(reply).toBe(`You said: "${ask}"`);
     expect(reply?.startsWith(partial ?? "?")).toBe(true);
     expect(partial?.length).toBeLessThan(reply?.length ?? 0);
     expect(await carol.locator("[data-testid=streaming]").count()).toBe(0);
