@@ -298,4 +298,51 @@ export const usageBatches = pgTable("usage_batches", {
   meteredAt: timestamp("metered_at", { withTimezone: true }),
 });
 
+/**
+ * An org's audit log: append-only, `seq` gap-free per org, each entry hash-chained to the one before over its
+ * canonical encoding (`api/audit/`). `eventKey` makes a redelivered event (a room's outbox) land once.
+ */
+export const auditEntries = pgTable(
+  "audit_entries",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull(),
+    actorType: text("actor_type").notNull(),
+    actorId: text("actor_id").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    requestId: text("request_id"),
+    outcome: text("outcome").notNull(),
+    /** How many times this happened in the minute it stands for (repeated refusals are written once a minute). */
+    count: integer("count").notNull().default(1),
+    eventKey: text("event_key"),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.seq] }), unique("audit_entries_event_key").on(t.orgId, t.eventKey)],
+);
+
+/** The head of each org's chain, locked by every append so entries are numbered and chained one at a time. */
+export const auditHeads = pgTable("audit_heads", {
+  orgId: uuid("org_id")
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: "cascade" }),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
+});
+
+/** An org's egress settings for the HTTP tool (admins): hosts allowed and denied, and ports beyond 80 and 443. */
+export const orgEgress = pgTable("org_egress", {
+  orgId: uuid("org_id")
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: "cascade" }),
+  allowHosts: jsonb("allow_hosts").$type<string[]>().notNull().default([]),
+  denyHosts: jsonb("deny_hosts").$type<string[]>().notNull().default([]),
+  allowPorts: jsonb("allow_ports").$type<number[]>().notNull().default([]),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
 export type OrgRole = (typeof orgRole.enumValues)[number];
