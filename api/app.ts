@@ -1,3 +1,4 @@
+import { requestId } from "hono/request-id";
 import { clientFrameSchema } from "../protocol/chat";
 import { roomEventSchema } from "../protocol/events";
 import { openApiDocumentResponse } from "../protocol/operations";
@@ -10,6 +11,7 @@ import { strictBody } from "./middleware/strict-body";
 import { jsonContent, publicRoute, router } from "./openapi";
 import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
 import { approvalRoutes } from "./routes/approvals";
+import { auditRoutes } from "./routes/audit";
 import { billingRoutes } from "./routes/billing";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devToolRoutes } from "./routes/dev-tools";
@@ -45,6 +47,7 @@ const authenticated = authenticatedRoot
   .route("/orgs", orgAgentRoutes)
   .route("/orgs", secretRoutes)
   .route("/orgs", billingRoutes)
+  .route("/orgs", auditRoutes)
   .route("/chats", chatAgentRoutes)
   .route("/chats", approvalRoutes)
   .route("/chats", chatMemberRoutes)
@@ -52,6 +55,7 @@ const authenticated = authenticatedRoot
   .route("/chats", runRoutes);
 
 const root = router().basePath("/api");
+root.use(requestId());
 root.use(strictBody);
 const api = root
   .openapi(healthRoute, (c) => c.json({ ok: true }, 200))

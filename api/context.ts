@@ -1,3 +1,4 @@
+import type { AuditTrail } from "./audit/trail";
 import type { Database } from "./db/client";
 
 /** What an authenticated request knows about its caller. */
@@ -5,5 +6,5 @@ export type Caller = { userId: string; name: string | null };
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { db: Database; caller: Caller };
+  Variables: { db: Database; caller: Caller; audit: AuditTrail; requestId: string };
 };

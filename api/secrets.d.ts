@@ -44,6 +44,18 @@ interface ParlorSecrets {
   PARLOR_APP_URL?: string;
   /** How long a room collects usage before sending it as one batch (default 10000 ms). */
   PARLOR_USAGE_BATCH_MS?: string;
+  /** Base64 PKCS#8 of an Ed25519 private key: signs the audit checkpoints in R2. Unset: no checkpoints. */
+  PARLOR_AUDIT_SIGNING_KEY?: string;
+  /** How long after a write to an org's audit log its checkpoint is written (default 60000 ms). */
+  PARLOR_AUDIT_CHECKPOINT_MS?: string;
+  /** Development only: exact origins (comma-separated) exempt from the private-address and port refusals. */
+  PARLOR_DEV_ALLOW_ORIGINS?: string;
+  /** A DNS-over-HTTPS resolver (JSON API) the HTTP tool checks names with; unset: names cannot be resolved. */
+  PARLOR_DOH_URL?: string;
+  /** DNS-over-HTTPS resolver (JSON API) the HTTP tool checks names with; unset: every name is refused. */
+  PARLOR_DOH_URL?: string;
+  /** Development only: exact origins, comma-separated, spared the HTTP tool's private-address and port refusals. */
+  PARLOR_DEV_ALLOW_ORIGINS?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

@@ -7,6 +7,7 @@ export { ChatAgent } from "../agents/chat-agent";
 export { SummaryAgent } from "../agents/summary-agent";
 export { ChatProgress } from "../rooms/chat-progress";
 export { ChatRoom } from "../rooms/chat-room";
+export { AuditCheckpoints } from "./audit/checkpoint-keeper";
 
 export default {
   fetch(request, env, ctx) {
