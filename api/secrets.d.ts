@@ -52,10 +52,6 @@ interface ParlorSecrets {
   PARLOR_DEV_ALLOW_ORIGINS?: string;
   /** A DNS-over-HTTPS resolver (JSON API) the HTTP tool checks names with; unset: names cannot be resolved. */
   PARLOR_DOH_URL?: string;
-  /** DNS-over-HTTPS resolver (JSON API) the HTTP tool checks names with; unset: every name is refused. */
-  PARLOR_DOH_URL?: string;
-  /** Development only: exact origins, comma-separated, spared the HTTP tool's private-address and port refusals. */
-  PARLOR_DEV_ALLOW_ORIGINS?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }
