@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -8,6 +9,7 @@ const clerkApiUrl = process.env.PARLOR_TEST_CLERK_API_URL;
 const clerkWebhookSecret = process.env.PARLOR_TEST_CLERK_WEBHOOK_SECRET;
 const serviceUrl = process.env.PARLOR_TEST_SERVICE_URL;
 const secretsKey = process.env.PARLOR_TEST_SECRETS_KEY;
+const dohUrl = process.env.PARLOR_TEST_DOH_URL;
 const stripeApiUrl = process.env.PARLOR_TEST_STRIPE_API_URL;
 const stripeSecretKey = process.env.PARLOR_TEST_STRIPE_SECRET_KEY;
 const stripeWebhookSecret = process.env.PARLOR_TEST_STRIPE_WEBHOOK_SECRET;
@@ -18,6 +20,7 @@ if (
   !clerkApiUrl ||
   !clerkWebhookSecret ||
   !serviceUrl ||
+  !dohUrl ||
   !secretsKey ||
   !stripeApiUrl ||
   !stripeSecretKey ||
@@ -34,6 +37,11 @@ if (
 function isClosedPostgresSocket(error: { message?: string; stack?: string }): boolean {
   return error.message === "This socket has been closed." && (error.stack ?? "").includes("postgres/cf/polyfills");
 }
+
+/** Signs the audit checkpoints of this run. */
+const auditSigningKey = generateKeyPairSync("ed25519")
+  .privateKey.export({ format: "der", type: "pkcs8" })
+  .toString("base64");
 
 export default defineConfig({
   test: {
@@ -59,6 +67,11 @@ export default defineConfig({
                 TEST_CLERK_API_URL: clerkApiUrl,
                 // The "outside world" the HTTP tool talks to in tests.
                 TEST_SERVICE_URL: serviceUrl,
+                // The HTTP tool may reach the test service, on loopback, as development allows for exact origins
+                // (by its address and as localhost, a second origin for cross-origin redirects); names are checked
+                // through the DNS-over-HTTPS stand-in (test/doh-stand-in.ts).
+                PARLOR_DEV_ALLOW_ORIGINS: [serviceUrl, serviceUrl.replace("127.0.0.1", "localhost")].join(","),
+                PARLOR_DOH_URL: dohUrl,
                 // Billing talks to the Stripe stand-in (test/stripe-stand-in.ts); tests sign its webhooks.
                 STRIPE_API_URL: stripeApiUrl,
                 STRIPE_SECRET_KEY: stripeSecretKey,
@@ -71,6 +84,8 @@ export default defineConfig({
                 }),
                 PARLOR_APP_URL: "http://app.parlor.test",
                 PARLOR_USAGE_BATCH_MS: "1000",
+                PARLOR_AUDIT_SIGNING_KEY: auditSigningKey,
+                PARLOR_AUDIT_CHECKPOINT_MS: "300",
               },
             },
           }),

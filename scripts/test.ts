@@ -9,6 +9,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startClerkStandIn } from "../test/clerk-stand-in.ts";
+import { startDohStandIn } from "../test/doh-stand-in.ts";
 import { startExternalService } from "../test/external-service.ts";
 import { startStripeStandIn } from "../test/stripe-stand-in.ts";
 import { newSecretsKey } from "./dev-keys.ts";
@@ -82,7 +83,8 @@ let code = 1;
 const clerk = await startClerkStandIn();
 const stripe = await startStripeStandIn();
 const service = await startExternalService();
-stands = [clerk, stripe, service];
+const doh = await startDohStandIn();
+stands = [clerk, stripe, service, doh];
 // Tests sign Stripe's webhook deliveries themselves, with the secret the Worker is given.
 const stripeWebhookSecret = `whsec_${randomBytes(24).toString("base64")}`;
 try {
@@ -110,6 +112,7 @@ try {
         PARLOR_TEST_STRIPE_SECRET_KEY: stripe.secretKey,
         PARLOR_TEST_STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
         PARLOR_TEST_SERVICE_URL: service.url,
+        PARLOR_TEST_DOH_URL: doh.url,
         PARLOR_TEST_SECRETS_KEY: newSecretsKey("test-1"),
       },
     });

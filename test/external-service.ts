@@ -57,6 +57,25 @@ export async function startExternalService(): Promise<ExternalService> {
       );
       return;
     }
+    if (url.pathname.endsWith("/redirect-to")) {
+      // Redirects to ?to= (relative or absolute) with ?status= (default 302).
+      res.writeHead(Number(url.searchParams.get("status") ?? 302), { location: url.searchParams.get("to") ?? "/" });
+      res.end("moved");
+      return;
+    }
+    const chain = /\/redirect-chain-(\d+)$/.exec(url.pathname);
+    if (chain) {
+      // N more redirects, each to the next link of the chain, then a 200.
+      const left = Number(chain[1]);
+      if (left > 0) {
+        res.writeHead(302, { location: url.pathname.replace(/-\d+$/, `-${left - 1}`) });
+        res.end();
+      } else {
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end("end of the chain");
+      }
+      return;
+    }
     if (url.pathname.endsWith("/redirect")) {
       res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data" });
       res.end();

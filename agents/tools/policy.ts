@@ -14,7 +14,8 @@ import {
 import type { AgentConfig } from "../agent-config";
 import type { ToolCall } from "../tool-calls";
 import { HISTORY_TOOL, HTTP_TOOL } from "./definitions";
-import { checkEgress, type EgressVerdict } from "./egress";
+import { checkEgress, devAllowOrigins, type EgressVerdict } from "./egress";
+import { rememberScope } from "./http-request";
 
 export type HttpTool = NonNullable<AgentTools["http"]>;
 
@@ -30,6 +31,7 @@ export function planCall(agent: AgentConfig, call: ToolCall, env: Env): CallPlan
     if (!input.success) return { tool: "refused", reason: "invalid request" };
     const verdict = egressFor(http, input.data, env);
     if (!verdict.ok) return { tool: "refused", reason: verdict.reason };
+    rememberScope(verdict.url, { env, orgId: agent.orgId, http });
     return {
       tool: "http",
       http,
@@ -42,9 +44,17 @@ export function planCall(agent: AgentConfig, call: ToolCall, env: Env): CallPlan
   return { tool: "refused", reason: "this agent has no such tool" };
 }
 
-/** The egress check, also made again after a decision: the allow list may have changed while the call waited. */
+/**
+ * The egress check, also made again after a decision: the allow list may have changed while the call waited. The
+ * org's settings and the host's addresses are checked again right before sending (`http-request.ts`).
+ */
 export function egressFor(http: HttpTool, input: HttpRequestInput, env: Env): EgressVerdict {
-  return checkEgress(http, input.method, input.url, { development: env.PARLOR_ENV === "development" });
+  const verdict = checkEgress(http, input.method, input.url, {
+    development: env.PARLOR_ENV === "development",
+    devAllowOrigins: devAllowOrigins(env),
+  });
+  if (verdict.ok) rememberScope(verdict.url, { env, orgId: null, http });
+  return verdict;
 }
 
 /** What members see of the request's headers: each secret as `[secret:NAME]`, in place (never a value). */
