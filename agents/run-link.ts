@@ -38,6 +38,10 @@ export class RunLink {
     return this.call((run) => run.usage(step, tokensIn, tokensOut));
   }
 
+  refused(action: "egress.refused" | "secret.refused", reason: string): Promise<void> {
+    return this.call((run) => run.refused(action, reason));
+  }
+
   context(budget: { maxMessages: number; maxChars: number }) {
     return this.call((run) => run.context(budget));
   }

@@ -18,6 +18,7 @@ import {
   overdueApprovals,
   unnotifiedDecisions,
 } from "./approvals";
+import { queueAudit } from "./audit-outbox";
 import { appendMessage } from "./message-log";
 import { cachedChat, type RoomState } from "./room-state";
 import { extendDeadline, runRecord, savePartialText } from "./runs";
@@ -87,6 +88,14 @@ export function approvalDeadlines(room: RoomState): ScheduledJob {
 function announceDecision(room: RoomState, approval: Approval, byName: string): void {
   extendDeadline(room.sql, approval.runId);
   const decision = approval.status as "approved" | "denied" | "expired";
+  queueAudit(room, `approval:${approval.approvalId}`, {
+    actor:
+      decision === "expired" || !approval.decidedBy
+        ? { type: "system", id: "parlor" }
+        : { type: "user", id: approval.decidedBy },
+    action: `approval.${decision}`,
+    target: `approval:${approval.approvalId} agent:${approval.agentId} ${approval.method} ${originOf(approval.url)}`,
+  });
   const { message } = appendMessage(
     room.sql,
     { type: "system", id: "parlor", name: "Parlor" },
@@ -125,6 +134,15 @@ async function notifyAgent(room: RoomState, approval: Approval): Promise<void> {
   } catch (error) {
     console.error("chat room: the agent did not take the decision yet; retrying", error);
     room.reschedule();
+  }
+}
+
+/** Only the origin: a path or query a model wrote may carry anything. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "(not a URL)";
   }
 }
 

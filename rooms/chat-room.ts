@@ -11,6 +11,7 @@ import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { type Decider, listApprovals } from "./approvals";
 import { getArtifact } from "./artifacts";
+import { auditOutbox } from "./audit-outbox";
 import { setRoomBilling } from "./billing-gate";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
@@ -66,6 +67,7 @@ export class ChatRoom extends Server<Env> {
     this.scheduler.register(runDeadlines(this.room));
     this.scheduler.register(approvalDeadlines(this.room));
     this.scheduler.register(usageBatches(this.room));
+    this.scheduler.register(auditOutbox(this.room));
     // A room from before usage counting counts from now on, not its whole history at once.
     if (activeChat(ctx.storage.sql)) startUsageCursor(ctx.storage.sql, true);
   }

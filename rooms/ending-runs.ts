@@ -9,6 +9,7 @@ import { MAX_REPLY_CHARS } from "../protocol/agents";
 import type { Author } from "../protocol/chat";
 import { cutText, storableText } from "../protocol/primitives";
 import { closeApprovalsOf } from "./approvals";
+import { queueAudit } from "./audit-outbox";
 import { appendMessage } from "./message-log";
 import { reportProgress } from "./progress-mirror";
 import type { RoomAgent } from "./room-agents";
@@ -78,6 +79,14 @@ export function stopRun(
       stopped: true,
     };
   });
+  if (run.initiator !== stopper.userId) {
+    // Only an admin may stop someone else's run (checked above): an admin action.
+    queueAudit(room, `stop:${runId}`, {
+      actor: { type: "user", id: stopper.userId },
+      action: "run.stopped_by_admin",
+      target: `run:${runId} agent:${run.agentId} initiator:${run.initiator}`,
+    });
+  }
   void tellAgentToStop(room, run);
   return result;
 }

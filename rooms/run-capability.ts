@@ -13,6 +13,7 @@ import type { Message } from "../protocol/chat";
 import { requestApproval } from "./approval-flow";
 import type { ApprovalRequest } from "./approvals";
 import { storeArtifact } from "./artifacts";
+import { queueRefusal } from "./audit-outbox";
 import { failRun, finishRun } from "./ending-runs";
 import { searchMessages } from "./message-log";
 import type { RoomState } from "./room-state";
@@ -49,6 +50,15 @@ export class RunCapability extends RpcTarget {
       tokensOut: count(tokensOut),
     });
     noteUsage(this.room);
+  }
+
+  /** Something the agent refused to do for this run (a request the egress guard stopped, a secret not granted). */
+  refused(action: "egress.refused" | "secret.refused", reason: string): void {
+    queueRefusal(this.room, {
+      actor: { type: "agent", id: this.record().agentId },
+      action,
+      target: `run:${this.runId} ${reason.slice(0, 300)}`,
+    });
   }
 
   /** What the run's prompt is built from: the summary and recent messages up to the message that woke it. */

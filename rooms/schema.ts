@@ -92,6 +92,21 @@ export const roomTables = {
     tokens_out: "INTEGER NOT NULL",
     at: "TEXT NOT NULL",
   },
+  /**
+   * Audit events that happened here (decisions, expiries, refusals), written with the change they record and
+   * delivered to the org's audit log by the scheduler; the key makes a redelivery land once.
+   */
+  audit_outbox: {
+    key: "TEXT PRIMARY KEY",
+    actor_type: "TEXT NOT NULL",
+    actor_id: "TEXT NOT NULL",
+    action: "TEXT NOT NULL",
+    target: "TEXT NOT NULL",
+    outcome: "TEXT NOT NULL",
+    count: "INTEGER NOT NULL",
+    at: "INTEGER NOT NULL",
+    due_at: "INTEGER NOT NULL",
+  },
   summaries: {
     version: "INTEGER PRIMARY KEY",
     message_cursor: "INTEGER NOT NULL",

@@ -6,6 +6,7 @@ import { getAgentByName } from "agents";
 import { agentInstanceName, type RunRequest } from "../protocol/agent-runs";
 import type { RunRefusal } from "../protocol/billing";
 import type { Message } from "../protocol/chat";
+import { queueRefusal } from "./audit-outbox";
 import { runRefusalFor } from "./billing-gate";
 import { failRun } from "./ending-runs";
 import { appendMessage } from "./message-log";
@@ -44,6 +45,13 @@ export function wakeAgents(room: RoomState, message: Message): Woken {
   if (woken.length === 0) return { notStarted: [], refused: [] };
   const refusal = runRefusalFor(room, message.author.id);
   if (refusal) {
+    for (const agent of woken) {
+      queueRefusal(room, {
+        actor: { type: "user", id: message.author.id },
+        action: "run.refused",
+        target: `agent:${agent.agentId} ${refusal.code}`,
+      });
+    }
     const handles = woken.map((agent) => `@${agent.handle}`).join(", ");
     const notice = appendMessage(
       room.sql,
@@ -86,7 +94,14 @@ export function retryRun(
     return { error: "rate_limited", message: "too many agent runs in progress here; try again when one ends" };
   }
   const refusal = runRefusalFor(room, member.userId);
-  if (refusal) return { error: refusal.code, message: `not started: ${refusal.message}` };
+  if (refusal) {
+    queueRefusal(room, {
+      actor: { type: "user", id: member.userId },
+      action: "run.refused",
+      target: `agent:${run.agentId} ${refusal.code}`,
+    });
+    return { error: refusal.code, message: `not started: ${refusal.message}` };
+  }
   const retried = startRun(room, {
     ...chat,
     agentId: run.agentId,
