@@ -119,7 +119,8 @@ async function ask(socket: TestSocket, text = "@helper hello") {
   return { started: socket.of("run.started").length > before.started, refusal, clientMessageId };
 }
 
-describe("the Stripe webhook", () => {
+// The first webhook of a run wakes a room and loads the stripe library: on a busy machine it takes a while.
+describe("the Stripe webhook", { timeout: 60_000 }, () => {
   it("refuses a bad or stale signature with 400 and changes nothing", async () => {
     const fixture = await chatWithMembers(0);
     const event = stripeEvent("customer.subscription.updated", subscriptionObject(fixture.orgId, { status: "unpaid" }));
