@@ -38,6 +38,15 @@ export function devStripeWebhookSecret(file: string): string {
   return secret;
 }
 
+/** An Ed25519 private key (base64 PKCS#8) for `PARLOR_AUDIT_SIGNING_KEY`: signs audit checkpoints. */
+export function devAuditSigningKey(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const key = generateKeyPairSync("ed25519").privateKey.export({ format: "der", type: "pkcs8" }).toString("base64");
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
+}
+
 export function newSecretsKey(keyId: string): string {
   return `${keyId}:${randomBytes(32).toString("base64")}`;
 }

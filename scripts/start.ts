@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { devKeys, devSecretsKey, devStripeWebhookSecret, devVarsFile } from "./dev-keys.ts";
+import { devAuditSigningKey, devKeys, devSecretsKey, devStripeWebhookSecret, devVarsFile } from "./dev-keys.ts";
 import {
   databaseUrl,
   ensureDatabase,
@@ -68,6 +68,9 @@ const vars: Record<string, string> = {
     ? {}
     : { STRIPE_WEBHOOK_SECRET: devStripeWebhookSecret(resolve(dataDir, "stripe-webhook-secret")) }),
   ...(process.env.PARLOR_APP_URL ? {} : { PARLOR_APP_URL: `http://localhost:${port}` }),
+  ...(process.env.PARLOR_AUDIT_SIGNING_KEY
+    ? {}
+    : { PARLOR_AUDIT_SIGNING_KEY: devAuditSigningKey(resolve(dataDir, "audit-signing-key")) }),
 };
 // Every documented family passes through, so a feature can be switched on locally without editing files; what
 // npm start sets itself (above, and PARLOR_ENV / CLERK_ISSUER in wrangler.toml) wins.
