@@ -4,6 +4,8 @@
  * tells those rooms once the transaction has committed.
  */
 import { and, eq, type SQL } from "drizzle-orm";
+import type { AuditActor } from "../protocol/audit";
+import type { AuditTrail } from "./audit/trail";
 import type { Database } from "./db/client";
 import { chatMemberships, type OrgRole, orgMemberships, pendingRevocations, users } from "./db/schema";
 import { conflict } from "./errors";
@@ -15,23 +17,42 @@ export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
  * `mirroring`: the change already happened in Clerk, the directory in production. The last-admin rule guards our
  * own API; it must not stop us from recording what Clerk reports.
  */
-type WriteOptions = { mirroring?: boolean };
+type WriteOptions = { mirroring?: boolean; audit?: MembershipAudit };
+
+/**
+ * Who made a membership change, and where its audit entry goes (`c.var.audit.record`): written in the same
+ * transaction, and only when the membership actually changed.
+ */
+export type MembershipAudit = { actor: AuditActor; record: AuditTrail["record"] };
 
 export async function upsertMembership(
   tx: Tx,
   orgId: string,
   member: { userId: string; name?: string; role: OrgRole },
-  { mirroring = false }: WriteOptions = {},
+  { mirroring = false, audit }: WriteOptions = {},
 ): Promise<void> {
   await tx
     .insert(users)
     .values({ id: member.userId, name: member.name ?? member.userId })
     .onConflictDoUpdate({ target: users.id, set: member.name ? { name: member.name } : { id: member.userId } });
   if (member.role === "member" && !mirroring) await refuseLastAdminLoss(tx, orgId, member.userId);
+  const [before] = await tx
+    .select({ role: orgMemberships.role })
+    .from(orgMemberships)
+    .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, member.userId)))
+    .for("update");
   await tx
     .insert(orgMemberships)
     .values({ orgId, userId: member.userId, role: member.role })
     .onConflictDoUpdate({ target: [orgMemberships.orgId, orgMemberships.userId], set: { role: member.role } });
+  if (audit && before?.role !== member.role) {
+    await audit.record(tx, {
+      orgId,
+      actor: audit.actor,
+      action: before ? "member.role_changed" : "member.added",
+      target: `user:${member.userId} role=${member.role}`,
+    });
+  }
 }
 
 /** Deletes the membership, and queues a revocation for every chat of the org the member was in. */
@@ -39,7 +60,7 @@ export async function deleteMembership(
   tx: Tx,
   orgId: string,
   userId: string,
-  { mirroring = false }: WriteOptions = {},
+  { mirroring = false, audit }: WriteOptions = {},
 ): Promise<string[]> {
   if (!mirroring) await refuseLastAdminLoss(tx, orgId, userId);
   const chats = await tx
@@ -47,7 +68,19 @@ export async function deleteMembership(
     .from(chatMemberships)
     .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)));
   // Chat memberships go with the org membership (composite foreign key, on delete cascade).
-  await tx.delete(orgMemberships).where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)));
+  const removed = await tx
+    .delete(orgMemberships)
+    .where(and(eq(orgMemberships.orgId, orgId), eq(orgMemberships.userId, userId)))
+    .returning({ userId: orgMemberships.userId });
+  if (audit && removed.length > 0) {
+    const left = audit.actor.type === "user" && audit.actor.id === userId;
+    await audit.record(tx, {
+      orgId,
+      actor: audit.actor,
+      action: left ? "member.left" : "member.removed",
+      target: `user:${userId}`,
+    });
+  }
   const chatIds = chats.map((row) => row.chatId);
   await queueRevocations(tx, userId, chatIds);
   return chatIds;

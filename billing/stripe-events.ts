@@ -6,6 +6,7 @@
  */
 import { and, eq, isNull } from "drizzle-orm";
 import type Stripe from "stripe";
+import { type AuditInput, appendAudit } from "../api/audit/append";
 import type { Database } from "../api/db/client";
 import { orgBilling, orgs } from "../api/db/schema";
 import type { Tx } from "../api/memberships";
@@ -44,10 +45,17 @@ export function parlorStatus(status: string): BillingStatus {
 
 export type Applied = { orgId: string } | { ignored: string };
 
-export async function applyStripeEvent(tx: Tx, event: Stripe.Event): Promise<Applied> {
+/** Where a status change's audit entry goes: the request's trail (`c.var.audit.record`), else straight in. */
+export type RecordAudit = (tx: Tx, input: Omit<AuditInput, "requestId">) => Promise<unknown>;
+
+export async function applyStripeEvent(
+  tx: Tx,
+  event: Stripe.Event,
+  record: RecordAudit = appendAudit,
+): Promise<Applied> {
   if (event.type === "checkout.session.completed") return applyCheckout(tx, event.data.object);
   if (SUBSCRIPTION_EVENTS.has(event.type)) {
-    return applySubscription(tx, event);
+    return applySubscription(tx, event, record);
   }
   return { ignored: `Parlor does not handle ${event.type}` };
 }
@@ -96,7 +104,7 @@ export async function orgOfEvent(tx: Tx | Database, event: Stripe.Event): Promis
   );
 }
 
-async function applySubscription(tx: Tx, event: Stripe.Event): Promise<Applied> {
+async function applySubscription(tx: Tx, event: Stripe.Event, record: RecordAudit): Promise<Applied> {
   const subscription = event.data.object as Stripe.Subscription;
   const { created } = event;
   const customer = idOf(subscription.customer);
@@ -140,6 +148,16 @@ async function applySubscription(tx: Tx, event: Stripe.Event): Promise<Applied> 
     .insert(orgBilling)
     .values({ orgId, ...state, ...withCustomer })
     .onConflictDoUpdate({ target: orgBilling.orgId, set: { ...state, ...withCustomer } });
+  const before = stored?.status ?? "none";
+  if (before !== status) {
+    // In the transaction that stores the status: the entry and the change commit together.
+    await record(tx, {
+      orgId,
+      actor: { type: "system", id: "stripe" },
+      action: "billing.status_changed",
+      target: `billing:${before}->${status}`,
+    });
+  }
   return { orgId };
 }
 

@@ -5,6 +5,8 @@
  * secret, before anything is sent.
  */
 import { and, eq, inArray } from "drizzle-orm";
+import { appendAudit } from "../../api/audit/append";
+import { scheduleCheckpoint } from "../../api/audit/checkpoint-keeper";
 import { secrets } from "../../api/db/schema";
 import { openValue, SecretsUnavailable, secretScope } from "../../api/db/secret-values";
 import { isPlainHeaderValue, referencedSecrets, SECRET_REFERENCE, type SecretGrants } from "../../protocol/secrets";
@@ -33,16 +35,40 @@ export async function resolveHeaders(
     .filter(([, value]) => isPlainHeaderValue(value))
     .map(([name, value]) => ({ name, value }));
   if (names.length === 0) return { ok: true, headers: { ...written }, revealed };
-  const rows = await readDatabase(env, async (db) => {
-    const found = await db
-      .select()
-      .from(secrets)
-      .where(and(eq(secrets.orgId, target.orgId), inArray(secrets.name, names)));
-    const used = found.filter((row) => grantCovers(row.grants, target)).map((row) => row.id);
-    if (used.length === names.length)
-      await db.update(secrets).set({ lastUsedAt: new Date() }).where(inArray(secrets.id, used));
-    return found;
-  });
+  const rows = await readDatabase(env, (db) =>
+    db.transaction(async (tx) => {
+      const found = await tx
+        .select()
+        .from(secrets)
+        .where(and(eq(secrets.orgId, target.orgId), inArray(secrets.name, names)));
+      const used = found.filter((row) => grantCovers(row.grants, target));
+      if (used.length === names.length) {
+        await tx
+          .update(secrets)
+          .set({ lastUsedAt: new Date() })
+          .where(
+            inArray(
+              secrets.id,
+              used.map((row) => row.id),
+            ),
+          );
+        // Each use is written with the stamp it leaves, by name: never the value.
+        for (const row of used) {
+          await appendAudit(tx, {
+            orgId: target.orgId,
+            actor: { type: "agent", id: target.agentId },
+            action: "secret.used",
+            target: `secret:${row.name} chat:${target.chatId}`,
+          });
+        }
+      }
+      return found;
+    }),
+  );
+  // Entries were written when every reference was covered: a checkpoint will sign them (best effort).
+  if (rows.filter((row) => grantCovers(row.grants, target)).length === names.length) {
+    await scheduleCheckpoint(env, target.orgId);
+  }
   const values = new Map<string, string>();
   for (const name of names) {
     const row = rows.find((r) => r.name === name);

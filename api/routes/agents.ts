@@ -134,11 +134,22 @@ export const orgAgentRoutes = router()
   .openapi(createAgentRoute, async function createAgent(c) {
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const body = c.req.valid("json");
-    const [row] = await c.var.db
-      .insert(agents)
-      .values({ ...body, model: body.model ?? null, orgId, createdBy: c.var.caller.userId })
-      .onConflictDoNothing({ target: [agents.orgId, agents.handle] })
-      .returning({ id: agents.id });
+    const row = await c.var.db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(agents)
+        .values({ ...body, model: body.model ?? null, orgId, createdBy: c.var.caller.userId })
+        .onConflictDoNothing({ target: [agents.orgId, agents.handle] })
+        .returning({ id: agents.id });
+      if (created) {
+        await c.var.audit.record(tx, {
+          orgId,
+          actor: { type: "user", id: c.var.caller.userId },
+          action: "agent.created",
+          target: `agent:${created.id}`,
+        });
+      }
+      return created;
+    });
     if (!row) throw conflict(`the handle @${body.handle} is taken in this org`);
     // A plain header value becomes a secret at once, as an older agent's does on its first read.
     if (hasPlainHeaders(body.tools)) await movePlainHeaders(c.env, c.var.db, row.id);
@@ -152,10 +163,24 @@ export const orgAgentRoutes = router()
     const stored = await movePlainHeaders(c.env, c.var.db, agentId);
     if (body.tools) body.tools = mergeSecretHeaders(body.tools, stored ?? {});
     try {
-      await c.var.db
-        .update(agents)
-        .set({ ...body, updatedAt: new Date() })
-        .where(eq(agents.id, agentId));
+      await c.var.db.transaction(async (tx) => {
+        const [current] = await tx.select().from(agents).where(eq(agents.id, agentId)).for("update");
+        // Only the fields that differ from what is stored count: a repeat changes nothing and writes nothing.
+        const changed = Object.entries(body)
+          .filter(([key, value]) => value !== undefined && !sameJson(value, current?.[key as keyof typeof current]))
+          .map(([key]) => key);
+        if (!current || changed.length === 0) return;
+        await tx
+          .update(agents)
+          .set({ ...body, updatedAt: new Date() })
+          .where(eq(agents.id, agentId));
+        await c.var.audit.record(tx, {
+          orgId,
+          actor: { type: "user", id: c.var.caller.userId },
+          action: "agent.updated",
+          target: `agent:${agentId} fields=${changed.sort().join(",")}`,
+        });
+      });
     } catch (error) {
       if ((error as { code?: string }).code === "23505")
         throw conflict(`the handle @${body.handle} is taken in this org`);
@@ -171,7 +196,16 @@ export const orgAgentRoutes = router()
     const { orgId } = await requireOrgAdmin(c.var.db, params.orgId, c.var.caller.userId);
     const agentId = await requireAgentOf(c.var.db, orgId, params.agentId);
     const chats = await chatsOfAgent(c.var.db, agentId);
-    await c.var.db.delete(agents).where(eq(agents.id, agentId));
+    await c.var.db.transaction(async (tx) => {
+      const deleted = await tx.delete(agents).where(eq(agents.id, agentId)).returning({ id: agents.id });
+      if (deleted.length === 0) return;
+      await c.var.audit.record(tx, {
+        orgId,
+        actor: { type: "user", id: c.var.caller.userId },
+        action: "agent.deleted",
+        target: `agent:${agentId}`,
+      });
+    });
     await Promise.all(chats.map((chatId) => syncRoom(c.env, c.var.db, chatId)));
     return c.json({ removed: { agentId } }, 200);
   });
@@ -189,17 +223,39 @@ export const chatAgentRoutes = router()
       .from(agents)
       .where(and(eq(agents.id, agentId), eq(agents.orgId, chat.orgId)));
     if (!agent) throw badRequest("only agents of the chat's org can be added to it");
-    await c.var.db
-      .insert(chatAgents)
-      .values({ chatId: chat.id, agentId, addedBy: c.var.caller.userId })
-      .onConflictDoNothing();
+    await c.var.db.transaction(async (tx) => {
+      const added = await tx
+        .insert(chatAgents)
+        .values({ chatId: chat.id, agentId, addedBy: c.var.caller.userId })
+        .onConflictDoNothing()
+        .returning({ agentId: chatAgents.agentId });
+      if (added.length === 0) return;
+      await c.var.audit.record(tx, {
+        orgId: chat.orgId,
+        actor: { type: "user", id: c.var.caller.userId },
+        action: "chat.agent_added",
+        target: `agent:${agentId} chat:${chat.id}`,
+      });
+    });
     await syncRoom(c.env, c.var.db, chat.id);
     return c.json({ agent: { agentId } }, 201);
   })
   .openapi(removeChatAgentRoute, async function removeChatAgent(c) {
     const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
     const { agentId } = c.req.valid("json");
-    await c.var.db.delete(chatAgents).where(and(eq(chatAgents.chatId, chat.id), eq(chatAgents.agentId, agentId)));
+    await c.var.db.transaction(async (tx) => {
+      const removed = await tx
+        .delete(chatAgents)
+        .where(and(eq(chatAgents.chatId, chat.id), eq(chatAgents.agentId, agentId)))
+        .returning({ agentId: chatAgents.agentId });
+      if (removed.length === 0) return;
+      await c.var.audit.record(tx, {
+        orgId: chat.orgId,
+        actor: { type: "user", id: c.var.caller.userId },
+        action: "chat.agent_removed",
+        target: `agent:${agentId} chat:${chat.id}`,
+      });
+    });
     await syncRoom(c.env, c.var.db, chat.id);
     return c.json({ removed: { agentId } }, 200);
   });
@@ -212,6 +268,22 @@ function forDisplay<T extends { tools: AgentTools; createdAt: Date; updatedAt: D
     createdAt: agent.createdAt.toISOString(),
     updatedAt: agent.updatedAt.toISOString(),
   };
+}
+
+/** Equal as JSON, whatever the order of object keys (jsonb does not keep it). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
 }
 
 async function requireAgentOf(db: Database, orgId: string, agentId: string): Promise<string> {

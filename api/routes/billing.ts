@@ -101,6 +101,15 @@ export const billingRoutes = router()
       }),
     );
     if (!session.url) throw unavailable("Stripe returned no checkout URL");
+    // The session lives in Stripe: its entry has a transaction of its own.
+    await c.var.db.transaction((tx) =>
+      c.var.audit.record(tx, {
+        orgId,
+        actor: { type: "user", id: c.var.caller.userId },
+        action: "billing.checkout_started",
+        target: `billing:checkout seats=${seats}`,
+      }),
+    );
     return c.json({ url: session.url }, 200);
   })
   .openapi(portalRoute, async function openPortal(c) {
@@ -138,6 +147,19 @@ export const billingRoutes = router()
         tokensPerPeriod:
           change.tokensPerPeriod === undefined ? (stored?.tokensPerPeriod ?? null) : change.tokensPerPeriod,
       };
+      const before = {
+        agentRunsPerPeriod: stored?.agentRunsPerPeriod ?? null,
+        tokensPerPeriod: stored?.tokensPerPeriod ?? null,
+      };
+      if (before.agentRunsPerPeriod === next.agentRunsPerPeriod && before.tokensPerPeriod === next.tokensPerPeriod) {
+        return next; // nothing changes, and nothing is written
+      }
+      await c.var.audit.record(tx, {
+        orgId,
+        actor: { type: "user", id: c.var.caller.userId },
+        action: "member.limits_changed",
+        target: `user:${params.userId} agentRunsPerPeriod=${next.agentRunsPerPeriod ?? "none"} tokensPerPeriod=${next.tokensPerPeriod ?? "none"}`,
+      });
       if (next.agentRunsPerPeriod === null && next.tokensPerPeriod === null) {
         await tx.delete(memberLimits).where(and(eq(memberLimits.orgId, orgId), eq(memberLimits.userId, params.userId)));
       } else {

@@ -96,6 +96,12 @@ export const orgChatRoutes = router()
     const id = await c.var.db.transaction(async (tx) => {
       const [chat] = await tx.insert(chats).values({ orgId, title, createdBy: userId }).returning({ id: chats.id });
       await tx.insert(chatMemberships).values({ chatId: chat.id, orgId, userId });
+      await c.var.audit.record(tx, {
+        orgId,
+        actor: { type: "user", id: userId },
+        action: "chat.created",
+        target: `chat:${chat.id}`,
+      });
       return chat.id;
     });
     // The room would also learn this on first use; activating now makes a misrouted room fail loudly at once. It
@@ -124,7 +130,20 @@ export const chatMemberRoutes = router()
       .from(orgMemberships)
       .where(and(eq(orgMemberships.orgId, chat.orgId), eq(orgMemberships.userId, userId)));
     if (!orgMember) throw badRequest("only members of the chat's org can be added to it");
-    await c.var.db.insert(chatMemberships).values({ chatId: chat.id, orgId: chat.orgId, userId }).onConflictDoNothing();
+    await c.var.db.transaction(async (tx) => {
+      const added = await tx
+        .insert(chatMemberships)
+        .values({ chatId: chat.id, orgId: chat.orgId, userId })
+        .onConflictDoNothing()
+        .returning({ userId: chatMemberships.userId });
+      if (added.length === 0) return;
+      await c.var.audit.record(tx, {
+        orgId: chat.orgId,
+        actor: { type: "user", id: c.var.caller.userId },
+        action: "chat.member_added",
+        target: `user:${userId} chat:${chat.id}`,
+      });
+    });
     await admitToRoom(c.env, chat.id, userId);
     return c.json({ member: { userId } }, 201);
   })
@@ -138,10 +157,19 @@ export const chatMemberRoutes = router()
       throw forbidden("only the chat's creator or an org admin may remove other members");
     }
     await c.var.db.transaction(async (tx) => {
-      await tx
+      const removed = await tx
         .delete(chatMemberships)
-        .where(and(eq(chatMemberships.chatId, chat.id), eq(chatMemberships.userId, userId)));
+        .where(and(eq(chatMemberships.chatId, chat.id), eq(chatMemberships.userId, userId)))
+        .returning({ userId: chatMemberships.userId });
       await queueRevocations(tx, userId, [chat.id]);
+      if (removed.length > 0) {
+        await c.var.audit.record(tx, {
+          orgId: chat.orgId,
+          actor: { type: "user", id: caller },
+          action: "chat.member_removed",
+          target: `user:${userId} chat:${chat.id}`,
+        });
+      }
     });
     const { failed } = await deliverRevocations(
       c.env,

@@ -1,5 +1,6 @@
 /** Orgs and their members. The caller who creates an org becomes its admin. */
 import { and, asc, eq, isNull } from "drizzle-orm";
+import type { Context } from "hono";
 import { syncSeats } from "../../billing/seats";
 import {
   addOrgMemberBody,
@@ -20,6 +21,7 @@ import {
   announceRole,
   deleteMembership,
   deliverRevocations,
+  type MembershipAudit,
   refuseLastAdminLoss,
   upsertMembership,
 } from "../memberships";
@@ -108,6 +110,14 @@ export const orgRoutes = router()
       const [org] = await tx.insert(orgs).values({ name, createdBy: userId }).returning({ id: orgs.id });
       // The creator is an admin at once; Clerk's webhook for the same membership later changes nothing.
       await tx.insert(orgMemberships).values({ orgId: org.id, userId, role: "admin" });
+      const actor = { type: "user" as const, id: userId };
+      await c.var.audit.record(tx, { orgId: org.id, actor, action: "org.created", target: `org:${org.id}` });
+      await c.var.audit.record(tx, {
+        orgId: org.id,
+        actor,
+        action: "member.added",
+        target: `user:${userId} role=admin`,
+      });
       return org.id;
     });
     if (clerk) {
@@ -157,7 +167,7 @@ export const orgRoutes = router()
       // Clerk's webhook brings the change back; until then it is pending.
       return c.json({ member: { userId, role }, pending: true as const }, 202);
     }
-    await c.var.db.transaction((tx) => upsertMembership(tx, orgId, { userId, role }));
+    await c.var.db.transaction((tx) => upsertMembership(tx, orgId, { userId, role }, { audit: auditAs(c) }));
     await announceRole(c.env, c.var.db, orgId, userId);
     await syncSeats(c.env, c.var.db, orgId);
     return c.json({ member: { userId, role } }, 201);
@@ -180,13 +190,18 @@ export const orgRoutes = router()
       });
       return c.json({ removed: { userId }, pending: true as const }, 202);
     }
-    const chatIds = await c.var.db.transaction((tx) => deleteMembership(tx, orgId, userId));
+    const chatIds = await c.var.db.transaction((tx) => deleteMembership(tx, orgId, userId, { audit: auditAs(c) }));
     // Also delivers what an earlier, failed attempt left queued, so a retry of this request completes it.
     const { failed } = await deliverRevocations(c.env, c.var.db, eq(pendingRevocations.userId, userId));
     await syncSeats(c.env, c.var.db, orgId);
     if (failed > 0) throw new Error(`${failed} rooms could not be told yet; retry the request`);
     return c.json({ removed: { userId }, chats: chatIds }, 200);
   });
+
+/** The caller as the actor of membership changes made through this API. */
+function auditAs(c: Context<AppEnv>): MembershipAudit {
+  return { actor: { type: "user", id: c.var.caller.userId }, record: c.var.audit.record };
+}
 
 async function clerkOrgOf(db: AppEnv["Variables"]["db"], orgId: string): Promise<string> {
   const [org] = await db.select({ clerkOrgId: orgs.clerkOrgId }).from(orgs).where(eq(orgs.id, orgId));

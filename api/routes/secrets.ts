@@ -3,6 +3,8 @@
  * Agents put them into header values at execution time, where a grant covers the chat and the agent.
  */
 import { and, asc, eq, inArray } from "drizzle-orm";
+import type { Context } from "hono";
+import type { AuditAction } from "../../protocol/audit";
 import { orgIdParams } from "../../protocol/orgs";
 import {
   createSecretBody,
@@ -14,6 +16,7 @@ import {
   updateSecretBody,
 } from "../../protocol/secrets";
 import { requireOrgAdmin } from "../access";
+import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
 import { agents, chats, secrets } from "../db/schema";
 import { sealValue, secretScope, secretsConfigured } from "../db/secret-values";
@@ -92,11 +95,17 @@ export const secretRoutes = router()
     const { orgId } = await requireSecretsAdmin(c.env, c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const { name, value, grants } = c.req.valid("json");
     await requireGrantsOf(c.var.db, orgId, grants);
-    const [row] = await c.var.db
-      .insert(secrets)
-      .values({ orgId, name, grants, ...(await sealValue(c.env, secretScope(orgId, name), value)) })
-      .onConflictDoNothing({ target: [secrets.orgId, secrets.name] })
-      .returning(secretColumns);
+    const sealed = await sealValue(c.env, secretScope(orgId, name), value);
+    const row = await c.var.db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(secrets)
+        .values({ orgId, name, grants, ...sealed })
+        .onConflictDoNothing({ target: [secrets.orgId, secrets.name] })
+        .returning(secretColumns);
+      // The name only: no value, sealed or not, goes into the audit log.
+      if (created) await c.var.audit.record(tx, auditEntry(c, orgId, "secret.created", name));
+      return created;
+    });
     if (!row) throw conflict(`a secret named ${name} exists in this org`);
     return c.json({ secret: forDisplay(row) }, 201);
   })
@@ -106,24 +115,55 @@ export const secretRoutes = router()
     const { value, grants } = c.req.valid("json");
     if (grants) await requireGrantsOf(c.var.db, orgId, grants);
     const sealed = value === undefined ? {} : await sealValue(c.env, secretScope(orgId, params.name), value);
-    const [row] = await c.var.db
-      .update(secrets)
-      .set({ ...sealed, ...(grants ? { grants } : {}), updatedAt: new Date() })
-      .where(and(eq(secrets.orgId, orgId), eq(secrets.name, params.name)))
-      .returning(secretColumns);
+    const row = await c.var.db.transaction(async (tx) => {
+      const [before] = await tx
+        .select({ grants: secrets.grants })
+        .from(secrets)
+        .where(and(eq(secrets.orgId, orgId), eq(secrets.name, params.name)))
+        .for("update");
+      if (!before) return undefined;
+      const [updated] = await tx
+        .update(secrets)
+        .set({ ...sealed, ...(grants ? { grants } : {}), updatedAt: new Date() })
+        .where(and(eq(secrets.orgId, orgId), eq(secrets.name, params.name)))
+        .returning(secretColumns);
+      // A new value is a rotation even if it happens to equal the old one: the stored ciphertext changed, and
+      // nobody can compare without opening it.
+      if (value !== undefined) await c.var.audit.record(tx, auditEntry(c, orgId, "secret.rotated", params.name));
+      if (grants && !sameGrants(before.grants, grants)) {
+        await c.var.audit.record(tx, auditEntry(c, orgId, "secret.grants_changed", params.name));
+      }
+      return updated;
+    });
     if (!row) throw notFound("secret not found");
     return c.json({ secret: forDisplay(row) }, 200);
   })
   .openapi(deleteSecretRoute, async function deleteSecret(c) {
     const params = c.req.valid("param");
     const { orgId } = await requireSecretsAdmin(c.env, c.var.db, params.orgId, c.var.caller.userId);
-    const [row] = await c.var.db
-      .delete(secrets)
-      .where(and(eq(secrets.orgId, orgId), eq(secrets.name, params.name)))
-      .returning({ name: secrets.name });
+    const row = await c.var.db.transaction(async (tx) => {
+      const [deleted] = await tx
+        .delete(secrets)
+        .where(and(eq(secrets.orgId, orgId), eq(secrets.name, params.name)))
+        .returning({ name: secrets.name });
+      if (deleted) await c.var.audit.record(tx, auditEntry(c, orgId, "secret.deleted", deleted.name));
+      return deleted;
+    });
     if (!row) throw notFound("secret not found");
     return c.json({ removed: { name: row.name } }, 200);
   });
+
+/** An audit entry about a secret, by name: never its value. */
+function auditEntry(c: Context<AppEnv>, orgId: string, action: AuditAction, name: string) {
+  return { orgId, actor: { type: "user" as const, id: c.var.caller.userId }, action, target: `secret:${name}` };
+}
+
+/** The same grants, whatever the order of the ids and repeats. */
+function sameGrants(a: SecretGrants, b: SecretGrants): boolean {
+  const ids = (list: string[] | undefined) => (list === undefined ? null : [...new Set(list)].sort().join(","));
+  const chats = (g: SecretGrants) => (g.chats === "all" ? "all" : `[${ids(g.chats)}]`);
+  return chats(a) === chats(b) && ids(a.agents) === ids(b.agents);
+}
 
 /** Admins only (403 for members, 404 for outsiders); then 503 while no key is configured. */
 async function requireSecretsAdmin(env: Env, db: Database, orgId: string, userId: string) {

@@ -54,7 +54,7 @@ export const stripeWebhookRoutes = router().openapi(stripeWebhookRoute, async fu
       .onConflictDoNothing()
       .returning({ id: processedWebhooks.id });
     if (!fresh) return { duplicate: true as const };
-    return applyStripeEvent(tx, event);
+    return applyStripeEvent(tx, event, c.var.audit.record);
   });
   const orgId = "orgId" in outcome ? outcome.orgId : "duplicate" in outcome ? await orgOfEvent(c.var.db, event) : null;
   if (orgId) {

@@ -18,6 +18,7 @@ import {
   announceRole,
   deleteMembership,
   deliverRevocations,
+  type MembershipAudit,
   queueRevocations,
   type Tx,
   upsertMembership,
@@ -59,7 +60,7 @@ export const webhookRoutes = router().openapi(clerkWebhookRoute, async function 
       .onConflictDoNothing()
       .returning({ id: processedWebhooks.id });
     if (!fresh) return false;
-    await applyClerkEvent(tx, event);
+    await applyClerkEvent(tx, event, { actor: { type: "system", id: "clerk" }, record: c.var.audit.record });
     return true;
   });
   if (applied && (event.type === "organizationMembership.created" || event.type === "organizationMembership.updated")) {
@@ -82,7 +83,8 @@ export const webhookRoutes = router().openapi(clerkWebhookRoute, async function 
   return c.json(applied ? { received: true as const } : { received: true as const, duplicate: true as const }, 200);
 });
 
-async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
+/** Each change is written to the org's audit log (actor: Clerk) in the same transaction; a stale event writes nothing. */
+async function applyClerkEvent(tx: Tx, event: WebhookEvent, audit: MembershipAudit): Promise<void> {
   switch (event.type) {
     case "user.created":
     case "user.updated": {
@@ -98,7 +100,7 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
         .select({ orgId: orgMemberships.orgId })
         .from(orgMemberships)
         .where(eq(orgMemberships.userId, userId));
-      for (const { orgId } of memberships) await deleteMembership(tx, orgId, userId, { mirroring: true });
+      for (const { orgId } of memberships) await deleteMembership(tx, orgId, userId, { mirroring: true, audit });
       return;
     }
     case "organizationMembership.created":
@@ -108,7 +110,7 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
       if (!orgId) {
         // Svix does not promise order: the membership may come before its `organization.created`. The org it
         // carries is the org as of this event.
-        await applyOrganization(tx, event.data.organization, version);
+        await applyOrganization(tx, event.data.organization, version, audit);
         orgId = await orgOfClerk(tx, event.data.organization.id);
       }
       if (!orgId) return;
@@ -122,7 +124,7 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
         tx,
         orgId,
         { userId: user.user_id, name, role: parlorRole(event.data.role) },
-        { mirroring: true },
+        { mirroring: true, audit },
       );
       await tx
         .update(orgMemberships)
@@ -144,12 +146,12 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
           target: [clerkMembershipRemovals.orgId, clerkMembershipRemovals.userId],
           set: { clerkVersion: version },
         });
-      if (current.row !== "absent") await deleteMembership(tx, orgId, userId, { mirroring: true });
+      if (current.row !== "absent") await deleteMembership(tx, orgId, userId, { mirroring: true, audit });
       return;
     }
     case "organization.created":
     case "organization.updated":
-      await applyOrganization(tx, event.data, event.timestamp);
+      await applyOrganization(tx, event.data, event.timestamp, audit);
       return;
     case "organization.deleted": {
       const clerkOrgId = event.data.id;
@@ -159,6 +161,7 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
       if (!org || org.deletedAt !== null) return;
       if (org.clerkVersion !== null && org.clerkVersion > version) return;
       await tx.update(orgs).set({ deletedAt: new Date(), clerkVersion: version }).where(eq(orgs.id, org.id));
+      await audit.record(tx, { orgId: org.id, actor: audit.actor, action: "org.deleted", target: `org:${org.id}` });
       // Every open socket of its chats closes: a revocation per chat member, delivered after the commit.
       const members = await tx
         .select({ chatId: chatMemberships.chatId, userId: chatMemberships.userId })
@@ -178,7 +181,12 @@ async function applyClerkEvent(tx: Tx, event: WebhookEvent): Promise<void> {
  * Links or renames the org Clerk describes, or creates it (made in Clerk's dashboard), as of `version`. An older
  * version than the one that last wrote the row loses, and a deleted org stays deleted.
  */
-async function applyOrganization(tx: Tx, data: OrganizationJSON, version: number): Promise<void> {
+async function applyOrganization(
+  tx: Tx,
+  data: OrganizationJSON,
+  version: number,
+  audit: MembershipAudit,
+): Promise<void> {
   const { id: clerkOrgId, public_metadata, created_by } = data;
   const parlorOrgId = public_metadata?.parlorOrgId;
   const org = await orgForClerkEvent(tx, clerkOrgId, typeof parlorOrgId === "string" ? parlorOrgId : null);
@@ -191,20 +199,33 @@ async function applyOrganization(tx: Tx, data: OrganizationJSON, version: number
       .update(orgs)
       .set({ clerkOrgId, clerkVersion: version, ...(name ? { name } : {}) })
       .where(eq(orgs.id, org.id));
+    if (name && name !== org.name) {
+      await audit.record(tx, { orgId: org.id, actor: audit.actor, action: "org.renamed", target: `org:${org.id}` });
+    }
     return;
   }
   // Made in Clerk's dashboard: a new org, with its creator only if Parlor already knows them.
   const [creator] = created_by ? await tx.select({ id: users.id }).from(users).where(eq(users.id, created_by)) : [];
-  await tx
+  const [created] = await tx
     .insert(orgs)
     .values({ name: name ?? clerkOrgId, clerkOrgId, clerkVersion: version, createdBy: creator?.id ?? null })
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ id: orgs.id });
+  if (created) {
+    await audit.record(tx, {
+      orgId: created.id,
+      actor: audit.actor,
+      action: "org.created",
+      target: `org:${created.id}`,
+    });
+  }
 }
 
 /** The org a Clerk `organization.*` event is about: by Parlor's id in its metadata when present, else by Clerk's id. */
 async function orgForClerkEvent(tx: Tx, clerkOrgId: string, parlorOrgId: string | null) {
   const columns = {
     id: orgs.id,
+    name: orgs.name,
     clerkOrgId: orgs.clerkOrgId,
     clerkVersion: orgs.clerkVersion,
     deletedAt: orgs.deletedAt,
