@@ -8,6 +8,7 @@
 import { Agent, type FiberRecoveryContext } from "agents";
 import type { RunRequest } from "../protocol/agent-runs";
 import { askForApproval, type Decision, recordDecision } from "./approval-wait";
+import { takeAgentRun } from "./org-limiter";
 import { failureReason, RunFailure } from "./run-failure";
 import { RunLink } from "./run-link";
 import type { RunScope } from "./run-scope";
@@ -103,7 +104,15 @@ export class ChatAgent extends Agent<Env> {
   private async advance(runId: string, fiber: AbortSignal): Promise<void> {
     const state = loadRunState(this.ctx.storage.sql, runId);
     if (state?.phase !== "running") return;
-    await this.cancellable(runId, fiber, (cancel) => this.settle(state, (scope) => runSteps(scope, state, cancel)));
+    await this.cancellable(runId, fiber, (cancel) =>
+      this.settle(state, async (scope) => {
+        // A run starting (not one resumed mid-way) counts against its org's runs this minute, across all its rooms.
+        if (state.steps === 0 && state.messages.length === 0 && (await takeAgentRun(this.env, state.request.orgId))) {
+          throw new RunFailure("rate limited: this org started too many agent runs this minute");
+        }
+        return runSteps(scope, state, cancel);
+      }),
+    );
   }
 
   private async continueAfterDecision(runId: string, fiber: AbortSignal): Promise<void> {

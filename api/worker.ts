@@ -4,6 +4,7 @@ import { openDatabase } from "./db/client";
 import { deliverRevocations } from "./memberships";
 
 export { ChatAgent } from "../agents/chat-agent";
+export { OrgLimiter } from "../agents/org-limiter";
 export { SummaryAgent } from "../agents/summary-agent";
 export { ChatProgress } from "../rooms/chat-progress";
 export { ChatRoom } from "../rooms/chat-room";

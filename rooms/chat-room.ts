@@ -7,6 +7,7 @@ import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { RunRefusal } from "../protocol/billing";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
+import { type RateLimitsEnv, rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
 import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { type Decider, listApprovals } from "./approvals";
@@ -25,6 +26,7 @@ import {
   readPage,
 } from "./message-log";
 import { presentUsers } from "./presence";
+import { MessageLimiter, storedByMember } from "./rate-limits";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import type { RoomAgent } from "./room-agents";
@@ -38,6 +40,7 @@ import { welcomeEvents } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
 import { acceptSummary, messagesBetween, summarizeIfDue } from "./summary-jobs";
 import { noteUsage, startUsageCursor, usageBatches } from "./usage-batches";
+import { countSummaryTokens } from "./usage-log";
 
 export type { RunContext } from "./summary-jobs";
 
@@ -53,6 +56,8 @@ export class ChatRoom extends Server<Env> {
   private readonly room: RoomState;
   /** The room's one alarm: run deadlines, approval expiry and redelivery. */
   private readonly scheduler: Scheduler;
+  /** Messages per member (`PARLOR_RATE_LIMITS`), in memory; null when that limit is off. */
+  private readonly messageLimiter: MessageLimiter | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +69,8 @@ export class ChatRoom extends Server<Env> {
       (event) => this.broadcastEvent(event),
       () => this.scheduler.reschedule(),
     );
+    const { messages } = rateLimitsOf(env as RateLimitsEnv);
+    this.messageLimiter = messages ? new MessageLimiter(messages) : null;
     this.scheduler.register(runDeadlines(this.room));
     this.scheduler.register(approvalDeadlines(this.room));
     this.scheduler.register(usageBatches(this.room));
@@ -83,15 +90,34 @@ export class ChatRoom extends Server<Env> {
     if (billing) setRoomBilling(this.room, billing);
   }
 
+  /**
+   * The REST path for a member's message. Over the member's message limit nothing is stored and the answer says how
+   * long to wait; a retry of a message already stored is answered as usual and not charged.
+   */
+  postMessage(
+    chat: ChatRef,
+    author: MemberIdentity,
+    body: PostMessageBody,
+  ): (AppendResult & { runsRefused?: RunRefusal[] }) | { revoked: true } | RateLimited {
+    activate(this.store, chat);
+    if (isRevoked(this.store, author.userId)) return { revoked: true };
+    const received = this.receive(author, body);
+    if ("rateLimited" in received) return received;
+    const { message, created, refused } = received;
+    return refused?.length ? { message, created, runsRefused: refused } : { message, created };
+  }
+
+  /** `postMessage` for callers that do not expect a refusal: over the limit it throws (nothing is stored). */
   post(
     chat: ChatRef,
     author: MemberIdentity,
     body: PostMessageBody,
   ): (AppendResult & { runsRefused?: RunRefusal[] }) | { revoked: true } {
-    activate(this.store, chat);
-    if (isRevoked(this.store, author.userId)) return { revoked: true };
-    const { message, created, refused } = this.receive(author, body);
-    return refused?.length ? { message, created, runsRefused: refused } : { message, created };
+    const result = this.postMessage(chat, author, body);
+    if ("rateLimited" in result) {
+      throw new Error(`rate_limited: retry after ${retryAfterSeconds(result.rateLimited.retryAfterMs)} s`);
+    }
+    return result;
   }
 
   /** The org's billing, pushed by the App API after every change; an older version than the one held is ignored. */
@@ -155,7 +181,12 @@ export class ChatRoom extends Server<Env> {
     return latestSummary(this.store);
   }
 
-  storeSummary(summary: Summary): boolean {
+  /** Stores the next summary; its model tokens count as the org's usage (once per version). */
+  storeSummary(summary: Summary, tokens?: { tokensIn: number; tokensOut: number }): boolean {
+    if (tokens) {
+      countSummaryTokens(this.store, summary.version, tokens);
+      noteUsage(this.room);
+    }
     return acceptSummary(this.room, summary);
   }
 
@@ -268,7 +299,18 @@ export class ChatRoom extends Server<Env> {
         this.broadcastEvent({ type: "typing", user: { id: identity.userId, name: identity.name } }, [connection.id]);
         return;
       }
-      const { message, created, notStarted, refused } = this.receive(identity, frame);
+      const received = this.receive(identity, frame);
+      if ("rateLimited" in received) {
+        // The socket stays open: the client waits and sends again (with the same clientMessageId).
+        send(connection, {
+          type: "error",
+          code: "rate_limited",
+          message: tooManyMessages(received.rateLimited.retryAfterMs),
+          clientMessageId: frame.clientMessageId,
+        });
+        return;
+      }
+      const { message, created, notStarted, refused } = received;
       // A retry is answered to its sender alone with the stored message; nobody else sees it twice.
       if (!created) send(connection, { type: "message", ...message });
       // One error per reason: the notice in the chat names the agents.
@@ -320,12 +362,19 @@ export class ChatRoom extends Server<Env> {
   private receive(
     author: MemberIdentity,
     body: PostMessageBody,
-  ): AppendResult & { notStarted?: string[]; refused?: RunRefusal[] } {
+  ): (AppendResult & { notStarted?: string[]; refused?: RunRefusal[] }) | RateLimited {
+    // Checked before anything is stored; the hot path stays one insert, and a retry gets its token back.
+    const take = this.messageLimiter?.take(author.userId);
+    if (take && !take.ok) {
+      const stored = storedByMember(this.store, author.userId, body.clientMessageId);
+      return stored ? { message: stored, created: false } : { rateLimited: { retryAfterMs: take.retryAfterMs } };
+    }
     const result = appendMessage(
       this.store,
       { type: "user", id: author.userId, name: author.name },
       { text: body.text, clientMessageId: body.clientMessageId },
     );
+    if (!result.created) this.messageLimiter?.refund(author.userId);
     if (result.created) {
       this.broadcastEvent({ type: "message", ...result.message });
       noteUsage(this.room);
@@ -365,6 +414,13 @@ export class ChatRoom extends Server<Env> {
       }
     }
   }
+}
+
+/** A member's message refused by their message limit: nothing was stored. */
+export type RateLimited = { rateLimited: { retryAfterMs: number } };
+
+function tooManyMessages(retryAfterMs: number): string {
+  return `too many messages: nothing was stored; send again in ${retryAfterSeconds(retryAfterMs)} s`;
 }
 
 function userTag(userId: string): string {

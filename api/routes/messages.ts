@@ -9,14 +9,16 @@ import {
   socketQuery,
   socketTokenQuery,
 } from "../../protocol/chat";
+import { retryAfterSeconds } from "../../protocol/limits";
 import { chatIdParams } from "../../protocol/orgs";
+import type { ChatRoom } from "../../rooms/chat-room";
 import { requireChatMember } from "../access";
 import type { AppEnv } from "../context";
-import { ApiError } from "../errors";
+import { ApiError, forbidden } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { database } from "../middleware/database";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
-import { openProgressSocket, openRoomSocket, postToRoom, readRoomHistory } from "../orchestrator";
+import { openProgressSocket, openRoomSocket, readRoomHistory } from "../orchestrator";
 
 const tags = ["messages"];
 const DEFAULT_PAGE = 100;
@@ -41,7 +43,11 @@ const postMessageRoute = authedRoute(
     path: "/{chatId}/messages",
     tags,
     summary: "Send a message",
-    description: "Idempotent per author and `clientMessageId`: a retry answers 200 with the message already stored.",
+    description:
+      "Idempotent per author and `clientMessageId`: a retry answers 200 with the message already stored (and does " +
+      "not count against the limit). Each member may send a burst of messages per chat, refilled at a steady rate " +
+      "(`PARLOR_RATE_LIMITS`); over it the answer is 429 `rate_limited` with `Retry-After` (seconds) and nothing " +
+      "is stored.",
     request: { params: chatIdParams, body: jsonBody(postMessageBody) },
     responses: {
       201: jsonContent(
@@ -52,7 +58,7 @@ const postMessageRoute = authedRoute(
       200: jsonContent(messageResponse, "This author already sent that clientMessageId: the stored message."),
     },
   },
-  ["forbidden", "not_found"],
+  ["forbidden", "not_found", "rate_limited"],
 );
 
 export const messageRoutes = router()
@@ -65,12 +71,20 @@ export const messageRoutes = router()
   .openapi(postMessageRoute, async function postMessage(c) {
     const { userId } = c.var.caller;
     const { chat, name } = await requireChatMember(c.var.db, c.req.valid("param").chatId, userId);
-    const { message, created, runsRefused } = await postToRoom(
-      c.env,
+    // The room checks the member's message limit before it stores anything.
+    const room = (c.env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chat.id);
+    const result = await room.postMessage(
       { chatId: chat.id, orgId: chat.orgId },
       { userId, name },
       c.req.valid("json"),
     );
+    if ("revoked" in result) throw forbidden("you are not a member of this chat");
+    if ("rateLimited" in result) {
+      const seconds = retryAfterSeconds(result.rateLimited.retryAfterMs);
+      c.header("Retry-After", String(seconds));
+      throw new ApiError("rate_limited", `too many messages: nothing was stored; send again in ${seconds} s`);
+    }
+    const { message, created, runsRefused } = result;
     if (!created) return c.json({ message }, 200);
     return c.json(runsRefused ? { message, runsRefused } : { message }, 201);
   });
