@@ -18,12 +18,17 @@ export async function summarizeChat(env: Env, job: SummaryJob): Promise<void> {
   const last = messages.at(-1);
   if (!last) return;
   const { system, prompt } = summaryPrompt(previous, messages);
-  const { text } = await generateText({
+  const { text, usage } = await generateText({
     model: resolveModel(env, null),
     system,
     prompt,
     abortSignal: AbortSignal.timeout(MODEL_TIMEOUT_MS),
   });
   // The cursor is the last message actually read, so nothing past a capped batch is skipped.
-  if (text.trim()) await room.storeSummary({ version: job.version, messageCursor: last.seq, text: text.trim() });
+  if (text.trim()) {
+    await room.storeSummary(
+      { version: job.version, messageCursor: last.seq, text: text.trim() },
+      { tokensIn: usage.inputTokens ?? 0, tokensOut: usage.outputTokens ?? 0 },
+    );
+  }
 }

@@ -25,6 +25,20 @@ export function countTokens(
   log(sql, `tokens:${runId}:${step}`, initiator, { agentRuns: 0, ...tokens });
 }
 
+/** A summary's model tokens: the org's usage, started by nobody in particular (`parlor`). */
+export function countSummaryTokens(
+  sql: SqlStorage,
+  version: number,
+  tokens: { tokensIn: number; tokensOut: number },
+): void {
+  const count = (n: number) => (Number.isSafeInteger(n) && n > 0 ? n : 0);
+  log(sql, `summary:${version}`, "parlor", {
+    agentRuns: 0,
+    tokensIn: count(tokens.tokensIn),
+    tokensOut: count(tokens.tokensOut),
+  });
+}
+
 function log(
   sql: SqlStorage,
   key: string,

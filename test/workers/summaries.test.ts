@@ -68,6 +68,17 @@ describe("summaries", () => {
       "the second summary",
     );
     expect(second[1]).toMatchObject({ version: 2, message_cursor: 16 });
+    // Each summary's model tokens are the org's usage, counted once per version.
+    const stub = (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(fixture.chatId);
+    const counted = await runInDurableObject(stub, (_room, state) =>
+      state.storage.sql
+        .exec<{ key: string; tokens_in: number; tokens_out: number }>(
+          "SELECT key, tokens_in, tokens_out FROM usage_log WHERE key LIKE 'summary:%' ORDER BY key",
+        )
+        .toArray(),
+    );
+    expect(counted.map((row) => row.key)).toEqual(["summary:1", "summary:2"]);
+    expect(counted.every((row) => row.tokens_in > 0 && row.tokens_out > 0)).toBe(true);
 
     const created = await api<{ id: string }>(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/agents`, {
       name: "Scribe",
