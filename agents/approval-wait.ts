@@ -9,7 +9,7 @@ import { type AgentConfig, loadAgentConfig } from "./agent-config";
 import { RunFailure } from "./run-failure";
 import type { RunScope } from "./run-scope";
 import { loadRunState, type PendingCall, type RunState, saveRunState, type ToolResult } from "./run-state";
-import { runHttpCall, type ToolCall, toolFailed } from "./tool-calls";
+import { reportEgressRefusal, runHttpCall, type ToolCall, toolFailed } from "./tool-calls";
 import { HTTP_TOOL } from "./tools/definitions";
 import { type CallPlan, egressFor, type HttpTool, maskedHeaders } from "./tools/policy";
 
@@ -100,6 +100,7 @@ export async function carryOutDecision(
   if (decision === "approved") {
     const verdict = egressFor(http, pending.input, env);
     if (!verdict.ok) {
+      await reportEgressRefusal(run, verdict.reason);
       pending.done.push(await toolFailed(run, call, verdict.reason));
     } else {
       // From here the request may have gone out: a crash now is reported, never silently retried.

@@ -7,7 +7,7 @@ import type { AgentConfig } from "./agent-config";
 import { waitForApproval } from "./approval-wait";
 import type { RunScope } from "./run-scope";
 import { type RunState, saveRunState, type ToolResult } from "./run-state";
-import { runHistoryCall, runHttpCall, type ToolCall, toolFailed, toolMessage } from "./tool-calls";
+import { reportEgressRefusal, runHistoryCall, runHttpCall, type ToolCall, toolFailed, toolMessage } from "./tool-calls";
 import { planCall } from "./tools/policy";
 
 /** Returns true when the run stopped to wait for a decision. */
@@ -23,6 +23,7 @@ export async function runCalls(
     await run.tool({ ...call, name: call.toolName, status: "running" });
     const plan = planCall(agent, call, env);
     if (plan.tool === "refused") {
+      if (plan.egress) await reportEgressRefusal(run, plan.reason);
       done.push(await toolFailed(run, call, plan.reason));
     } else if (plan.tool === "history") {
       done.push(await runHistoryCall(run, call));

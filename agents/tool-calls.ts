@@ -6,7 +6,7 @@ import type { ModelMessage } from "ai";
 import { type AgentTools, type HttpRequestInput, historyInput } from "../protocol/agents";
 import type { RunLink } from "./run-link";
 import type { RunState, ToolResult } from "./run-state";
-import { performRequest } from "./tools/http-request";
+import { EgressRefused, performRequest } from "./tools/http-request";
 import { redactSecrets } from "./tools/redaction";
 import { resolveHeaders } from "./tools/secret-headers";
 
@@ -28,9 +28,18 @@ export async function runHttpCall(
   if (!http) return toolFailed(run, call, "this agent has no HTTP tool");
   const target = { orgId: agent.orgId, agentId: agent.id, chatId: state.request.chatId };
   const resolved = await resolveHeaders(env, target, http.headers ?? {});
-  if (!resolved.ok) return toolFailed(run, call, resolved.reason);
+  if (!resolved.ok) {
+    // Audited in the room (once a minute per reason, with a count); the call fails whatever happens to the report.
+    await run.refused("secret.refused", resolved.reason).catch(() => {});
+    return toolFailed(run, call, resolved.reason);
+  }
   try {
-    const outcome = await performRequest(url, input, resolved.headers, resolved.revealed);
+    const outcome = await performRequest(url, input, resolved.headers, resolved.revealed, {
+      env,
+      orgId: agent.orgId,
+      http,
+    });
+    if (outcome.redirectRefused) await reportEgressRefusal(run, outcome.redirectRefused);
     const artifactId = await run.storeArtifact({
       kind: "http_response",
       status: outcome.status,
@@ -45,13 +54,20 @@ export async function runHttpCall(
       body: outcome.body.slice(0, BODY_FOR_MODEL),
       truncated: outcome.truncated,
       artifactId,
+      ...(outcome.redirectRefused ? { redirectRefused: outcome.redirectRefused } : {}),
     };
     await run.tool({ ...call, name: call.toolName, status: "done", output: { status: outcome.status, artifactId } });
     return { toolCallId: call.toolCallId, toolName: call.toolName, output };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : "the request failed";
-    return toolFailed(run, call, redactSecrets(reason, resolved.revealed));
+    const reason = redactSecrets(error instanceof Error ? error.message : "the request failed", resolved.revealed);
+    if (error instanceof EgressRefused) await reportEgressRefusal(run, reason);
+    return toolFailed(run, call, reason);
   }
+}
+
+/** Audited in the room (once a minute per reason, with a count); the call is refused whatever happens to the report. */
+export async function reportEgressRefusal(run: RunLink, reason: string): Promise<void> {
+  await run.refused("egress.refused", reason).catch(() => {});
 }
 
 /** Searches the chat before the message that woke the run (the room bounds it by its own record of the run). */

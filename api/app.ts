@@ -15,6 +15,7 @@ import { auditRoutes } from "./routes/audit";
 import { billingRoutes } from "./routes/billing";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devToolRoutes } from "./routes/dev-tools";
+import { egressRoutes } from "./routes/egress";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
 import { runRoutes } from "./routes/runs";
@@ -46,6 +47,7 @@ const authenticated = authenticatedRoot
   .route("/orgs", orgChatRoutes)
   .route("/orgs", orgAgentRoutes)
   .route("/orgs", secretRoutes)
+  .route("/orgs", egressRoutes)
   .route("/orgs", billingRoutes)
   .route("/orgs", auditRoutes)
   .route("/chats", chatAgentRoutes)

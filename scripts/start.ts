@@ -86,6 +86,15 @@ const passed = Object.keys(process.env)
   .filter((name) => /^(STRIPE|CLERK|PARLOR|OPENAI)_/.test(name) && !OWN.has(name) && !name.startsWith("PARLOR_TEST_"))
   .sort();
 for (const name of passed) vars[name] = process.env[name] as string;
+// The HTTP tool may reach this server itself in development: its own origins join any PARLOR_DEV_ALLOW_ORIGINS given.
+vars.PARLOR_DEV_ALLOW_ORIGINS = [
+  ...(process.env.PARLOR_DEV_ALLOW_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean),
+  `http://localhost:${port}`,
+  `http://127.0.0.1:${port}`,
+].join(",");
 if (passed.length > 0) log(`passing to the Worker: ${passed.join(", ")}`);
 const varsFile = resolve(dataDir, "dev.vars");
 writeFileSync(varsFile, devVarsFile(vars), { mode: 0o600 });

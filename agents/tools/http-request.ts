@@ -40,25 +40,13 @@ export type EgressScope = { env: Env; orgId: string | null; http: NonNullable<Ag
 /** A refusal the tool reports as its failure; nothing was sent to the refused address. */
 export class EgressRefused extends Error {}
 
-/**
- * Scopes of URLs that passed the first check (`policy.ts`), for callers that hand over only the URL; a caller may
- * pass the scope itself instead.
- */
-const checkedScopes = new WeakMap<URL, EgressScope>();
-export function rememberScope(url: URL, scope: EgressScope): void {
-  const known = checkedScopes.get(url);
-  checkedScopes.set(url, { ...scope, orgId: scope.orgId ?? known?.orgId ?? null });
-}
-
 export async function performRequest(
   url: URL,
   input: HttpRequestInput,
   sentHeaders: Record<string, string>,
   revealed: readonly RevealedSecret[],
-  given?: EgressScope,
+  scope: EgressScope,
 ): Promise<HttpOutcome> {
-  const scope = given ?? checkedScopes.get(url);
-  if (!scope) throw refused("the request was not checked against the egress rules; nothing was sent", url);
   const { env, http } = scope;
   const deadline = AbortSignal.timeout(TIMEOUT_MS);
   const mutating = input.method !== "GET" && input.method !== "HEAD";

@@ -15,14 +15,13 @@ import type { AgentConfig } from "../agent-config";
 import type { ToolCall } from "../tool-calls";
 import { HISTORY_TOOL, HTTP_TOOL } from "./definitions";
 import { checkEgress, devAllowOrigins, type EgressVerdict } from "./egress";
-import { rememberScope } from "./http-request";
 
 export type HttpTool = NonNullable<AgentTools["http"]>;
 
 export type CallPlan =
   | { tool: "http"; http: HttpTool; input: HttpRequestInput; url: URL; needsApproval: boolean }
   | { tool: "history" }
-  | { tool: "refused"; reason: string };
+  | { tool: "refused"; reason: string; egress?: true };
 
 export function planCall(agent: AgentConfig, call: ToolCall, env: Env): CallPlan {
   const http = agent.tools.http;
@@ -30,8 +29,7 @@ export function planCall(agent: AgentConfig, call: ToolCall, env: Env): CallPlan
     const input = httpRequestInput.safeParse(call.input);
     if (!input.success) return { tool: "refused", reason: "invalid request" };
     const verdict = egressFor(http, input.data, env);
-    if (!verdict.ok) return { tool: "refused", reason: verdict.reason };
-    rememberScope(verdict.url, { env, orgId: agent.orgId, http });
+    if (!verdict.ok) return { tool: "refused", reason: verdict.reason, egress: true };
     return {
       tool: "http",
       http,
@@ -53,7 +51,6 @@ export function egressFor(http: HttpTool, input: HttpRequestInput, env: Env): Eg
     development: env.PARLOR_ENV === "development",
     devAllowOrigins: devAllowOrigins(env),
   });
-  if (verdict.ok) rememberScope(verdict.url, { env, orgId: null, http });
   return verdict;
 }
 

@@ -42,11 +42,13 @@ const putEgressRoute = authedRoute(
   ["forbidden", "not_found"],
 );
 
+const EMPTY = { allowHosts: [], denyHosts: [], allowPorts: [] };
+
 export const egressRoutes = router()
   .openapi(getEgressRoute, async function getEgress(c) {
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const [row] = await c.var.db.select(columns).from(orgEgress).where(eq(orgEgress.orgId, orgId));
-    return c.json({ egress: row ?? { allowHosts: [], denyHosts: [], allowPorts: [] } }, 200);
+    return c.json({ egress: row ?? EMPTY }, 200);
   })
   .openapi(putEgressRoute, async function putEgress(c) {
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
@@ -56,10 +58,23 @@ export const egressRoutes = router()
       denyHosts: [...new Set(egress.denyHosts)],
       allowPorts: [...new Set(egress.allowPorts)].sort((a, b) => a - b),
     };
-    const [row] = await c.var.db
-      .insert(orgEgress)
-      .values({ orgId, ...settings })
-      .onConflictDoUpdate({ target: orgEgress.orgId, set: { ...settings, updatedAt: new Date() } })
-      .returning(columns);
+    const row = await c.var.db.transaction(async (tx) => {
+      const [before] = await tx.select(columns).from(orgEgress).where(eq(orgEgress.orgId, orgId)).for("update");
+      const [stored] = await tx
+        .insert(orgEgress)
+        .values({ orgId, ...settings })
+        .onConflictDoUpdate({ target: orgEgress.orgId, set: { ...settings, updatedAt: new Date() } })
+        .returning(columns);
+      const unchanged = JSON.stringify(before ?? EMPTY) === JSON.stringify(stored);
+      if (!unchanged) {
+        await c.var.audit.record(tx, {
+          orgId,
+          actor: { type: "user", id: c.var.caller.userId },
+          action: "egress.settings_changed",
+          target: `egress:${orgId} allowHosts=${stored.allowHosts.length} denyHosts=${stored.denyHosts.length} allowPorts=${stored.allowPorts.join(",") || "none"}`,
+        });
+      }
+      return stored;
+    });
     return c.json({ egress: row }, 200);
   });

@@ -2,11 +2,13 @@
  * Egress through a real run: the org's settings, read when a call is sent, hold over the agent's allow list, and a
  * GET's redirects are followed by hand with secret headers dropped off-origin.
  */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../api/db/client";
 import { orgEgress } from "../../api/db/schema";
-import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, unique } from "./helpers";
+import type { ChatRoom } from "../../rooms/chat-room";
+import { api, type ChatFixture, chatWithMembers, connect, eventually, type TestSocket, unique } from "./helpers";
 
 const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
 const otherOrigin = service.replace("127.0.0.1", "localhost");
@@ -60,6 +62,25 @@ describe("egress in runs", () => {
     expect(socket.of("run.tool").at(-1)).toMatchObject({ status: "failed" });
     expect(agentReply(socket)?.text).toMatch(/deny list/);
     expect(await received(prefix)).toEqual([]);
+    // The refusal is audited as the agent's, with its reason, once its minute is over.
+    const room = (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(fixture.chatId);
+    await runInDurableObject(room, (_r, state) => state.storage.sql.exec("UPDATE audit_outbox SET due_at = 0"));
+    const entries = await eventually(
+      async () => {
+        await runDurableObjectAlarm(room);
+        return (
+          await api<{ entries: { actor: { type: string }; target: string; outcome: string }[] }>(
+            fixture.admin.token,
+            "GET",
+            `/orgs/${fixture.orgId}/audit?action=egress.refused`,
+          )
+        ).body.entries;
+      },
+      (found) => found.length === 1,
+      "the refusal in the audit log",
+    );
+    expect(entries[0]).toMatchObject({ actor: { type: "agent" }, outcome: "refused" });
+    expect(entries[0].target).toMatch(/127\.0\.0\.1 is on this org's deny list/);
   });
 
   it("a GET follows a redirect to another allowed origin without the agent's secret headers", async () => {
@@ -77,9 +98,7 @@ describe("egress in runs", () => {
     expect(seen[1].headers["x-token"]).toBeUndefined();
   });
 
-  // Fails until agents/tool-calls.ts passes the egress scope to performRequest: an approved call only knows its
-  // org through it (see the egress report). Then make this `it`.
-  it.fails("the org's deny list refuses an approved POST when it is sent", async () => {
+  it("the org's deny list refuses an approved POST when it is sent", async () => {
     const fixture = await chatWithMembers(0);
     const prefix = `/${unique("approved")}`;
     await opsAgent(fixture, [`${service}${prefix}`]);

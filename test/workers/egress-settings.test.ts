@@ -30,6 +30,18 @@ describe("org egress settings", () => {
 
     const cleared = await egress.$put({ param, json: { egress: empty } });
     expect(await cleared.json()).toEqual({ egress: empty });
+    // Two changes are audited; putting the same settings again changes nothing and writes nothing.
+    await egress.$put({ param, json: { egress: empty } });
+    const audit = await client(fixture.admin.token).api.orgs[":orgId"].audit.$get({
+      param,
+      query: { action: "egress.settings_changed" },
+    });
+    const { entries } = await audit.json();
+    expect(entries.map((e) => e.target)).toEqual([
+      `egress:${fixture.orgId} allowHosts=0 denyHosts=0 allowPorts=none`,
+      `egress:${fixture.orgId} allowHosts=2 denyHosts=1 allowPorts=8080,8443`,
+    ]);
+    expect(entries.every((e) => e.actor.id === fixture.admin.userId && e.requestId)).toBe(true);
   });
 
   it("refuses bad hosts, ports and sizes", async () => {

@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import { MockLanguageModelV4 } from "ai/test";
@@ -10,7 +11,17 @@ import { encodingsOf } from "../../agents/tools/redaction";
 import { openDatabase } from "../../api/db/client";
 import { agents, secrets } from "../../api/db/schema";
 import type { ChatProgress } from "../../rooms/chat-progress";
-import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, tokenFor, unique } from "./helpers";
+import type { ChatRoom } from "../../rooms/chat-room";
+import {
+  api,
+  type ChatFixture,
+  chatWithMembers,
+  connect,
+  eventually,
+  type TestSocket,
+  tokenFor,
+  unique,
+} from "./helpers";
 
 const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
 type Recorded = { method: string; path: string; body: string; headers: Record<string, string> };
@@ -239,6 +250,30 @@ describe("secrets", () => {
       /ECHO_TOKEN does not exist/,
     );
     expect(await received(prefix)).toHaveLength(2);
+
+    // Both refusals are audited as the agent's, once the minute is over, by the secret's name and never its value.
+    const room = (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(fixture.chatId);
+    await runInDurableObject(room, (_r, state) => state.storage.sql.exec("UPDATE audit_outbox SET due_at = 0"));
+    const refused = await eventually(
+      async () => {
+        await runDurableObjectAlarm(room);
+        return (
+          await api<{ entries: { action: string; actor: { type: string }; target: string; outcome: string }[] }>(
+            fixture.admin.token,
+            "GET",
+            `/orgs/${fixture.orgId}/audit?action=secret.refused`,
+          )
+        ).body.entries;
+      },
+      (entries) => entries.length === 2,
+      "the refusals in the audit log",
+    );
+    expect(refused.map((e) => [e.actor.type, e.outcome])).toEqual([
+      ["agent", "refused"],
+      ["agent", "refused"],
+    ]);
+    expect(refused.map((e) => e.target).join(" ")).toMatch(/ECHO_TOKEN does not exist.*ECHO_TOKEN is not granted/);
+    expect(JSON.stringify(refused)).not.toContain("second-value-456");
   });
 
   it("a grant names chats and agents: another agent in the same chat may not use it", async () => {
