@@ -4,6 +4,8 @@
  */
 import type { ModelMessage } from "ai";
 import { type AgentTools, type HttpRequestInput, historyInput } from "../protocol/agents";
+import { rateLimitsOf } from "../protocol/limits";
+import { takeEgress } from "./org-limiter";
 import type { RunLink } from "./run-link";
 import type { RunState, ToolResult } from "./run-state";
 import { EgressRefused, performRequest } from "./tools/http-request";
@@ -27,6 +29,13 @@ export async function runHttpCall(
 ): Promise<ToolResult> {
   if (!http) return toolFailed(run, call, "this agent has no HTTP tool");
   const target = { orgId: agent.orgId, agentId: agent.id, chatId: state.request.chatId };
+  // Before any secret is read: a request over the org's or the agent's rate is not sent at all.
+  const take = await takeEgress(env, agent.orgId, agent.id, rateLimitsOf(env));
+  if (!take.ok) {
+    const reason = `rate limited: this org or agent sent too many requests this minute; try again in ${Math.ceil(take.retryAfterMs / 1000)} s; nothing was sent`;
+    await reportEgressRefusal(run, "rate limited: too many requests this minute");
+    return toolFailed(run, call, reason);
+  }
   const resolved = await resolveHeaders(env, target, http.headers ?? {});
   if (!resolved.ok) {
     // Audited in the room (once a minute per reason, with a count); the call fails whatever happens to the report.
