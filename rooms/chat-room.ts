@@ -7,7 +7,7 @@ import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { RunRefusal } from "../protocol/billing";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
-import { type RateLimitsEnv, rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
+import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
 import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { type Decider, listApprovals } from "./approvals";
@@ -69,7 +69,7 @@ export class ChatRoom extends Server<Env> {
       (event) => this.broadcastEvent(event),
       () => this.scheduler.reschedule(),
     );
-    const { messages } = rateLimitsOf(env as RateLimitsEnv);
+    const { messages } = rateLimitsOf(env);
     this.messageLimiter = messages ? new MessageLimiter(messages) : null;
     this.scheduler.register(runDeadlines(this.room));
     this.scheduler.register(approvalDeadlines(this.room));
