@@ -86,6 +86,8 @@ export default defineConfig({
                 PARLOR_USAGE_BATCH_MS: "1000",
                 PARLOR_AUDIT_SIGNING_KEY: auditSigningKey,
                 PARLOR_AUDIT_CHECKPOINT_MS: "300",
+                // The catch-up tests send a thousand messages from one member; the rate-limit test reads what is set.
+                PARLOR_RATE_LIMITS: JSON.stringify({ messages: { burst: 1100, perMinute: 60 } }),
               },
             },
           }),

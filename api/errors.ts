@@ -9,6 +9,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Seconds the client should wait before trying again, sent as `Retry-After`. */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -37,7 +39,10 @@ function codeOfStatus(status: number): ErrorCode {
 }
 
 export function toErrorResponse(error: Error, c: Context): Response {
-  if (error instanceof ApiError) return c.json(errorBody(error.code, error.message), error.status);
+  if (error instanceof ApiError) {
+    if (error.retryAfter !== undefined) c.header("Retry-After", String(error.retryAfter));
+    return c.json(errorBody(error.code, error.message), error.status);
+  }
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     return c.json(errorBody(codeOfStatus(status), error.message || "request refused"), status);

@@ -8,6 +8,7 @@ import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { RunRefusal } from "../protocol/billing";
 import type { CatchUp, Message, PostMessageBody } from "../protocol/chat";
+import { retryAfterSeconds } from "../protocol/limits";
 import type { Decider } from "../rooms/approvals";
 import { type ChatProgress, PROGRESS_MEMBER_HEADER } from "../rooms/chat-progress";
 import type { ChatRoom } from "../rooms/chat-room";
@@ -29,14 +30,19 @@ export function openRoomSocket(env: Env, chat: ChatRef, identity: MemberIdentity
   return roomOf(env, chat.chatId).fetch(socketUpgradeRequest("https://room.internal/ws", chat, identity, catchUp));
 }
 
+/** Stores a member's message through the room, which checks their message limit first (429 with Retry-After). */
 export async function postToRoom(
   env: Env,
   chat: ChatRef,
   author: MemberIdentity,
   body: PostMessageBody,
 ): Promise<{ message: Message; created: boolean; runsRefused?: RunRefusal[] }> {
-  const result = await roomOf(env, chat.chatId).post(chat, author, body);
+  const result = await roomOf(env, chat.chatId).postMessage(chat, author, body);
   if ("revoked" in result) throw forbidden("you are not a member of this chat");
+  if ("rateLimited" in result) {
+    const seconds = retryAfterSeconds(result.rateLimited.retryAfterMs);
+    throw new ApiError("rate_limited", `too many messages: nothing was stored; send again in ${seconds} s`, seconds);
+  }
   return result;
 }
 

@@ -52,6 +52,11 @@ interface ParlorSecrets {
   PARLOR_DEV_ALLOW_ORIGINS?: string;
   /** A DNS-over-HTTPS resolver (JSON API) the HTTP tool checks names with; unset: names cannot be resolved. */
   PARLOR_DOH_URL?: string;
+  /**
+   * `off` (development only) or JSON `{ messages: { burst, perMinute }, agentRunsPerOrgPerMinute, egress: {
+   * perOrgPerMinute, perAgentPerMinute } }`; unset: the defaults.
+   */
+  PARLOR_RATE_LIMITS?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

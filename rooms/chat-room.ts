@@ -107,19 +107,6 @@ export class ChatRoom extends Server<Env> {
     return refused?.length ? { message, created, runsRefused: refused } : { message, created };
   }
 
-  /** `postMessage` for callers that do not expect a refusal: over the limit it throws (nothing is stored). */
-  post(
-    chat: ChatRef,
-    author: MemberIdentity,
-    body: PostMessageBody,
-  ): (AppendResult & { runsRefused?: RunRefusal[] }) | { revoked: true } {
-    const result = this.postMessage(chat, author, body);
-    if ("rateLimited" in result) {
-      throw new Error(`rate_limited: retry after ${retryAfterSeconds(result.rateLimited.retryAfterMs)} s`);
-    }
-    return result;
-  }
-
   /** The org's billing, pushed by the App API after every change; an older version than the one held is ignored. */
   setBilling(billing: RoomBilling): boolean {
     return setRoomBilling(this.room, billing);

@@ -18,9 +18,10 @@ export class AuditCheckpoints extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + interval);
   }
 
-  /** Writes the checkpoint now (and is what the alarm does). */
-  async checkpointNow(): Promise<{ seq: number } | null> {
-    const orgId = await this.ctx.storage.get<string>("orgId");
+  /** Writes the checkpoint now (what the alarm does, for the org it was scheduled for). */
+  async checkpointNow(forOrg?: string): Promise<{ seq: number } | null> {
+    if (forOrg) await this.ctx.storage.put("orgId", forOrg);
+    const orgId = forOrg ?? (await this.ctx.storage.get<string>("orgId"));
     if (!orgId) return null;
     const { db, close } = openDatabase(this.env);
     try {
@@ -50,8 +51,7 @@ export async function scheduleCheckpoint(env: Env, orgId: string): Promise<void>
   }
 }
 
+/** Writes the org's checkpoint at once, whatever is scheduled. */
 export async function checkpointNow(env: Env, orgId: string): Promise<{ seq: number } | null> {
-  const keeper = keeperOf(env, orgId);
-  await keeper.schedule(orgId);
-  return keeper.checkpointNow();
+  return keeperOf(env, orgId).checkpointNow(orgId);
 }

@@ -9,16 +9,14 @@ import {
   socketQuery,
   socketTokenQuery,
 } from "../../protocol/chat";
-import { retryAfterSeconds } from "../../protocol/limits";
 import { chatIdParams } from "../../protocol/orgs";
-import type { ChatRoom } from "../../rooms/chat-room";
 import { requireChatMember } from "../access";
 import type { AppEnv } from "../context";
-import { ApiError, forbidden } from "../errors";
+import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { database } from "../middleware/database";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
-import { openProgressSocket, openRoomSocket, readRoomHistory } from "../orchestrator";
+import { openProgressSocket, openRoomSocket, postToRoom, readRoomHistory } from "../orchestrator";
 
 const tags = ["messages"];
 const DEFAULT_PAGE = 100;
@@ -71,20 +69,12 @@ export const messageRoutes = router()
   .openapi(postMessageRoute, async function postMessage(c) {
     const { userId } = c.var.caller;
     const { chat, name } = await requireChatMember(c.var.db, c.req.valid("param").chatId, userId);
-    // The room checks the member's message limit before it stores anything.
-    const room = (c.env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chat.id);
-    const result = await room.postMessage(
+    const { message, created, runsRefused } = await postToRoom(
+      c.env,
       { chatId: chat.id, orgId: chat.orgId },
       { userId, name },
       c.req.valid("json"),
     );
-    if ("revoked" in result) throw forbidden("you are not a member of this chat");
-    if ("rateLimited" in result) {
-      const seconds = retryAfterSeconds(result.rateLimited.retryAfterMs);
-      c.header("Retry-After", String(seconds));
-      throw new ApiError("rate_limited", `too many messages: nothing was stored; send again in ${seconds} s`);
-    }
-    const { message, created, runsRefused } = result;
     if (!created) return c.json({ message }, 200);
     return c.json(runsRefused ? { message, runsRefused } : { message }, 201);
   });

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { appendAuditAlone } from "../../api/audit/append";
-import { checkpointNow } from "../../api/audit/checkpoint-keeper";
+import { type AuditCheckpoints, checkpointNow } from "../../api/audit/checkpoint-keeper";
 import { openDatabase } from "../../api/db/client";
 import { auditEntries } from "../../api/db/schema";
 import type { AuditEntry } from "../../protocol/audit";
@@ -24,6 +24,10 @@ import {
 } from "./helpers";
 
 const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
+
+function keeperOf(orgId: string): DurableObjectStub<AuditCheckpoints> {
+  return (env.AuditCheckpoints as DurableObjectNamespace<AuditCheckpoints>).getByName(orgId);
+}
 
 function roomStub(chatId: string): DurableObjectStub<ChatRoom> {
   return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
@@ -370,11 +374,11 @@ describe("tampering", () => {
   it("a signed checkpoint catches a rewritten chain and a log cut short before it", async () => {
     const fixture = await chatWithMembers(0);
     await appendMany(fixture, 6);
-    const written = await checkpointNow(env, fixture.orgId);
+    // The requests that made the org scheduled a checkpoint: it is written now, not in the middle of the test.
+    await runDurableObjectAlarm(keeperOf(fixture.orgId));
+    await checkpointNow(env, fixture.orgId);
     const head = (await entries(fixture))[0].seq;
-    expect(written).toEqual({ seq: head });
-    const stored = await env.BACKUPS.get(`audit/${fixture.orgId}/${head}.json`);
-    expect(stored).not.toBeNull();
+    expect(await env.BACKUPS.get(`audit/${fixture.orgId}/${head}.json`)).not.toBeNull();
     expect(await verify(fixture)).toMatchObject({ ok: true, checkpoint: head });
     // More entries after it: still fine, and not covered by it until the next checkpoint.
     await appendMany(fixture, 2);
@@ -413,11 +417,13 @@ describe("tampering", () => {
     });
     expect(await verify(fixture)).toMatchObject({ ok: false, firstBad: head });
 
-    // Cut short: the entries from before the checkpoint's head on are gone, head row moved back to match.
+    // Cut short: the entries from just before the checkpoint's head on are gone, the head row moved back to match.
     const cut = await chatWithMembers(0);
     await appendMany(cut, 4);
-    const cutHead = (await entries(cut))[0].seq;
+    await runDurableObjectAlarm(keeperOf(cut.orgId));
     await checkpointNow(env, cut.orgId);
+    const cutHead = (await verify(cut)).checkpoint as number;
+    expect(cutHead).toBe((await entries(cut))[0].seq);
     await tamper(async (tx) => {
       await tx.delete(auditEntries).where(and(eq(auditEntries.orgId, cut.orgId), sql`seq >= ${cutHead - 1}`));
       const [last] = await tx

@@ -218,7 +218,7 @@ describe("chat room", () => {
     await watcher.until((s) => s.of("presence").at(-1)?.users.length === 1, "presence without the member");
     expect((await openSocket(chatId, member.token)).status).toBe(403);
     // Even a request that passed the membership check before the removal is refused by the room itself.
-    const lateRest = await roomStub(chatId).post(
+    const lateRest = await roomStub(chatId).postMessage(
       { chatId, orgId: (await runInDurableObject(roomStub(chatId), (_room, state) => chatOrg(state))) ?? "" },
       { userId: member.userId, name: "late" },
       { text: "sneaky", clientMessageId: "late" },
