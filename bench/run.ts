@@ -18,6 +18,7 @@ import {
 import { applyMigrations } from "../scripts/migrate.ts";
 import { freePort, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
 import { catchUp, fanOutLatency, type Target, type TokenTarget, throughput, tokenFanOut } from "./load.ts";
+import { measureOverheads } from "./overheads.ts";
 
 /** 30 people in one org, so every socket is a different member, as in a real room. */
 const PEOPLE = 30;
@@ -100,6 +101,13 @@ try {
   console.log(table(rows));
   console.log("");
   console.log("ratio = parlor / baseline. Targets: deliveries ratio >= 0.5; fan-out p99 ratio <= 3.");
+  const overheads = measureOverheads();
+  console.log(
+    `guards per message (in process): rate-limit check ${overheads.rateLimitNs.toFixed(0)} ns; billing check ` +
+      `${overheads.billingCheckNs.toFixed(0)} ns (only messages that wake an agent); audit rows written per ` +
+      `accepted message ${overheads.auditRowsPerMessage} (refusals, decisions and admin actions only). ` +
+      "Usage is sent in one Postgres batch per room per PARLOR_USAGE_BATCH_MS (10 s), not per message.",
+  );
 } finally {
   baseline?.kill();
   await parlor?.kill("SIGTERM");
