@@ -38,6 +38,9 @@ function isClosedPostgresSocket(error: { message?: string; stack?: string }): bo
   return error.message === "This socket has been closed." && (error.stack ?? "").includes("postgres/cf/polyfills");
 }
 
+/** Tests seed long chats (a thousand messages) from one member; the rate-limit test reads what is set. */
+const testRateLimits = JSON.stringify({ messages: { burst: 1100, perMinute: 60 } });
+
 /** Signs the audit checkpoints of this run. */
 const auditSigningKey = generateKeyPairSync("ed25519")
   .privateKey.export({ format: "der", type: "pkcs8" })
@@ -86,8 +89,7 @@ export default defineConfig({
                 PARLOR_USAGE_BATCH_MS: "1000",
                 PARLOR_AUDIT_SIGNING_KEY: auditSigningKey,
                 PARLOR_AUDIT_CHECKPOINT_MS: "300",
-                // The catch-up tests send a thousand messages from one member; the rate-limit test reads what is set.
-                PARLOR_RATE_LIMITS: JSON.stringify({ messages: { burst: 1100, perMinute: 60 } }),
+                PARLOR_RATE_LIMITS: testRateLimits,
               },
             },
           }),
@@ -106,7 +108,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          env: { PARLOR_TEST_DATABASE_URL: databaseUrl },
+          // `npm start` passes PARLOR_* on to the Worker: the browser tests seed long chats from one member.
+          env: { PARLOR_TEST_DATABASE_URL: databaseUrl, PARLOR_RATE_LIMITS: testRateLimits },
         },
       },
     ],

@@ -85,8 +85,11 @@ describe("the dev server (npm start)", () => {
 
   it("a pending approval survives a SIGKILL of the dev server; after it the request is sent exactly once", async () => {
     const service = await startExternalService();
+    // The service listens on 127.0.0.1: development reaches a private address only at origins it is told about.
+    process.env.PARLOR_DEV_ALLOW_ORIGINS = service.url;
     try {
-      parlor ??= await startParlor(dataDir, databaseUrl);
+      await parlor?.kill("SIGTERM");
+      parlor = await startParlor(dataDir, databaseUrl, parlor?.port);
       const { token } = await ok(await apiOf(parlor.baseUrl).dev.token.$post({ json: { userId: "approver" } }));
       const api = () => apiOf((parlor as RunningParlor).baseUrl, token);
       const org = await ok(await api().orgs.$post({ json: { name: "Approvals" } }));
@@ -143,6 +146,7 @@ describe("the dev server (npm start)", () => {
         'POST /tickets {"n":1}',
       ]);
     } finally {
+      delete process.env.PARLOR_DEV_ALLOW_ORIGINS;
       await service.close();
     }
   });
