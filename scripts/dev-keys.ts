@@ -51,9 +51,22 @@ export function newSecretsKey(keyId: string): string {
   return `${keyId}:${randomBytes(32).toString("base64")}`;
 }
 
-/** The variables a development Worker needs, in the dotenv format `wrangler dev --env-file` reads. */
+/**
+ * The variables a development Worker needs, in the dotenv format `wrangler dev --env-file` reads. Its dotenv keeps
+ * single-quoted values as written and, in double quotes, turns only `\n` and `\r` back into line breaks (an escaped
+ * quote stays escaped): so a value is single-quoted (JSON such as `PARLOR_PLANS` included) unless it spans lines (a
+ * PEM key), which is double-quoted with its line breaks escaped.
+ */
 export function devVarsFile(vars: Record<string, string>): string {
   return Object.entries(vars)
-    .map(([key, value]) => `${key}="${value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"')}"`)
+    .map(([key, value]) => `${key}=${dotenvValue(key, value)}`)
     .join("\n");
+}
+
+function dotenvValue(key: string, value: string): string {
+  if (!value.includes("\n") && !value.includes("\r") && !value.includes("'")) return `'${value}'`;
+  if (value.includes('"') || value.includes("\\")) {
+    throw new Error(`${key} cannot be passed to wrangler dev: it spans lines or holds ' and also holds " or \\`);
+  }
+  return `"${value.replaceAll("\r", "\\r").replaceAll("\n", "\\n")}"`;
 }
