@@ -37,6 +37,8 @@ export const AUDIT_ACTIONS = [
   "billing.checkout_started",
   "run.refused",
   "run.stopped_by_admin",
+  "backup.created",
+  "chat.restored",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

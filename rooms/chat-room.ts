@@ -8,11 +8,13 @@ import type { Approval, Artifact } from "../protocol/agents";
 import type { RunRefusal } from "../protocol/billing";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
 import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
+import type { Backup, Manifest } from "../protocol/backups";
 import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { type Decider, listApprovals } from "./approvals";
 import { getArtifact } from "./artifacts";
 import { auditOutbox } from "./audit-outbox";
+import { restoreSnapshot, writeSnapshot } from "./backups";
 import { setRoomBilling } from "./billing-gate";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
@@ -30,7 +32,7 @@ import { MessageLimiter, storedByMember } from "./rate-limits";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import type { RoomAgent } from "./room-agents";
-import { type RoomEvent, type RoomState, roomState } from "./room-state";
+import { cachedChat, type RoomEvent, type RoomState, roomState } from "./room-state";
 import { RunCapability } from "./run-capability";
 import { runSecretMatches } from "./runs";
 import { Scheduler } from "./scheduler";
@@ -105,6 +107,25 @@ export class ChatRoom extends Server<Env> {
     if ("rateLimited" in received) return received;
     const { message, created, refused } = received;
     return refused?.length ? { message, created, runsRefused: refused } : { message, created };
+  }
+
+  /** Writes a snapshot of this chat to R2 now (an admin asked, or the schedule). */
+  async backup(): Promise<Backup> {
+    const chat = cachedChat(this.room);
+    if (!chat) throw new Error("this room serves no chat yet");
+    return writeSnapshot(this.store, this.env.BACKUPS, chat);
+  }
+
+  /** Fills this new, empty room from a verified snapshot; on any failure it is left empty and this throws. */
+  async restoreFrom(chat: ChatRef, manifest: Manifest): Promise<{ lastSeq: number }> {
+    activate(this.store, chat);
+    this.room.cache.summary = undefined;
+    try {
+      return { lastSeq: await restoreSnapshot(this.store, this.env.BACKUPS, manifest) };
+    } catch (error) {
+      // Only the message crosses RPC: the App API answers 422 for it.
+      throw new Error(`backup_corrupt: ${(error as Error).message}`);
+    }
   }
 
   /** The org's billing, pushed by the App API after every change; an older version than the one held is ignored. */

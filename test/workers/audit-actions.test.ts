@@ -24,6 +24,8 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "egress.settings_changed",
   "run.refused",
   "run.stopped_by_admin",
+  "backup.created",
+  "chat.restored",
 ];
 
 /** Each action this file covers, and the test that causes it. */
