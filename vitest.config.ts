@@ -10,6 +10,7 @@ const clerkWebhookSecret = process.env.PARLOR_TEST_CLERK_WEBHOOK_SECRET;
 const serviceUrl = process.env.PARLOR_TEST_SERVICE_URL;
 const secretsKey = process.env.PARLOR_TEST_SECRETS_KEY;
 const dohUrl = process.env.PARLOR_TEST_DOH_URL;
+const hungDatabaseUrl = process.env.PARLOR_TEST_HUNG_DATABASE_URL;
 const stripeApiUrl = process.env.PARLOR_TEST_STRIPE_API_URL;
 const stripeSecretKey = process.env.PARLOR_TEST_STRIPE_SECRET_KEY;
 const stripeWebhookSecret = process.env.PARLOR_TEST_STRIPE_WEBHOOK_SECRET;
@@ -21,6 +22,7 @@ if (
   !clerkWebhookSecret ||
   !serviceUrl ||
   !dohUrl ||
+  !hungDatabaseUrl ||
   !secretsKey ||
   !stripeApiUrl ||
   !stripeSecretKey ||
@@ -75,6 +77,8 @@ export default defineConfig({
                 // through the DNS-over-HTTPS stand-in (test/doh-stand-in.ts).
                 PARLOR_DEV_ALLOW_ORIGINS: [serviceUrl, serviceUrl.replace("127.0.0.1", "localhost")].join(","),
                 PARLOR_DOH_URL: dohUrl,
+                // A "database" that accepts connections and never answers (test/hung-postgres.ts).
+                TEST_HUNG_DATABASE_URL: hungDatabaseUrl,
                 // Billing talks to the Stripe stand-in (test/stripe-stand-in.ts); tests sign its webhooks.
                 STRIPE_API_URL: stripeApiUrl,
                 STRIPE_SECRET_KEY: stripeSecretKey,

@@ -4,7 +4,9 @@ import { roomEventSchema } from "../protocol/events";
 import { openApiDocumentResponse } from "../protocol/operations";
 import { configResponse, healthResponse } from "../protocol/orgs";
 import { devAuthEnabled, devTokenRoutes } from "./auth/dev-token";
+import { DATABASE_RETRY_AFTER_SECONDS } from "./db/client";
 import { errorBody, toErrorResponse } from "./errors";
+import { checkHealth } from "./health";
 import { authenticate } from "./middleware/authenticate";
 import { database } from "./middleware/database";
 import { strictBody } from "./middleware/strict-body";
@@ -27,8 +29,11 @@ const healthRoute = publicRoute({
   method: "get",
   path: "/health",
   tags: ["meta"],
-  summary: "Is the Worker up",
-  responses: { 200: jsonContent(healthResponse, "Up.") },
+  summary: "Are the Worker, its database and its rooms up",
+  responses: {
+    200: jsonContent(healthResponse, "The database and a probe room answered; each with its latency in ms."),
+    503: jsonContent(healthResponse, "The database or the probe room did not answer within the deadline."),
+  },
 });
 const configRoute = publicRoute({
   method: "get",
@@ -60,7 +65,12 @@ const root = router().basePath("/api");
 root.use(requestId());
 root.use(strictBody);
 const api = root
-  .openapi(healthRoute, (c) => c.json({ ok: true }, 200))
+  .openapi(healthRoute, async (c) => {
+    const health = await checkHealth(c.env, (promise) => c.executionCtx.waitUntil(promise));
+    if (health.ok) return c.json(health, 200);
+    c.header("Retry-After", String(DATABASE_RETRY_AFTER_SECONDS));
+    return c.json(health, 503);
+  })
   .openapi(configRoute, (c) =>
     c.json(
       { clerkPublishableKey: c.env.CLERK_PUBLISHABLE_KEY ?? null, devSignIn: devAuthEnabled(c.env, c.req.url) },

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "../protocol/errors";
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "./db/client";
 import { SecretsUnavailable } from "./db/secret-values";
 
 export class ApiError extends Error {
@@ -46,6 +47,10 @@ export function toErrorResponse(error: Error, c: Context): Response {
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
     return c.json(errorBody(codeOfStatus(status), error.message || "request refused"), status);
+  }
+  if (isDatabaseUnavailable(error)) {
+    c.header("Retry-After", String(DATABASE_RETRY_AFTER_SECONDS));
+    return c.json(errorBody("unavailable", "the database did not answer in time; try again shortly"), 503);
   }
   if (error instanceof SecretsUnavailable) return c.json(errorBody("unavailable", error.message), 503);
   console.error("unexpected error", error);

@@ -57,6 +57,8 @@ interface ParlorSecrets {
    * perOrgPerMinute, perAgentPerMinute } }`; unset: the defaults.
    */
   PARLOR_RATE_LIMITS?: string;
+  /** Milliseconds every Postgres call may take before the request answers 503 unavailable (default 5000). */
+  PARLOR_DB_DEADLINE_MS?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

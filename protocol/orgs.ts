@@ -6,7 +6,10 @@ import { displayName, timestamp, userId, uuid, writtenText } from "./primitives"
 export const orgRole = z.enum(ORG_ROLES);
 export type OrgRole = z.infer<typeof orgRole>;
 
-export const healthResponse = z.object({ ok: z.boolean() });
+/** One dependency's probe: whether it answered, and how long it took (milliseconds, up to the deadline). */
+const healthProbe = z.object({ ok: z.boolean(), ms: z.number().int().nonnegative() });
+/** `GET /api/health`: 200 when the database and a probe room answer, 503 (same shape) when either does not. */
+export const healthResponse = z.object({ ok: z.boolean(), database: healthProbe, room: healthProbe });
 export const configResponse = z
   .object({
     /** Clerk's publishable key when production sign-in is configured; null under development sign-in. */

@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { startClerkStandIn } from "../test/clerk-stand-in.ts";
 import { startDohStandIn } from "../test/doh-stand-in.ts";
 import { startExternalService } from "../test/external-service.ts";
+import { startHungPostgres } from "../test/hung-postgres.ts";
 import { startStripeStandIn } from "../test/stripe-stand-in.ts";
 import { newSecretsKey } from "./dev-keys.ts";
 import {
@@ -84,7 +85,8 @@ const clerk = await startClerkStandIn();
 const stripe = await startStripeStandIn();
 const service = await startExternalService();
 const doh = await startDohStandIn();
-stands = [clerk, stripe, service, doh];
+const hungPostgres = await startHungPostgres();
+stands = [clerk, stripe, service, doh, hungPostgres];
 // Tests sign Stripe's webhook deliveries themselves, with the secret the Worker is given.
 const stripeWebhookSecret = `whsec_${randomBytes(24).toString("base64")}`;
 try {
@@ -113,6 +115,7 @@ try {
         PARLOR_TEST_STRIPE_WEBHOOK_SECRET: stripeWebhookSecret,
         PARLOR_TEST_SERVICE_URL: service.url,
         PARLOR_TEST_DOH_URL: doh.url,
+        PARLOR_TEST_HUNG_DATABASE_URL: hungPostgres.url,
         PARLOR_TEST_SECRETS_KEY: newSecretsKey("test-1"),
       },
     });
