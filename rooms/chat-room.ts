@@ -5,15 +5,16 @@
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
 import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
+import type { Backup, Manifest } from "../protocol/backups";
 import type { RunRefusal } from "../protocol/billing";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
 import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
-import type { Backup, Manifest } from "../protocol/backups";
 import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { type Decider, listApprovals } from "./approvals";
 import { getArtifact } from "./artifacts";
 import { auditOutbox } from "./audit-outbox";
+import { noteBackup, scheduledBackups } from "./backup-schedule";
 import { restoreSnapshot, writeSnapshot } from "./backups";
 import { setRoomBilling } from "./billing-gate";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
@@ -77,6 +78,7 @@ export class ChatRoom extends Server<Env> {
     this.scheduler.register(approvalDeadlines(this.room));
     this.scheduler.register(usageBatches(this.room));
     this.scheduler.register(auditOutbox(this.room));
+    this.scheduler.register(scheduledBackups(this.room));
     // A room from before usage counting counts from now on, not its whole history at once.
     if (activeChat(ctx.storage.sql)) startUsageCursor(ctx.storage.sql, true);
   }
@@ -113,7 +115,9 @@ export class ChatRoom extends Server<Env> {
   async backup(): Promise<Backup> {
     const chat = cachedChat(this.room);
     if (!chat) throw new Error("this room serves no chat yet");
-    return writeSnapshot(this.store, this.env.BACKUPS, chat);
+    const backup = await writeSnapshot(this.store, this.env.BACKUPS, chat);
+    noteBackup(this.store, backup.lastSeq);
+    return backup;
   }
 
   /** Fills this new, empty room from a verified snapshot; on any failure it is left empty and this throws. */

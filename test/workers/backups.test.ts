@@ -2,7 +2,7 @@
  * Backups to R2 and restores into a new chat, through the API and the real rooms: the same log byte for byte (a chat
  * larger than one chunk included), and a corrupt, truncated or missing object refused with nothing created.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { and, count, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -210,5 +210,34 @@ describe("backups", () => {
     await refused(missing.id, /no manifest/);
     // A backup id of another shape is a bad request, not a lookup.
     expect((await restore(fixture, "../../etc")).status).toBe(400);
+  });
+
+  it("a room that changed backs itself up on schedule and keeps the newest two", async () => {
+    const fixture = await chatWithMembers(0);
+    const api = client(fixture.admin.token).api;
+    const room = roomStub(fixture.chatId);
+    const snapshots = async () => {
+      const listed = await api.chats[":chatId"].backups.$get({ param: { chatId: fixture.chatId } });
+      return (await listed.json()).backups;
+    };
+    for (let round = 1; round <= 3; round++) {
+      await api.chats[":chatId"].messages.$post({
+        param: { chatId: fixture.chatId },
+        json: { text: `round ${round}`, clientMessageId: `r${round}` },
+      });
+      // The hour since the last backup has passed, as far as this room knows.
+      await runInDurableObject(room, (_r, state) =>
+        state.storage.sql.exec("UPDATE room_meta SET value = json_set(value, '$.at', 0) WHERE key = 'last_backup'"),
+      );
+      await runDurableObjectAlarm(room);
+      await new Promise((r) => setTimeout(r, 1_100)); // snapshot ids are per second
+    }
+    const kept = await snapshots();
+    expect(kept.map((b) => b.lastSeq)).toEqual([3, 2]);
+    // The schedule counts from the newest snapshot: nothing newer to back up now.
+    const last = await runInDurableObject(room, (_r, state) =>
+      String(state.storage.sql.exec("SELECT value FROM room_meta WHERE key = 'last_backup'").one().value),
+    );
+    expect(JSON.parse(last).seq).toBe(3);
   });
 });
