@@ -94,6 +94,9 @@ export default defineConfig({
                 PARLOR_AUDIT_SIGNING_KEY: auditSigningKey,
                 PARLOR_AUDIT_CHECKPOINT_MS: "300",
                 PARLOR_RATE_LIMITS: testRateLimits,
+                // Scheduled backups exist but wait an hour: the schedule test moves a room's clock, not the world's.
+                PARLOR_BACKUP_INTERVAL_MS: "3600000",
+                PARLOR_BACKUP_KEEP: "2",
               },
             },
           }),

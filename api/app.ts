@@ -14,6 +14,7 @@ import { jsonContent, publicRoute, router } from "./openapi";
 import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
 import { approvalRoutes } from "./routes/approvals";
 import { auditRoutes } from "./routes/audit";
+import { chatBackupRoutes, orgRestoreRoutes } from "./routes/backups";
 import { billingRoutes } from "./routes/billing";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devToolRoutes } from "./routes/dev-tools";
@@ -59,7 +60,9 @@ const authenticated = authenticatedRoot
   .route("/chats", approvalRoutes)
   .route("/chats", chatMemberRoutes)
   .route("/chats", messageRoutes)
-  .route("/chats", runRoutes);
+  .route("/chats", runRoutes)
+  .route("/chats", chatBackupRoutes)
+  .route("/orgs", orgRestoreRoutes);
 
 const root = router().basePath("/api");
 root.use(requestId());

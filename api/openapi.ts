@@ -53,7 +53,7 @@ export function errors(...codes: ErrorCode[]) {
 }
 
 /** What every authenticated JSON endpoint can answer besides its own errors. */
-const AUTHENTICATED: ErrorCode[] = ["unauthenticated", "internal"];
+const AUTHENTICATED: ErrorCode[] = ["unauthenticated", "internal", "unavailable"];
 const WITH_BODY: ErrorCode[] = ["bad_request", "payload_too_large", "unsupported_media_type"];
 
 type Routed<R extends RouteConfig> = R & { getRoutingPath(): string };

@@ -59,6 +59,10 @@ interface ParlorSecrets {
   PARLOR_RATE_LIMITS?: string;
   /** Milliseconds every Postgres call may take before the request answers 503 unavailable (default 5000). */
   PARLOR_DB_DEADLINE_MS?: string;
+  /** How often a room whose log grew backs itself up to R2 (ms); unset: only on demand. */
+  PARLOR_BACKUP_INTERVAL_MS?: string;
+  /** How many snapshots a chat keeps (default 7); older ones are deleted whole. */
+  PARLOR_BACKUP_KEEP?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

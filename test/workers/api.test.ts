@@ -6,7 +6,11 @@ describe("App API", () => {
   it("answers health without a token", async () => {
     const response = await call("/api/health");
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true });
+    expect(await response.json()).toEqual({
+      ok: true,
+      database: { ok: true, ms: expect.any(Number) },
+      room: { ok: true, ms: expect.any(Number) },
+    });
   });
 
   it("refuses a request without a token, or with a forged one, with 401 and the error shape", async () => {
