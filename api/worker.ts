@@ -9,6 +9,7 @@ export { SummaryAgent } from "../agents/summary-agent";
 export { ChatProgress } from "../rooms/chat-progress";
 export { ChatRoom } from "../rooms/chat-room";
 export { AuditCheckpoints } from "./audit/checkpoint-keeper";
+export { SocketTickets } from "./socket-tickets";
 
 export default {
   fetch(request, env, ctx) {

@@ -112,8 +112,14 @@ export const listMessagesQuery = z
   .refine((q) => q.after === undefined || q.before === undefined, "give after or before, not both");
 export type ListMessagesQuery = z.infer<typeof listMessagesQuery>;
 
-/** Browsers cannot set headers on a WebSocket, so a socket may carry its session token in the query. */
-export const socketTokenQuery = z.object({ token: z.string().optional() });
+/**
+ * Browsers cannot set headers on a WebSocket, so a socket carries a one-use `ticket` (from
+ * `POST /api/chats/:chatId/socket-ticket`) or its session `token` in the query.
+ */
+export const socketTokenQuery = z.object({ token: z.string().optional(), ticket: z.string().optional() });
+
+/** A socket ticket: opens one socket of its user in its chat, within 30 s. */
+export const socketTicketResponse = z.object({ ticket: z.string() }).meta({ id: "SocketTicket" });
 
 /** `after=SEQ` catches up from SEQ (at most 1,000), `tail=N` sends the newest N instead; not both. */
 export const socketQuery = socketTokenQuery

@@ -7,16 +7,19 @@ import {
   messagesResponse,
   postMessageBody,
   socketQuery,
+  socketTicketResponse,
   socketTokenQuery,
 } from "../../protocol/chat";
 import { chatIdParams } from "../../protocol/orgs";
 import { requireChatMember } from "../access";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { log } from "../log";
 import { authenticate } from "../middleware/authenticate";
 import { database } from "../middleware/database";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { openProgressSocket, openRoomSocket, postToRoom, readRoomHistory } from "../orchestrator";
+import { issueSocketTicket } from "../socket-tickets";
 
 const tags = ["messages"];
 const DEFAULT_PAGE = 100;
@@ -59,6 +62,22 @@ const postMessageRoute = authedRoute(
   ["forbidden", "not_found", "rate_limited"],
 );
 
+const socketTicketRoute = authedRoute(
+  {
+    method: "post",
+    path: "/{chatId}/socket-ticket",
+    tags: ["sockets"],
+    summary: "A one-use ticket to open one of the chat's sockets",
+    description:
+      "Opens one socket (`/ws` or `/progress`) of this chat as the caller, once, within 30 s: pass it as " +
+      "`?ticket=`, so no session token appears in a URL or a request log. A used, expired or other chat's ticket " +
+      "is refused (401).",
+    request: { params: chatIdParams },
+    responses: { 200: jsonContent(socketTicketResponse, "The ticket (opaque).") },
+  },
+  ["forbidden", "not_found"],
+);
+
 export const messageRoutes = router()
   .openapi(listMessagesRoute, async function listMessages(c) {
     const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
@@ -77,6 +96,22 @@ export const messageRoutes = router()
     );
     if (!created) return c.json({ message }, 200);
     return c.json(runsRefused ? { message, runsRefused } : { message }, 201);
+  })
+  .openapi(socketTicketRoute, async function issueTicket(c) {
+    const { caller } = c.var;
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, caller.userId);
+    try {
+      return c.json({ ticket: await issueSocketTicket(c.env, chat.id, caller) }, 200);
+    } catch (error) {
+      log("error", "socket_ticket_issue_failed", {
+        requestId: c.var.requestId ?? null,
+        orgId: chat.orgId,
+        chatId: chat.id,
+        userId: caller.userId,
+        reason: error instanceof Error ? error.name : "unknown",
+      });
+      throw error;
+    }
   });
 
 const requireUpgrade = createMiddleware<AppEnv>(async function requireUpgrade(c, next) {
@@ -95,7 +130,7 @@ const roomSocketRoute = authedRoute(
     tags: ["sockets"],
     summary: "The chat's socket (WebSocket upgrade)",
     description:
-      "Browsers pass the session token as `?token=`. The room sends the messages after `after` (at most 1,000), or " +
+      "Browsers pass a one-use `?ticket=` (POST …/socket-ticket) or the session token as `?token=`. The room sends the messages after `after` (at most 1,000), or " +
       "the newest `tail` of them, then `ready` { lastSeq, hasMore }, then live events: every event is a " +
       "`RoomEvent` (components.schemas); frames the client sends are `ClientFrame`s.",
     middleware: [requireUpgrade, authenticate({ allowQueryToken: true }), database] as const,
@@ -120,13 +155,38 @@ const progressSocketRoute = authedRoute(
 /** The socket routes authenticate on their own: browsers can only pass the token in the query string. */
 export const socketRoutes = router()
   .openapi(progressSocketRoute, async function connectToProgress(c) {
-    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
-    return openProgressSocket(c.env, chat.id, c.var.caller.userId, c.req.query("_pk"));
+    const { userId } = c.var.caller;
+    const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, userId);
+    const response = await openProgressSocket(c.env, chat.id, userId, c.req.query("_pk"));
+    logSocketOpened(c.var.requestId, "progress", { orgId: chat.orgId, chatId: chat.id, userId }, response, c.req.raw);
+    return response;
   })
   .openapi(roomSocketRoute, async function connectToRoom(c) {
     const { userId } = c.var.caller;
     const { chat, name, orgRole } = await requireChatMember(c.var.db, c.req.valid("param").chatId, userId);
     const { after, tail } = c.req.valid("query");
     const catchUp: CatchUp = tail === undefined ? { after: after ?? 0 } : { tail };
-    return openRoomSocket(c.env, { chatId: chat.id, orgId: chat.orgId }, { userId, name, role: orgRole }, catchUp);
+    const response = await openRoomSocket(
+      c.env,
+      { chatId: chat.id, orgId: chat.orgId },
+      { userId, name, role: orgRole },
+      catchUp,
+    );
+    logSocketOpened(c.var.requestId, "chat", { orgId: chat.orgId, chatId: chat.id, userId }, response, c.req.raw);
+    return response;
   });
+
+/** One line per socket the room accepted: ids, which socket, and how it signed in (never the token or ticket). */
+function logSocketOpened(
+  requestId: string | undefined,
+  socket: "chat" | "progress",
+  ids: { orgId: string; chatId: string; userId: string },
+  response: Response,
+  request: Request,
+): void {
+  if (response.status !== 101) return;
+  // The order authenticate() reads them in.
+  const query = new URL(request.url).searchParams;
+  const auth = request.headers.has("Authorization") ? "header" : query.has("token") ? "token" : "ticket";
+  log("info", "socket_opened", { requestId: requestId ?? null, socket, auth, ...ids });
+}

@@ -6,11 +6,13 @@
  * view only ever shows a gap-free run of them. Unacknowledged sends are re-sent with their clientMessageId, which the
  * room stores once.
  *
- * Every (re)connect asks for a fresh token (Clerk's last about a minute). A browser cannot read why a handshake was
- * refused (it sees close 1006), so after a connect that failed, or a socket closed before `ready` without a 4xxx
- * code, the client renews its token and probes `GET /api/chats/:chatId/members`: a 401, 403 or 404 stops it and
- * says why; anything else is taken as transient and it retries, 1 s doubling to 30 s. A 4003 close (removed from the
- * chat) stops it at once.
+ * Every (re)connect asks for a fresh one-use socket ticket (`POST /api/chats/:chatId/socket-ticket`, sent with a
+ * fresh token) and opens the socket with `?ticket=`, so no session token is ever in a URL. A 401, 403 or 404 to the
+ * ticket request stops it and says why; any other failure counts as a failed connect. A browser cannot read why a
+ * handshake was refused (it sees close 1006), so after a connect that failed, or a socket closed before `ready`
+ * without a 4xxx code, the client renews its token and probes `GET /api/chats/:chatId/members`: a 401, 403 or 404
+ * stops it and says why; anything else is taken as transient and it retries, 1 s doubling to 30 s. A 4003 close
+ * (removed from the chat) stops it at once.
  */
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
 import type { ApprovalEvent } from "../../protocol/agents";
@@ -125,17 +127,16 @@ export class ChatConnection {
     private readonly onChange: (view: ChatView) => void,
   ) {
     // Called again on every reconnect (after partysocket's back-off): the newest page first, then resume after the
-    // last seq held without a gap, with a token fresh for this connect.
+    // last seq held without a gap, with a ticket fresh for this connect.
     const url = async () => {
       if (this.probing) await this.probing;
       this.probing = null;
-      const token = this.stopped ? null : await tokens.fresh();
-      if (!token && !this.stopped) this.stopBecause(STOPPED_BECAUSE[401] as string);
+      const ticket = this.stopped ? null : await this.ticket();
       // Once stopped, partysocket sees its close() was called and opens nothing with this address.
       const query =
         this.floor === null
-          ? { token: token ?? "", tail: String(PAGE) }
-          : { token: token ?? "", after: String(this.contiguousHead()) };
+          ? { ticket: ticket ?? "", tail: String(PAGE) }
+          : { ticket: ticket ?? "", after: String(this.contiguousHead()) };
       const address = client.api.chats[":chatId"].ws.$url({ param: { chatId }, query });
       address.protocol = location.protocol === "https:" ? "wss:" : "ws:";
       return address.toString();
@@ -228,6 +229,27 @@ export class ChatConnection {
     this.stoppedBecause = reason;
     this.socket.close();
     this.emit();
+  }
+
+  /**
+   * A one-use ticket for the next connect (signed out: none, and the connection stops). A 401, 403 or 404 to the
+   * ticket request is taken as a refused connect: the probe (with a token minted now) says whether to stop. Any
+   * failure that leaves the connection going throws, which partysocket takes as a failed connect and backs off.
+   */
+  private async ticket(): Promise<string | null> {
+    if (!(await tokens.fresh())) {
+      this.stopBecause(STOPPED_BECAUSE[401] as string);
+      return null;
+    }
+    const response = await client.api.chats[":chatId"]["socket-ticket"].$post({ param: { chatId: this.chatId } });
+    if (response.ok) return (await response.json()).ticket;
+    if (STOPPED_BECAUSE[response.status]) {
+      this.probing ??= this.probe();
+      await this.probing;
+      this.probing = null;
+      if (this.stopped) return null;
+    }
+    throw new Error(`no socket ticket (${response.status})`);
   }
 
   /** Asks REST why the socket was refused, with a token minted now; a 401, 403 or 404 stops the connection. */

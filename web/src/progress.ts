@@ -2,7 +2,7 @@
 import YProvider from "y-partyserver/provider";
 import * as Y from "yjs";
 import type { RunProgress } from "../../protocol/agents";
-import { tokens } from "./tokens";
+import { call, client } from "./api";
 
 export type ProgressView = (RunProgress & { runId: string })[];
 
@@ -10,8 +10,18 @@ export function watchProgress(chatId: string, onChange: (runs: ProgressView) => 
   const doc = new Y.Doc();
   const provider = new YProvider(location.host, chatId, doc, {
     prefix: `/api/chats/${chatId}/progress`,
-    // Asked again before every reconnect, so a short-lived token is fresh each time.
-    params: async () => ({ token: await tokens.fresh() }),
+    // A fresh one-use ticket before every (re)connect, so no session token is ever in the socket's URL. Without one
+    // (offline, refused) the handshake is refused and the provider backs off and asks again; it never throws here,
+    // since a throw on the first connect would leave the provider unconnected for good. The chat's own socket says why.
+    params: async (): Promise<Record<string, string>> => {
+      try {
+        return {
+          ticket: (await call(client.api.chats[":chatId"]["socket-ticket"].$post({ param: { chatId } }))).ticket,
+        };
+      } catch {
+        return {};
+      }
+    },
     protocol: location.protocol === "https:" ? "wss" : "ws",
   });
   const runs = doc.getMap<RunProgress>("runs");

@@ -1,0 +1,33 @@
+/**
+ * Structured logs: one JSON object per line (Workers Logs indexes its fields), through console.log / warn / error by
+ * level. Every line has `level`, `event` (a fixed snake_case name) and `requestId` (null outside a request), and may
+ * carry `orgId`, `chatId`, `runId`, `userId` and a few more plain fields.
+ *
+ * The rule: a log line NEVER holds a session token, a socket ticket, a secret's value, a signature, a header's value,
+ * a request or response body, or any text a person or agent wrote (messages, prompts, tool input or output). Log ids,
+ * counts, statuses, paths without their query, and reasons written by Parlor itself. A query string is never logged:
+ * `?token=` and `?ticket=` travel there.
+ */
+
+export type LogLevel = "info" | "warn" | "error";
+
+export type LogFields = {
+  requestId?: string | null;
+  orgId?: string;
+  chatId?: string;
+  runId?: string;
+  userId?: string;
+  /** Any other plain field: an id, a count, a status, a reason Parlor wrote. Never a token, secret or user text. */
+  [field: string]: string | number | boolean | null | undefined;
+};
+
+const write: Record<LogLevel, (line: string) => void> = {
+  info: (line) => console.log(line),
+  warn: (line) => console.warn(line),
+  error: (line) => console.error(line),
+};
+
+export function log(level: LogLevel, event: string, fields: LogFields = {}): void {
+  const { requestId = null, ...rest } = fields;
+  write[level](JSON.stringify({ level, event, requestId, ...rest }));
+}

@@ -1,0 +1,95 @@
+/**
+ * Logs never carry a session token, a socket ticket or what a person wrote (api/log.ts). Every console line written
+ * during a whole flow is captured: in the workers pool, Durable Objects run in the test's isolate too, so the spies
+ * see the rooms' lines as well as the Worker's.
+ */
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { api, call, chatWithMembers, TestSocket, unique } from "./helpers";
+
+const methods = ["log", "info", "warn", "error", "debug"] as const;
+let spies: MockInstance[] = [];
+
+function captured(): string[] {
+  return spies.flatMap((spy) =>
+    spy.mock.calls.map((args) => args.map((a) => (typeof a === "string" ? a : safeJson(a))).join(" ")),
+  );
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return value instanceof Error ? `${value.message} ${value.stack}` : JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+async function open(path: string): Promise<TestSocket> {
+  const response = await call(path, { headers: { Upgrade: "websocket" } });
+  const ws = response.webSocket;
+  if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status}`);
+  ws.accept();
+  const socket = new TestSocket(ws);
+  await socket.until((s) => s.of("ready").length > 0, "ready");
+  return socket;
+}
+
+describe("logs", () => {
+  beforeEach(() => {
+    spies = methods.map((method) => vi.spyOn(console, method));
+  });
+  afterEach(() => {
+    for (const spy of spies) spy.mockRestore();
+  });
+
+  it("hold no token, ticket or message text through sign-in, messages and sockets", async () => {
+    const { chatId, admin, members } = await chatWithMembers(1);
+    const marker = unique("marker-text");
+    const secretLike = `sk_live_${crypto.randomUUID().replace(/-/g, "")}`;
+    const member = members[0];
+
+    const posted = await api(member.token, "POST", `/chats/${chatId}/messages`, {
+      text: `${marker} with ${secretLike}`,
+      clientMessageId: unique("c"),
+    });
+    expect(posted.status).toBe(201);
+
+    const ticket = (await api<{ ticket: string }>(member.token, "POST", `/chats/${chatId}/socket-ticket`)).body.ticket;
+    const withTicket = await open(`/api/chats/${chatId}/ws?ticket=${encodeURIComponent(ticket)}&after=0`);
+    expect(withTicket.of("message").some((m) => m.text.includes(marker))).toBe(true);
+    withTicket.send({ type: "message", text: `${marker} over the socket ${secretLike}`, clientMessageId: unique("c") });
+    await withTicket.until((s) => s.of("message").length === 2, "the socket's message");
+    const withToken = await open(`/api/chats/${chatId}/ws?token=${encodeURIComponent(admin.token)}&after=0`);
+
+    // Refusals log too: a spent ticket, a bad token.
+    const spent = await call(`/api/chats/${chatId}/ws?ticket=${encodeURIComponent(ticket)}`, {
+      headers: { Upgrade: "websocket" },
+    });
+    expect(spent.status).toBe(401);
+    const badToken = `${member.token.slice(0, -4)}AAAA`;
+    expect((await api(badToken, "GET", `/chats/${chatId}/messages`)).status).toBe(401);
+    withTicket.close();
+    withToken.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const lines = captured();
+    const opened = lines.filter((line) => line.includes('"socket_opened"')).map((line) => JSON.parse(line));
+    expect(opened).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: "socket_opened", chatId, userId: member.userId, auth: "ticket" }),
+        expect.objectContaining({ event: "socket_opened", chatId, userId: admin.userId, auth: "token" }),
+      ]),
+    );
+    for (const line of opened) expect(typeof line.requestId).toBe("string");
+    expect(lines.some((line) => line.includes('"socket_ticket_refused"'))).toBe(true);
+    expect(lines.some((line) => line.includes('"sign_in_failed"'))).toBe(true);
+
+    for (const line of lines) {
+      expect(line).not.toContain(member.token);
+      expect(line).not.toContain(admin.token);
+      expect(line).not.toContain(badToken);
+      expect(line).not.toContain(ticket);
+      expect(line).not.toContain(marker);
+      expect(line).not.toContain(secretLike);
+    }
+  });
+});
