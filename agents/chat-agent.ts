@@ -137,7 +137,7 @@ export class ChatAgent extends Agent<Env> {
     try {
       if ((await steps(scope)) === "answered") await this.finish(scope, state);
     } catch (error) {
-      await this.fail(state, failureReason(error), scope);
+      await this.fail(state, failureReason(error, state.request), scope);
     } finally {
       scope.run.close();
     }

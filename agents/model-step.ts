@@ -29,6 +29,9 @@ export async function modelStep(
     messages: state.messages,
     tools: toolsFor(agent),
     abortSignal: AbortSignal.any([cancel, AbortSignal.timeout(MODEL_TIMEOUT_MS)]),
+    // The SDK's default prints the whole error, and a vendor's may echo the prompt; the error part below ends the
+    // run, and failureReason logs it without its text (api/log.ts).
+    onError: () => {},
   });
   const calls: ToolCall[] = [];
   let separated = false;

@@ -1,10 +1,12 @@
 /** One error type for the App API, mapped to the contract's `{ error: { code, message } }` in one place. */
+
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from "../protocol/errors";
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from "./db/client";
 import { SecretsUnavailable } from "./db/secret-values";
+import { errorFields, log } from "./log";
 
 export class ApiError extends Error {
   constructor(
@@ -53,6 +55,10 @@ export function toErrorResponse(error: Error, c: Context): Response {
     return c.json(errorBody("unavailable", "the database did not answer in time; try again shortly"), 503);
   }
   if (error instanceof SecretsUnavailable) return c.json(errorBody("unavailable", error.message), 503);
-  console.error("unexpected error", error);
+  log("error", "unexpected_error", {
+    requestId: c.var.requestId ?? null,
+    path: new URL(c.req.url).pathname,
+    ...errorFields(error),
+  });
   return c.json(errorBody("internal", "something went wrong on our side"), 500);
 }

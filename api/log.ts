@@ -31,3 +31,18 @@ export function log(level: LogLevel, event: string, fields: LogFields = {}): voi
   const { requestId = null, ...rest } = fields;
   write[level](JSON.stringify({ level, event, requestId, ...rest }));
 }
+
+const MAX_ERROR_MESSAGE = 300;
+
+/**
+ * What a log line says about a caught error: its class and its message, cut short. The AI SDK's errors (`AI_…`) are
+ * the exception: a model vendor's message may echo the prompt or the response, so only their HTTP status is kept.
+ */
+export function errorFields(error: unknown): { errorName: string; errorMessage?: string; errorStatus?: number } {
+  if (!(error instanceof Error)) return { errorName: typeof error };
+  if (error.name.startsWith("AI_")) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return typeof status === "number" ? { errorName: error.name, errorStatus: status } : { errorName: error.name };
+  }
+  return { errorName: error.name, errorMessage: error.message.slice(0, MAX_ERROR_MESSAGE) };
+}

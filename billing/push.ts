@@ -3,9 +3,11 @@
  * quota, the org's billing is read once and given to each of its rooms, which keep the newest version they get.
  * A room that misses a push (unreachable for a moment) catches up at its next usage batch, which reads it again.
  */
+
 import { eq } from "drizzle-orm";
 import type { Database } from "../api/db/client";
 import { chats } from "../api/db/schema";
+import { errorFields, log } from "../api/log";
 import type { ChatRoom } from "../rooms/chat-room";
 import type { RoomBilling } from "./allowance";
 import { type BillingSnapshot, readBilling } from "./state";
@@ -33,7 +35,7 @@ export async function tellRooms(env: Env, chatIds: string[], billing: RoomBillin
         await (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId).setBilling(billing);
       } catch (error) {
         failed++;
-        console.error(`billing: could not tell room ${chatId}`, error);
+        log("warn", "billing_not_delivered", { chatId, ...errorFields(error) });
       }
     }
   }

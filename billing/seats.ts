@@ -3,9 +3,11 @@
  * membership change (and after a subscription event names the seat item). Absolute, so a repeat or a late call
  * cannot add seats; recounted after sending, so a change that landed meanwhile is sent too.
  */
+
 import { count, eq } from "drizzle-orm";
 import type { Database } from "../api/db/client";
 import { orgBilling, orgMemberships } from "../api/db/schema";
+import { errorFields, log } from "../api/log";
 import { stripeClient } from "./stripe-client";
 
 export async function memberCount(db: Database, orgId: string): Promise<number> {
@@ -35,6 +37,6 @@ export async function syncSeats(env: Env, db: Database, orgId: string): Promise<
       await db.update(orgBilling).set({ seatsReported: seats }).where(eq(orgBilling.orgId, orgId));
     }
   } catch (error) {
-    console.error(`billing: could not send the seat count of org ${orgId}: ${(error as Error).message}`);
+    log("error", "seat_count_not_sent", { orgId, ...errorFields(error) });
   }
 }

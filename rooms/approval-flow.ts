@@ -2,7 +2,9 @@
  * The room's side of approvals: an agent asks before a call that changes the outside world, a member decides (or
  * nobody does and it expires), everyone is told, and the agent is told until it takes the decision.
  */
+
 import { getAgentByName } from "agents";
+import { errorFields, log } from "../api/log";
 import { agentInstanceName } from "../protocol/agent-runs";
 import { type Approval, approvalRequested } from "../protocol/agents";
 import {
@@ -132,7 +134,13 @@ async function notifyAgent(room: RoomState, approval: Approval): Promise<void> {
     );
     markNotified(room.sql, approval.approvalId);
   } catch (error) {
-    console.error("chat room: the agent did not take the decision yet; retrying", error);
+    log("warn", "decision_not_delivered", {
+      orgId: chat.orgId,
+      chatId: chat.chatId,
+      runId: approval.runId,
+      approvalId: approval.approvalId,
+      ...errorFields(error),
+    });
     room.reschedule();
   }
 }

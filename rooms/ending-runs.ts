@@ -3,7 +3,9 @@
  * their deadline when the agent stopped answering. Each run ends once, with the one message that records how; a
  * repeat answers with that message's seq.
  */
+
 import { getAgentByName } from "agents";
+import { errorFields, log } from "../api/log";
 import { agentInstanceName } from "../protocol/agent-runs";
 import { MAX_REPLY_CHARS } from "../protocol/agents";
 import type { Author } from "../protocol/chat";
@@ -99,7 +101,12 @@ async function tellAgentToStop(room: RoomState, run: RunRecord): Promise<void> {
     await agent.cancelRun(run.runId);
   } catch (error) {
     // The run is over in the room whatever the agent does: its later calls are answered with what is stored.
-    console.error("chat room: the agent could not be told to stop", error);
+    log("warn", "agent_not_told_to_stop", {
+      orgId: chat.orgId,
+      chatId: chat.chatId,
+      runId: run.runId,
+      ...errorFields(error),
+    });
   }
 }
 

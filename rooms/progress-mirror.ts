@@ -2,7 +2,9 @@
  * Mirrors runs' progress into the chat's live-progress document (Yjs, `chat-progress.ts`). Updates are chained so
  * they land in order; a failure only costs the view, never the record.
  */
+
 import { getServerByName } from "partyserver";
+import { errorFields, log } from "../api/log";
 import type { RunPatch } from "./chat-progress";
 import { cachedChat, type RoomState } from "./room-state";
 
@@ -14,5 +16,7 @@ export function reportProgress(room: RoomState, runId: string, patch: RunPatch):
       const progress = await getServerByName(room.env.ChatProgress, chat.chatId);
       await progress.applyRun(runId, patch);
     })
-    .catch((error) => console.error("chat room: live progress not updated", error));
+    .catch((error) =>
+      log("warn", "progress_not_updated", { orgId: chat.orgId, chatId: chat.chatId, runId, ...errorFields(error) }),
+    );
 }

@@ -3,6 +3,8 @@
  * later backups, audit checkpoints, usage batches) registers a job here: when it next needs to wake, read from the
  * room's SQL, and what to do then. The alarm is always set to the earliest of those.
  */
+import { errorFields, type LogFields, log } from "../api/log";
+
 export type ScheduledJob = {
   /** Names the job in logs. */
   name: string;
@@ -18,7 +20,11 @@ const MIN_DELAY_MS = 1_000;
 export class Scheduler {
   private readonly jobs: ScheduledJob[] = [];
 
-  constructor(private readonly setAlarm: (at: number) => void) {}
+  constructor(
+    private readonly setAlarm: (at: number) => void,
+    /** The room's ids for a failing job's log line. */
+    private readonly logFields: () => LogFields = () => ({}),
+  ) {}
 
   register(job: ScheduledJob): void {
     this.jobs.push(job);
@@ -43,7 +49,7 @@ export class Scheduler {
         await job.run(now);
       } catch (error) {
         // One failing job must not hold up the others; it is still due, so the next wake tries it again.
-        console.error(`chat room: scheduled job "${job.name}" failed`, error);
+        log("error", "scheduled_job_failed", { ...this.logFields(), job: job.name, ...errorFields(error) });
       }
     }
     this.reschedule(now);

@@ -2,7 +2,9 @@
  * Which agents a member's message starts, and handing each run to its agent. Capped per message (configured) and
  * per chat, so a busy or hostile room cannot pile up model calls without bound.
  */
+
 import { getAgentByName } from "agents";
+import { errorFields, log } from "../api/log";
 import { agentInstanceName, type RunRequest } from "../protocol/agent-runs";
 import type { RunRefusal } from "../protocol/billing";
 import type { Message } from "../protocol/chat";
@@ -133,7 +135,12 @@ async function invoke(room: RoomState, run: RunRequest): Promise<void> {
     const agent = await getAgentByName(room.env.ChatAgent, agentInstanceName(run.chatId, run.agentId));
     await agent.startRun(run);
   } catch (error) {
-    console.error("chat room: could not start an agent run", error);
+    log("error", "agent_run_not_started", {
+      chatId: run.chatId,
+      runId: run.runId,
+      agentId: run.agentId,
+      ...errorFields(error),
+    });
     failRun(room, run.runId, "the agent could not be started");
   }
 }

@@ -2,7 +2,9 @@
  * The room's side of summaries: asking the summary job for the next one once enough has accumulated, handing it
  * the messages, keeping what it returns, and building a run's context from the latest summary and what follows it.
  */
+
 import { getAgentByName } from "agents";
+import { errorFields, log } from "../api/log";
 import type { Message } from "../protocol/chat";
 import { messagesAfter, messagesUpTo } from "./message-log";
 import { cachedChat, cachedSummary, type RoomState } from "./room-state";
@@ -60,7 +62,7 @@ export function summarizeIfDue(room: RoomState, lastSeq: number): void {
       await summarizer.summarize({ chatId: chat.chatId, from: due.from, to: due.to, version });
     } catch (error) {
       // Nothing was stored; the next message asks again.
-      console.error("chat room: the summary job could not start", error);
+      log("error", "summary_not_started", { orgId: chat.orgId, chatId: chat.chatId, version, ...errorFields(error) });
     }
   })();
 }

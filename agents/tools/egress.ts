@@ -11,7 +11,9 @@
  * (and name resolution); they must still be on the agent's allow list. Every refusal, from every stage, goes through
  * `refuseEgress`: the one place to attach auditing to.
  */
+
 import ipaddr from "ipaddr.js";
+import { log } from "../../api/log";
 import type { AgentTools } from "../../protocol/agents";
 
 export type EgressVerdict = { ok: true; url: URL } | { ok: false; reason: string };
@@ -109,7 +111,7 @@ export function devAllowOrigins(env: Pick<Env, "PARLOR_ENV" | "PARLOR_DEV_ALLOW_
   if (env.PARLOR_ENV !== "development") {
     if (!warnedProduction) {
       warnedProduction = true;
-      console.warn("PARLOR_DEV_ALLOW_ORIGINS is ignored outside development (PARLOR_ENV=development)");
+      log("warn", "dev_allow_origins_ignored", { reason: "PARLOR_DEV_ALLOW_ORIGINS is ignored outside development" });
     }
     return [];
   }
@@ -121,7 +123,7 @@ export function devAllowOrigins(env: Pick<Env, "PARLOR_ENV" | "PARLOR_DEV_ALLOW_
       const origin = new URL(text).origin;
       if (origin !== "null") origins.push(origin);
     } catch {
-      console.warn(`PARLOR_DEV_ALLOW_ORIGINS: ${text} is not an origin; ignored`);
+      log("warn", "dev_allow_origin_invalid", { origin: text.slice(0, 200) });
     }
   }
   return origins;

@@ -3,8 +3,10 @@
  * write to the log schedules one a while later (`PARLOR_AUDIT_CHECKPOINT_MS`, default a minute), so a busy org gets
  * one checkpoint a minute and an idle one none. A failed write is retried by the alarm's own retries.
  */
+
 import { DurableObject } from "cloudflare:workers";
 import { openDatabase } from "../db/client";
+import { errorFields, log } from "../log";
 import { writeCheckpoint } from "./checkpoints";
 
 const DEFAULT_INTERVAL_MS = 60_000;
@@ -47,7 +49,7 @@ export async function scheduleCheckpoint(env: Env, orgId: string): Promise<void>
   try {
     await keeperOf(env, orgId).schedule(orgId);
   } catch (error) {
-    console.error(`audit: could not schedule a checkpoint for org ${orgId}`, error);
+    log("warn", "audit_checkpoint_not_scheduled", { orgId, ...errorFields(error) });
   }
 }
 

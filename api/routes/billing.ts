@@ -2,6 +2,7 @@
  * An org's billing (org admins): its state and usage against quota, Stripe's checkout and portal, and caps per
  * member. Changes that affect whether runs may start are pushed to the org's rooms at once.
  */
+
 import { and, eq } from "drizzle-orm";
 import type Stripe from "stripe";
 import { pushBilling } from "../../billing/push";
@@ -20,6 +21,7 @@ import { requireOrgAdmin } from "../access";
 import type { Database } from "../db/client";
 import { memberLimits, orgBilling, orgMemberships, orgs } from "../db/schema";
 import { conflict, notFound, unavailable } from "../errors";
+import { errorFields, log } from "../log";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 
 const tags = ["billing"];
@@ -204,7 +206,7 @@ async function callStripe<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    console.error("billing: a Stripe call failed", error);
+    log("error", "stripe_call_failed", errorFields(error));
     throw unavailable("Stripe could not be reached or refused the request; try again");
   }
 }

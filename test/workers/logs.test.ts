@@ -3,8 +3,26 @@
  * during a whole flow is captured: in the workers pool, Durable Objects run in the test's isolate too, so the spies
  * see the rooms' lines as well as the Worker's.
  */
+import { APICallError } from "@ai-sdk/provider";
+import { MockLanguageModelV4 } from "ai/test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import { api, call, chatWithMembers, TestSocket, unique } from "./helpers";
+import { registerModel } from "../../agents/models";
+import { api, call, chatWithMembers, connect, TestSocket, unique } from "./helpers";
+
+/** A model vendor that refuses the request and echoes the prompt in its error, as some do. */
+registerModel("test:logs-echoing-refusal", () => {
+  return new MockLanguageModelV4({
+    doStream: async (options) => {
+      throw new APICallError({
+        message: `invalid request: ${JSON.stringify(options.prompt)}`,
+        url: "https://models.invalid/v1/chat",
+        requestBodyValues: options,
+        statusCode: 400,
+        isRetryable: false,
+      });
+    },
+  });
+});
 
 const methods = ["log", "info", "warn", "error", "debug"] as const;
 let spies: MockInstance[] = [];
@@ -90,6 +108,33 @@ describe("logs", () => {
       expect(line).not.toContain(ticket);
       expect(line).not.toContain(marker);
       expect(line).not.toContain(secretLike);
+    }
+  });
+
+  it("name the run of a failed agent turn, and never carry what the vendor echoed of the prompt", async () => {
+    const { orgId, chatId, admin } = await chatWithMembers(0);
+    const created = await api<{ id: string }>(admin.token, "POST", `/orgs/${orgId}/agents`, {
+      name: "Refused",
+      handle: "refused",
+      model: "test:logs-echoing-refusal",
+    });
+    expect(created.status).toBe(201);
+    await api(admin.token, "POST", `/chats/${chatId}/agents`, { agentId: created.body.id });
+    const marker = unique("prompt-text");
+    const socket = await connect(chatId, admin.token);
+    socket.send({ type: "message", text: `@refused ${marker}`, clientMessageId: unique("c") });
+    await socket.until((s) => s.of("run.failed").length > 0, "the failed run");
+    const runId = socket.of("run.failed")[0].runId;
+    socket.close();
+
+    const lines = captured();
+    const failed = lines.filter((line) => line.includes('"agent_run_failed"')).map((line) => JSON.parse(line));
+    expect(failed).toEqual([
+      expect.objectContaining({ level: "error", orgId, chatId, runId, errorName: "AI_APICallError", errorStatus: 400 }),
+    ]);
+    for (const line of lines) {
+      expect(line).not.toContain(marker);
+      expect(line).not.toContain(admin.token);
     }
   });
 });
