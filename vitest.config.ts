@@ -98,6 +98,9 @@ export default defineConfig({
                 PARLOR_BACKUP_INTERVAL_MS: "3600000",
                 PARLOR_BACKUP_KEEP: "2",
               },
+              // A real Hyperdrive binding (miniflare's local one) to the test database, for the production database
+              // path (test/workers/hyperdrive.test.ts). Not named HYPERDRIVE, so every other test keeps DATABASE_URL.
+              hyperdrives: { TEST_HYPERDRIVE: databaseUrl },
             },
           }),
         ],
