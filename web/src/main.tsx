@@ -6,6 +6,7 @@ import type { Clerk } from "@clerk/clerk-js";
 import { render } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
+import { ChatBackups } from "./backups";
 import { OrgBilling } from "./billing";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { OrgMembers } from "./members";
@@ -53,8 +54,10 @@ function App({ mode }: { mode: SignInMode }) {
   const [user, setUser] = useState(session.user());
   const [org, setOrg] = useState<OrgRef | null>(null);
   const [chat, setChat] = useState<ChatRef | null>(null);
-  /** What the main pane shows: the selected chat, or the org's billing page (admins). */
-  const [pane, setPane] = useState<"chat" | "billing">("chat");
+  /** What the main pane shows: the selected chat, its backups, or the org's billing page (admins). */
+  const [pane, setPane] = useState<"chat" | "backups" | "billing">("chat");
+  /** Bumped to reload the chat list (after a restore made a chat). */
+  const [chatsVersion, setChatsVersion] = useState(0);
   /** Bumped to reload the org list (after leaving an org or a role change). */
   const [orgsVersion, setOrgsVersion] = useState(0);
   const signOut = () => {
@@ -99,8 +102,9 @@ function App({ mode }: { mode: SignInMode }) {
         />
         {org && (
           <Chats
+            key={chatsVersion}
             org={org}
-            selected={pane === "chat" ? chat : null}
+            selected={pane === "billing" ? null : chat}
             onSelect={(c) => {
               setChat(c);
               setPane("chat");
@@ -140,8 +144,20 @@ function App({ mode }: { mode: SignInMode }) {
       <main>
         {org && pane === "billing" ? (
           <OrgBilling key={org.id} org={org} />
+        ) : chat && org && pane === "backups" ? (
+          <ChatBackups
+            key={chat.id}
+            chat={chat}
+            org={org}
+            onBack={() => setPane("chat")}
+            onRestored={(restored) => {
+              setChat(restored);
+              setPane("chat");
+              setChatsVersion((v) => v + 1);
+            }}
+          />
         ) : chat && org ? (
-          <ChatRoomView key={chat.id} chat={chat} org={org} />
+          <ChatRoomView key={chat.id} chat={chat} org={org} onBackups={() => setPane("backups")} />
         ) : (
           <p class="hint">Pick or create a chat.</p>
         )}
@@ -404,7 +420,7 @@ function ChatAgents({ chat, org, onChange }: { chat: ChatRef; org: OrgRef; onCha
   );
 }
 
-function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
+function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; onBackups: () => void }) {
   const [view, setView] = useState<ChatView>(emptyView);
   const [agents, setAgents] = useState<ChatAgent[]>([]);
   const [progress, setProgress] = useState<ProgressView>([]);
@@ -498,6 +514,11 @@ function ChatRoomView({ chat, org }: { chat: ChatRef; org: OrgRef }) {
         <span class="present" data-testid="present">
           here: {view.present.map((u) => u.name).join(", ") || "nobody"}
         </span>
+        {org.role === "admin" && (
+          <button type="button" class="small-button" onClick={onBackups}>
+            Backups
+          </button>
+        )}
       </header>
       <div class="scroller" ref={scroller} onScroll={onScroll}>
         {view.hasEarlier && (
