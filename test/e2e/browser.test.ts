@@ -533,7 +533,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     const row = panel.locator("li[data-backup]");
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.locator("[data-testid=backup-messages]").textContent()).toBe("4 messages");
-    expect(await row.textContent()).toContain("last #4");
+    expect(await row.textContent()).toContain("up to #4");
 
     // A refused restore shows the contract's message (this answer is stubbed here; the refusal of a really corrupt
     // backup is proven in test/workers), and nothing opens.

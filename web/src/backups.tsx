@@ -152,7 +152,7 @@ export function ChatBackups({
                 <span data-testid="backup-messages">
                   {count(b.messages)} {b.messages === 1 ? "message" : "messages"}
                 </span>
-                <span class="muted">last #{b.lastSeq}</span>
+                <span class="muted">up to #{b.lastSeq}</span>
               </span>
               <button
                 type="button"
