@@ -2,8 +2,22 @@
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 
-export type BenchRoom = { socketUrl: (after: number) => string; lastSeq: () => Promise<number> };
-export type Target = { name: string; newRoom: () => Promise<BenchRoom> };
+export type BenchRoom = {
+  /** A socket URL for the next member (round robin over the room's members). */
+  socketUrl: (after: number) => string;
+  lastSeq: () => Promise<number>;
+  /** Posts one message over HTTP as the next member; resolves when the server answered 201. */
+  post: (text: string, clientMessageId: string) => Promise<void>;
+  /** Seqs of the page of messages after `after`, over HTTP; empty past the end. */
+  page: (after: number) => Promise<number[]>;
+};
+export type Target = {
+  name: string;
+  /** A new room with `members` distinct members (the baseline has one room and no members). */
+  newRoom: (members: number) => Promise<BenchRoom>;
+  /** Creates one chat over HTTP; resolves when the server answered 201. */
+  createChat: (title: string) => Promise<void>;
+};
 
 type Received = { seq: number; clientMessageId: string | null; at: number };
 
@@ -74,22 +88,48 @@ async function openMany(room: BenchRoom, count: number, after: number): Promise<
   return sockets;
 }
 
-export type Throughput = { storedPerSecond: number; deliveriesPerSecond: number };
+export type ClosedLoop = { storedPerSecond: number; deliveriesPerSecond: number; ackP50: number; ackP99: number };
 
-/** Every socket sends `perSocket` messages at once; timed until every socket has every message. */
-export async function throughput(target: Target, sockets: number, perSocket: number): Promise<Throughput> {
-  const room = await target.newRoom();
-  const start = await room.lastSeq();
-  const all = await openMany(room, sockets, start);
+/**
+ * Closed loop: every socket (a member each) keeps one message in flight, sending the next when its own comes back
+ * stored; timed until every socket has every message. Deliveries = stored × sockets.
+ */
+export async function closedLoop(target: Target, sockets: number, perSocket: number): Promise<ClosedLoop> {
+  const room = await target.newRoom(sockets);
+  const all = await openMany(room, sockets, await room.lastSeq());
   const total = sockets * perSocket;
+  const acks: number[] = [];
   const began = performance.now();
   all.forEach((socket, s) => {
-    for (let n = 0; n < perSocket; n++) socket.send(`load ${s}:${n}`, `t-${s}-${n}`);
+    let sent = 0;
+    let sentAt = 0;
+    const sendNext = () => {
+      if (sent >= perSocket) return;
+      sentAt = performance.now();
+      socket.send(`closed loop ${s}:${sent}`, `c-${s}-${sent}`);
+      sent++;
+    };
+    socket.onMessage = (message) => {
+      if (message.clientMessageId !== `c-${s}-${sent - 1}`) return;
+      acks.push(message.at - sentAt);
+      sendNext();
+    };
+    sendNext();
   });
-  await Promise.all(all.map((socket) => socket.until(() => socket.received.length >= total)));
+  await Promise.all(all.map((socket) => socket.until(() => socket.received.length >= total, 180_000)));
   const seconds = (performance.now() - began) / 1000;
   for (const socket of all) socket.close();
-  return { storedPerSecond: total / seconds, deliveriesPerSecond: (total * sockets) / seconds };
+  return {
+    storedPerSecond: total / seconds,
+    deliveriesPerSecond: (total * sockets) / seconds,
+    ackP50: quantile(acks, 0.5),
+    ackP99: quantile(acks, 0.99),
+  };
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 export type Latency = { p50: number; p99: number; samples: number };
@@ -101,7 +141,7 @@ export async function fanOutLatency(
   perSecond: number,
   seconds: number,
 ): Promise<Latency> {
-  const room = await target.newRoom();
+  const room = await target.newRoom(sockets);
   const all = await openMany(room, sockets, await room.lastSeq());
   const sentAt = new Map<string, number>();
   const samples: number[] = [];
@@ -124,14 +164,15 @@ export async function fanOutLatency(
   }
   await Promise.all(all.map((socket) => socket.until(() => socket.received.length >= count)));
   for (const socket of all) socket.close();
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
-  return { p50: at(0.5), p99: at(0.99), samples: samples.length };
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), samples: samples.length };
 }
 
-/** Fills a room with `count` messages, then times a new socket's catch-up from the start to `ready`. */
+/**
+ * Fills a room with `count` messages, then times what a client does to catch up from the start: open a socket with
+ * `after=` the start (a room sends at most 1,000 before `ready`), then page the rest over HTTP until the end.
+ */
 export async function catchUp(target: Target, count: number): Promise<{ ms: number; messagesPerSecond: number }> {
-  const room = await target.newRoom();
+  const room = await target.newRoom(1);
   const start = await room.lastSeq();
   const [writer] = await openMany(room, 1, start);
   const burst = 500;
@@ -139,13 +180,64 @@ export async function catchUp(target: Target, count: number): Promise<{ ms: numb
     for (let n = sent; n < sent + burst && n < count; n++) writer.send(`history ${n}`, `h-${n}`);
     await writer.until(() => writer.received.length >= Math.min(count, sent + burst));
   }
+  const end = writer.received[writer.received.length - 1].seq;
   writer.close();
   const began = performance.now();
   const reader = await LoadSocket.open(room.socketUrl(start));
+  let seen = reader.received.length;
+  let cursor = reader.received[reader.received.length - 1]?.seq ?? start;
+  while (cursor < end) {
+    const seqs = await room.page(cursor);
+    if (seqs.length === 0) break;
+    seen += seqs.length;
+    cursor = seqs[seqs.length - 1];
+  }
   const ms = performance.now() - began;
-  if (reader.received.length !== count) throw new Error(`catch-up delivered ${reader.received.length} of ${count}`);
   reader.close();
+  if (seen !== count) throw new Error(`catch-up delivered ${seen} of ${count}`);
   return { ms, messagesPerSecond: count / (ms / 1000) };
+}
+
+export type RequestPath = { p50: number; p99: number; perSecond: number };
+
+/**
+ * One request kind, measured twice: `sequential` of them one after another for latency (p50, p99), then the same
+ * number with `inFlight` at once for requests per second.
+ */
+async function requestPath(count: number, inFlight: number, request: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const began = performance.now();
+    await request(i);
+    latencies.push(performance.now() - began);
+  }
+  let next = count;
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < 2 * count; i = next++) await request(i);
+    }),
+  );
+  const perSecond = count / ((performance.now() - began) / 1000);
+  return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), perSecond };
+}
+
+/** A socket opened (as the next of `members` members) until its `ready`, then closed. */
+export async function socketOpens(target: Target, members: number, count: number): Promise<RequestPath> {
+  const room = await target.newRoom(members);
+  const after = await room.lastSeq();
+  return requestPath(count, 8, async () => (await LoadSocket.open(room.socketUrl(after))).close());
+}
+
+/** A message posted over HTTP (as the next of `members` members) until its 201. */
+export async function restPosts(target: Target, members: number, count: number): Promise<RequestPath> {
+  const room = await target.newRoom(members);
+  return requestPath(count, 8, (i) => room.post(`rest ${i}`, `r-${i}`));
+}
+
+/** A chat created over HTTP until its 201. */
+export async function chatCreations(target: Target, count: number): Promise<RequestPath> {
+  return requestPath(count, 8, (i) => target.createChat(`bench chat ${i}`));
 }
 
 export type TokenRoom = {
@@ -207,7 +299,10 @@ export async function tokenFanOut(
   await new Promise((r) => setTimeout(r, 500));
   const rows = (await room.rowsWritten()) - rowsBefore;
   for (const ws of all) ws.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { p50: at(0.5), p99: at(0.99), tokensPerSecond: tokens / seconds, rowsPerToken: rows / tokens };
+  return {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    tokensPerSecond: tokens / seconds,
+    rowsPerToken: rows / tokens,
+  };
 }

@@ -6,6 +6,8 @@ import { type ChildProcess, fork } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import postgres from "postgres";
 import type WebSocket from "ws";
 import { type ParlorClient, parlorClient } from "../api/client.ts";
 import {
@@ -17,19 +19,31 @@ import {
 } from "../scripts/local-postgres.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
 import { freePort, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
-import { catchUp, fanOutLatency, type Target, type TokenTarget, throughput, tokenFanOut } from "./load.ts";
+import {
+  catchUp,
+  chatCreations,
+  closedLoop,
+  fanOutLatency,
+  restPosts,
+  socketOpens,
+  type Target,
+  type TokenTarget,
+  tokenFanOut,
+} from "./load.ts";
 import { measureOverheads } from "./overheads.ts";
 
-/** 30 people in one org, so every socket is a different member, as in a real room. */
-const PEOPLE = 30;
+/** 300 people in one org, so every socket is a different member, as in a real room (a room has up to 300 here). */
+const PEOPLE = 300;
 const scratch = mkdtempSync(join(tmpdir(), "parlor-bench-"));
 chmodSync(scratch, 0o755);
 const log = (line: string) => console.log(`[bench] ${line}`);
 
+type Row = { label: string; unit: string; parlor: number; perCommit: number; groupCommit: number | null };
+
 let local: LocalPostgres | null = null;
 let adminUrlInUse: string | null = null;
 let parlor: RunningParlor | null = null;
-let baseline: ChildProcess | null = null;
+const baselines: ChildProcess[] = [];
 try {
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
@@ -45,41 +59,97 @@ try {
   process.env.PARLOR_RATE_LIMITS = "off";
   parlor = await startParlor(join(scratch, "parlor"), url);
   log(`Parlor up on ${parlor.baseUrl}`);
-  const baselinePort = await freePort();
-  baseline = fork(join(import.meta.dirname, "baseline-server.ts"), [
-    String(baselinePort),
-    join(scratch, "baseline.db"),
-  ]);
-  await new Promise<void>((resolve) => baseline?.once("message", () => resolve()));
-  log(`baseline up on ws://127.0.0.1:${baselinePort}`);
+  const perCommitPort = await startBaseline("per-commit");
+  const groupCommitPort = await startBaseline("group-commit");
+  log(`baselines up on ports ${perCommitPort} (per-commit) and ${groupCommitPort} (group-commit)`);
 
   const org = benchOrg(parlor.baseUrl);
-  const targets = [parlorTarget(parlor.baseUrl, org), baselineTarget(baselinePort)];
-  const rows: [string, string, number, number][] = [];
-  const measure = async (label: string, unit: string, run: (target: Target) => Promise<number>) => {
-    const [room, bare] = [await run(targets[0]), await run(targets[1])];
-    rows.push([label, unit, room, bare]);
-    log(`${label}: parlor ${room.toFixed(1)} ${unit}, baseline ${bare.toFixed(1)} ${unit}`);
-  };
-
-  for (const sockets of [3, 30]) {
-    const perSocket = sockets === 3 ? 500 : 50;
-    const results = new Map<string, Awaited<ReturnType<typeof throughput>>>();
-    for (const target of targets) results.set(target.name, await throughput(target, sockets, perSocket));
-    const [room, bare] = [results.get("parlor"), results.get("baseline")];
-    if (!room || !bare) throw new Error("missing result");
-    rows.push([`stored, ${sockets} sockets`, "msg/s", room.storedPerSecond, bare.storedPerSecond]);
-    rows.push([`deliveries, ${sockets} sockets`, "msg/s", room.deliveriesPerSecond, bare.deliveriesPerSecond]);
+  const parlorSide = parlorTarget(parlor.baseUrl, org);
+  const perCommit = baselineTarget("per-commit", perCommitPort);
+  const groupCommit = baselineTarget("group-commit", groupCommitPort);
+  const rows: Row[] = [];
+  /** Runs one measure on Parlor and each baseline (in turn, never at once) and keeps the figures it returns. */
+  async function compare<R>(
+    run: (target: Target) => Promise<R>,
+    figures: [label: string, unit: string, pick: (result: R) => number][],
+    withGroupCommit = true,
+  ): Promise<R> {
+    const room = await run(parlorSide);
+    const bare = await run(perCommit);
+    const grouped = withGroupCommit ? await run(groupCommit) : null;
+    for (const [label, unit, pick] of figures) {
+      rows.push({ label, unit, parlor: pick(room), perCommit: pick(bare), groupCommit: grouped && pick(grouped) });
+      const groupFigure = grouped ? `, group-commit ${pick(grouped).toFixed(1)}` : "";
+      log(`${label}: parlor ${pick(room).toFixed(1)}, per-commit ${pick(bare).toFixed(1)}${groupFigure} ${unit}`);
+    }
+    return room;
   }
-  const latencies = [];
-  for (const target of targets) latencies.push(await fanOutLatency(target, 30, 50, 5));
-  rows.push(["fan-out p50, 30 sockets at 50 msg/s", "ms", latencies[0].p50, latencies[1].p50]);
-  rows.push(["fan-out p99, 30 sockets at 50 msg/s", "ms", latencies[0].p99, latencies[1].p99]);
-  // A socket catches up at most 1,000 messages (the contract); a client pages the rest over REST.
-  await measure("catch-up of 1,000 messages", "ms", async (target) => (await catchUp(target, 1_000)).ms);
+
+  await org();
+  log("300 members signed up");
+  for (const [sockets, perSocket] of [
+    [3, 300],
+    [30, 30],
+    [300, 3],
+  ] as const) {
+    await compare(
+      (target) => closedLoop(target, sockets, perSocket),
+      [
+        [`deliveries, closed loop, ${sockets} sockets`, "msg/s", (r) => r.deliveriesPerSecond],
+        [`stored, closed loop, ${sockets} sockets`, "msg/s", (r) => r.storedPerSecond],
+        [`own message back p50, ${sockets} sockets`, "ms", (r) => r.ackP50],
+        [`own message back p99, ${sockets} sockets`, "ms", (r) => r.ackP99],
+      ],
+    );
+  }
+  // Open loop: one member sends at a fixed rate, below what either side can deliver (30 × 50 and 300 × 10 a second).
+  for (const [sockets, rate] of [
+    [30, 50],
+    [300, 10],
+  ] as const) {
+    await compare(
+      (target) => fanOutLatency(target, sockets, rate, 5),
+      [
+        [`fan-out p50, open loop ${rate} msg/s, ${sockets} sockets`, "ms", (r) => r.p50],
+        [`fan-out p99, open loop ${rate} msg/s, ${sockets} sockets`, "ms", (r) => r.p99],
+      ],
+    );
+  }
+  await compare(
+    (target) => catchUp(target, 10_000),
+    [["catch-up of 10,000 messages (socket, then pages)", "ms", (r) => r.ms]],
+    false,
+  );
+  await compare(
+    (target) => socketOpens(target, 30, 100),
+    [
+      ["socket open to ready p50", "ms", (r) => r.p50],
+      ["socket open to ready p99", "ms", (r) => r.p99],
+      ["socket opens, 8 at once", "req/s", (r) => r.perSecond],
+    ],
+    false,
+  );
+  await compare(
+    (target) => restPosts(target, 30, 200),
+    [
+      ["REST post p50", "ms", (r) => r.p50],
+      ["REST post p99", "ms", (r) => r.p99],
+      ["REST posts, 8 at once", "req/s", (r) => r.perSecond],
+    ],
+  );
+  await compare(
+    (target) => chatCreations(target, 50),
+    [
+      ["chat creation p50", "ms", (r) => r.p50],
+      ["chat creation p99", "ms", (r) => r.p99],
+      ["chat creations, 8 at once", "req/s", (r) => r.perSecond],
+    ],
+    false,
+  );
+  const postgresCheck = await timePostgresCheck(url);
 
   // Token fan-out: one agent streaming to 30 sockets, at a steady 50 tokens/s and flat out.
-  const tokenTargets = [parlorTokenTarget(parlor.baseUrl, org), baselineTokenTarget(baselinePort)];
+  const tokenTargets = [parlorTokenTarget(parlor.baseUrl, org), baselineTokenTarget(perCommitPort)];
   for (const [label, paceMs, tokens] of [
     ["steady 50/s", 20, 250],
     ["flat out", 0, 2_000],
@@ -88,10 +158,12 @@ try {
       await tokenFanOut(tokenTargets[0], 30, tokens, paceMs),
       await tokenFanOut(tokenTargets[1], 30, tokens, paceMs),
     ];
-    rows.push([`token delta p50, 30 sockets, ${label}`, "ms", room.p50, bare.p50]);
-    rows.push([`token delta p99, 30 sockets, ${label}`, "ms", room.p99, bare.p99]);
-    rows.push([`tokens per second, 30 sockets, ${label}`, "tok/s", room.tokensPerSecond, bare.tokensPerSecond]);
-    rows.push([`SQLite rows written per token, ${label}`, "rows", room.rowsPerToken, bare.rowsPerToken]);
+    const row = (label: string, unit: string, parlor: number, perCommit: number) =>
+      rows.push({ label, unit, parlor, perCommit, groupCommit: null });
+    row(`token delta p50, 30 sockets, ${label}`, "ms", room.p50, bare.p50);
+    row(`token delta p99, 30 sockets, ${label}`, "ms", room.p99, bare.p99);
+    row(`tokens per second, 30 sockets, ${label}`, "tok/s", room.tokensPerSecond, bare.tokensPerSecond);
+    row(`SQLite rows written per token, ${label}`, "rows", room.rowsPerToken, bare.rowsPerToken);
     log(
       `tokens ${label}: parlor p99 ${room.p99} ms, ${room.tokensPerSecond.toFixed(0)} tok/s, ${room.rowsPerToken.toFixed(4)} rows/token`,
     );
@@ -100,7 +172,15 @@ try {
   console.log("");
   console.log(table(rows));
   console.log("");
-  console.log("ratio = parlor / baseline. Targets: deliveries ratio >= 0.5; fan-out p99 ratio <= 3.");
+  console.log(
+    "ratio = parlor / per-commit baseline. Targets: deliveries >= 0.5; fan-out p99 <= 3; token p99 flat out <= " +
+      "max(3 × baseline, baseline + 15 ms); catch-up <= 3; socket open and REST post p50 <= 3 × baseline + one " +
+      "Postgres check.",
+  );
+  console.log(
+    `one Postgres check from Node (postgres.js): ${postgresCheck.fresh.toFixed(1)} ms on a new connection ` +
+      `(connect, startup, query), ${postgresCheck.warm.toFixed(2)} ms on an open one (p50 of 20 each).`,
+  );
   const overheads = measureOverheads();
   console.log(
     `guards per message (in process): rate-limit check ${overheads.rateLimitNs.toFixed(0)} ns; billing check ` +
@@ -109,7 +189,7 @@ try {
       "Usage is sent in one Postgres batch per room per PARLOR_USAGE_BATCH_MS (10 s), not per message.",
   );
 } finally {
-  baseline?.kill();
+  for (const baseline of baselines) baseline.kill();
   await parlor?.kill("SIGTERM");
   // The benchmark's database goes with it, as `npm test`'s does.
   if (adminUrlInUse) await dropDatabase(adminUrlInUse, "parlor_bench").catch((error) => log(`not dropped: ${error}`));
@@ -117,11 +197,52 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-function table(rows: [string, string, number, number][]): string {
-  const lines = [["measure", "unit", "parlor", "baseline", "ratio"]];
-  for (const [label, unit, room, bare] of rows) {
+async function startBaseline(mode: "per-commit" | "group-commit"): Promise<number> {
+  const port = await freePort();
+  const child = fork(
+    join(import.meta.dirname, "baseline-server.ts"),
+    [port, join(scratch, `${mode}.db`), mode].map(String),
+  );
+  baselines.push(child);
+  await new Promise<void>((resolve) => child.once("message", () => resolve()));
+  return port;
+}
+
+/** What the design's one Postgres check per request costs from Node: on a new connection, and on an open one. */
+async function timePostgresCheck(url: string): Promise<{ fresh: number; warm: number }> {
+  const fresh: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const began = performance.now();
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    await sql`SELECT 1 FROM org_memberships LIMIT 1`;
+    fresh.push(performance.now() - began);
+    await sql.end();
+  }
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await sql`SELECT 1`;
+  const warm: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const began = performance.now();
+    await sql`SELECT 1 FROM org_memberships LIMIT 1`;
+    warm.push(performance.now() - began);
+  }
+  await sql.end();
+  const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
+  return { fresh: median(fresh), warm: median(warm) };
+}
+
+function table(rows: Row[]): string {
+  const lines = [["measure", "unit", "parlor", "per-commit", "group-commit", "ratio"]];
+  for (const { label, unit, parlor, perCommit, groupCommit } of rows) {
     const digits = unit === "rows" ? 4 : 1;
-    lines.push([label, unit, room.toFixed(digits), bare.toFixed(digits), bare === 0 ? "-" : (room / bare).toFixed(2)]);
+    lines.push([
+      label,
+      unit,
+      parlor.toFixed(digits),
+      perCommit.toFixed(digits),
+      groupCommit === null ? "-" : groupCommit.toFixed(digits),
+      perCommit === 0 ? "-" : (parlor / perCommit).toFixed(2),
+    ]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   const fmt = (l: string[]) =>
@@ -144,57 +265,97 @@ async function ok<T>(response: { ok: boolean; status: number; json(): Promise<T>
   return response.json();
 }
 
+/** Runs `work` for 0..count-1 with at most `inFlight` at once. */
+async function inParallel(count: number, inFlight: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < count; i = next++) await work(i);
+    }),
+  );
+}
+
 function benchOrg(baseUrl: string) {
   let ready: Promise<{ orgId: string; tokens: string[] }> | null = null;
   return () => {
     ready ??= (async () => {
-      const tokens: string[] = [];
-      for (let i = 0; i < PEOPLE; i++) {
-        const { token } = await ok(await as(baseUrl).dev.token.$post({ json: { userId: `bench-${i}` } }));
-        tokens.push(token);
-      }
+      const tokens: string[] = new Array(PEOPLE);
+      await inParallel(PEOPLE, 8, async (i) => {
+        tokens[i] = (await ok(await as(baseUrl).dev.token.$post({ json: { userId: `bench-${i}` } }))).token;
+      });
       const api = as(baseUrl, tokens[0]);
       const org = await ok(await api.orgs.$post({ json: { name: "Bench" } }));
-      for (let i = 1; i < PEOPLE; i++) {
+      await inParallel(PEOPLE - 1, 8, async (i) => {
         await ok(
           await api.orgs[":orgId"].members.$post({
             param: { orgId: org.id },
-            json: { userId: `bench-${i}`, role: "member" },
+            json: { userId: `bench-${i + 1}`, role: "member" },
           }),
         );
-      }
+      });
       return { orgId: org.id, tokens };
     })();
     return ready;
   };
 }
 
-async function benchChat(baseUrl: string, org: { orgId: string; tokens: string[] }): Promise<string> {
+/** A new chat of the bench org with its first `members` people in it. */
+async function benchChat(baseUrl: string, org: { orgId: string; tokens: string[] }, members: number): Promise<string> {
   const api = as(baseUrl, org.tokens[0]);
   const chat = await ok(
     await api.orgs[":orgId"].chats.$post({ param: { orgId: org.orgId }, json: { title: "bench" } }),
   );
-  for (let i = 1; i < PEOPLE; i++) {
-    await ok(await api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId: `bench-${i}` } }));
-  }
+  await inParallel(members - 1, 8, async (i) => {
+    await ok(
+      await api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId: `bench-${i + 1}` } }),
+    );
+  });
   return chat.id;
 }
 
 function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target {
   return {
     name: "parlor",
-    async newRoom() {
+    async newRoom(members) {
       const people = await org();
-      const chatId = await benchChat(baseUrl, people);
+      const chatId = await benchChat(baseUrl, people, members);
       const ws = baseUrl.replace("http", "ws");
-      let next = 0;
+      let nextSocket = 0;
+      let nextPost = 0;
       return {
         socketUrl: (after) => {
-          const token = people.tokens[next++ % PEOPLE];
+          const token = people.tokens[nextSocket++ % members];
           return `${ws}/api/chats/${chatId}/ws?token=${encodeURIComponent(token)}&after=${after}`;
         },
         lastSeq: () => lastSeqByPaging(baseUrl, chatId, people.tokens[0]),
+        post: async (text, clientMessageId) => {
+          const token = people.tokens[nextPost++ % members];
+          await ok(
+            await as(baseUrl, token).chats[":chatId"].messages.$post({
+              param: { chatId },
+              json: { text, clientMessageId },
+            }),
+          );
+        },
+        page: async (after) => {
+          const { messages } = await ok(
+            await as(baseUrl, people.tokens[0]).chats[":chatId"].messages.$get({
+              param: { chatId },
+              query: { after: String(after), limit: "500" },
+            }),
+          );
+          return messages.map((message) => message.seq);
+        },
       };
+    },
+    async createChat(title) {
+      const people = await org();
+      await ok(
+        await as(baseUrl, people.tokens[0]).orgs[":orgId"].chats.$post({
+          param: { orgId: people.orgId },
+          json: { title },
+        }),
+      );
     },
   };
 }
@@ -218,7 +379,7 @@ function parlorTokenTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): T
     name: "parlor",
     async newRoom(paceMs) {
       const people = await org();
-      const chatId = await benchChat(baseUrl, people);
+      const chatId = await benchChat(baseUrl, people, 30);
       const api = as(baseUrl, people.tokens[0]);
       const agent = await ok(
         await api.orgs[":orgId"].agents.$post({
@@ -235,7 +396,7 @@ function parlorTokenTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): T
       const ws = baseUrl.replace("http", "ws");
       let next = 0;
       return {
-        socketUrl: () => `${ws}/api/chats/${chatId}/ws?token=${encodeURIComponent(people.tokens[next++ % PEOPLE])}`,
+        socketUrl: () => `${ws}/api/chats/${chatId}/ws?token=${encodeURIComponent(people.tokens[next++ % 30])}`,
         start: (socket, tokens) =>
           socket.send(
             JSON.stringify({
@@ -266,13 +427,26 @@ function baselineTokenTarget(port: number): TokenTarget {
   };
 }
 
-function baselineTarget(port: number): Target {
+function baselineTarget(name: string, port: number): Target {
+  const http = `http://127.0.0.1:${port}`;
+  const postJson = async (path: string, value: unknown) => {
+    const response = await fetch(`${http}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(value),
+    });
+    if (response.status !== 201) throw new Error(`${name}: ${response.status} ${await response.text()}`);
+    await response.arrayBuffer();
+  };
   return {
-    name: "baseline",
+    name,
     async newRoom() {
       const socketUrl = (after: number) => `ws://127.0.0.1:${port}/?user=bench&after=${after}`;
       return {
         socketUrl,
+        post: (text, clientMessageId) => postJson("/messages", { text, clientMessageId }),
+        // Its socket catch-up is unbounded: nothing is left to page.
+        page: async () => [],
         // The baseline has one room; a "new" room starts after whatever earlier scenarios stored.
         lastSeq: () =>
           new Promise<number>((resolve, reject) => {
@@ -290,5 +464,6 @@ function baselineTarget(port: number): Target {
           }),
       };
     },
+    createChat: (title) => postJson("/chats", { title }),
   };
 }
