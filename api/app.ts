@@ -17,6 +17,7 @@ import { auditRoutes } from "./routes/audit";
 import { chatBackupRoutes, orgRestoreRoutes } from "./routes/backups";
 import { billingRoutes } from "./routes/billing";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
+import { devCounterRoutes } from "./routes/dev-counters";
 import { devToolRoutes } from "./routes/dev-tools";
 import { egressRoutes } from "./routes/egress";
 import { messageRoutes, socketRoutes } from "./routes/messages";
@@ -82,6 +83,7 @@ const api = root
   )
   .route("/dev", devTokenRoutes)
   .route("/dev", devToolRoutes)
+  .route("/dev", devCounterRoutes)
   .route("/chats", socketRoutes)
   .route("/webhooks", webhookRoutes)
   .route("/webhooks", stripeWebhookRoutes)

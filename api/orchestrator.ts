@@ -8,6 +8,7 @@ import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { RunRefusal } from "../protocol/billing";
 import type { CatchUp, Message, PostMessageBody } from "../protocol/chat";
+import type { ChatCounters } from "../protocol/counters";
 import { retryAfterSeconds } from "../protocol/limits";
 import type { Decider } from "../rooms/approvals";
 import { type ChatProgress, PROGRESS_MEMBER_HEADER } from "../rooms/chat-progress";
@@ -110,8 +111,12 @@ export async function openProgressSocket(
   return progress.fetch(new Request(url, { headers: { Upgrade: "websocket", [PROGRESS_MEMBER_HEADER]: userId } }));
 }
 
-export async function roomStats(env: Env, chatId: string): Promise<{ rowsWritten: number }> {
+export async function roomStats(env: Env, chatId: string) {
   return await roomOf(env, chatId).stats();
+}
+
+export async function roomCounters(env: Env, chatId: string): Promise<ChatCounters> {
+  return await roomOf(env, chatId).counters(chatId);
 }
 
 export async function setRoleInRoom(env: Env, chatId: string, userId: string, role: "admin" | "member"): Promise<void> {

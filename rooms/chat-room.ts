@@ -8,6 +8,7 @@ import type { Approval, Artifact } from "../protocol/agents";
 import type { Backup, Manifest } from "../protocol/backups";
 import type { RunRefusal } from "../protocol/billing";
 import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type PresentUser } from "../protocol/chat";
+import type { ChatCounters } from "../protocol/counters";
 import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
 import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
@@ -17,6 +18,7 @@ import { auditOutbox } from "./audit-outbox";
 import { noteBackup, scheduledBackups } from "./backup-schedule";
 import { restoreSnapshot, writeSnapshot } from "./backups";
 import { setRoomBilling } from "./billing-gate";
+import { pendingApprovals, RoomCounterLog, roomCounters } from "./counters";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
 import {
@@ -33,8 +35,17 @@ import { MessageLimiter, storedByMember } from "./rate-limits";
 import { isRevoked, readmit, revoke } from "./revocation";
 import { type ChatRef, type MemberIdentity, readForwardedSocket } from "./room-address";
 import type { RoomAgent } from "./room-agents";
+import {
+  type CallCounter,
+  CountedRunCapability,
+  countCalls,
+  countingBucket,
+  countingSql,
+  type RoomOperations,
+  roomOperations,
+} from "./room-operations";
 import { cachedChat, type RoomEvent, type RoomState, roomState } from "./room-state";
-import { RunCapability } from "./run-capability";
+import type { RunCapability } from "./run-capability";
 import { runSecretMatches } from "./runs";
 import { Scheduler } from "./scheduler";
 import { migrateRoomSchema } from "./schema";
@@ -52,6 +63,31 @@ const TYPING_INTERVAL_MS = 2_000;
 
 type Member = Connection<MemberIdentity>;
 
+/** The methods other objects call on a room: each call counts as a request, and a throw as an error. */
+const ROOM_RPC = [
+  "activate",
+  "postMessage",
+  "backup",
+  "restoreFrom",
+  "setBilling",
+  "history",
+  "removeMember",
+  "admitMember",
+  "setMemberRole",
+  "setAgents",
+  "stats",
+  "counters",
+  "openRun",
+  "messagesBetween",
+  "latestSummary",
+  "storeSummary",
+  "stopRun",
+  "retryRun",
+  "getArtifact",
+  "listApprovals",
+  "decideApproval",
+] as const satisfies readonly (keyof ChatRoom)[];
+
 export class ChatRoom extends Server<Env> {
   static options = { hibernate: true };
 
@@ -61,14 +97,34 @@ export class ChatRoom extends Server<Env> {
   private readonly scheduler: Scheduler;
   /** Messages per member (`PARLOR_RATE_LIMITS`), in memory; null when that limit is off. */
   private readonly messageLimiter: MessageLimiter | null;
+  /** Counter events: Analytics Engine data points in production, numbers in memory for the dev endpoint. */
+  private readonly counterLog: RoomCounterLog;
+  /** Requests, SQLite rows and R2 calls since the room woke, for the benchmark (`stats`). */
+  private readonly operations: RoomOperations = roomOperations();
+  private readonly calls: CallCounter = {
+    called: () => this.operations.requests.rpc++,
+    failed: () => this.counterLog.count("error"),
+  };
+  /** The SQL every module works on: in development it counts statements and rows (`room-operations.ts`). */
+  private readonly store: SqlStorage;
+  private readonly settleSql: () => void = () => {};
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrateRoomSchema(ctx.storage.sql);
+    // Production counts nothing here: Cloudflare's own metrics show its rows and R2 calls.
+    const measured = env.PARLOR_ENV !== "production";
+    if (measured) {
+      const counted = countingSql(ctx.storage.sql, this.operations);
+      this.store = counted.sql;
+      this.settleSql = counted.settle;
+    } else {
+      this.store = ctx.storage.sql;
+    }
+    migrateRoomSchema(this.store);
     this.scheduler = new Scheduler((at) => void ctx.storage.setAlarm(at));
     this.room = roomState(
-      ctx.storage.sql,
-      env,
+      this.store,
+      measured ? { ...env, BACKUPS: countingBucket(env.BACKUPS, this.operations) } : env,
       (event) => this.broadcastEvent(event),
       () => this.scheduler.reschedule(),
     );
@@ -79,12 +135,23 @@ export class ChatRoom extends Server<Env> {
     this.scheduler.register(usageBatches(this.room));
     this.scheduler.register(auditOutbox(this.room));
     this.scheduler.register(scheduledBackups(this.room));
+    const sockets = () => this.openSockets();
+    const approvals = () => pendingApprovals(this.store);
+    this.counterLog = new RoomCounterLog(env.COUNTERS, () => cachedChat(this.room), {
+      socket_opened: sockets,
+      socket_closed: sockets,
+      approval_requested: approvals,
+      approval_decided: approvals,
+      // A run's end closes the approvals it still waited on.
+      run_finished: approvals,
+      run_failed: approvals,
+    });
     // A room from before usage counting counts from now on, not its whole history at once.
-    if (activeChat(ctx.storage.sql)) startUsageCursor(ctx.storage.sql, true);
+    if (activeChat(this.store)) startUsageCursor(this.store, true);
   }
 
-  private get store(): SqlStorage {
-    return this.ctx.storage.sql;
+  static {
+    countCalls(ChatRoom.prototype, ROOM_RPC, (room) => room.calls);
   }
 
   // ---- RPC surface for the Orchestrator ----
@@ -115,7 +182,7 @@ export class ChatRoom extends Server<Env> {
   async backup(): Promise<Backup> {
     const chat = cachedChat(this.room);
     if (!chat) throw new Error("this room serves no chat yet");
-    const backup = await writeSnapshot(this.store, this.env.BACKUPS, chat);
+    const backup = await writeSnapshot(this.store, this.room.env.BACKUPS, chat);
     noteBackup(this.store, backup.lastSeq);
     return backup;
   }
@@ -125,7 +192,7 @@ export class ChatRoom extends Server<Env> {
     activate(this.store, chat);
     this.room.cache.summary = undefined;
     try {
-      return { lastSeq: await restoreSnapshot(this.store, this.env.BACKUPS, manifest) };
+      return { lastSeq: await restoreSnapshot(this.store, this.room.env.BACKUPS, manifest) };
     } catch (error) {
       // Only the message crosses RPC: the App API answers 422 for it.
       throw new Error(`backup_corrupt: ${(error as Error).message}`);
@@ -170,9 +237,17 @@ export class ChatRoom extends Server<Env> {
     setAgents(this.room, agents);
   }
 
-  /** Rows written to this room's SQLite since it woke (SQLite's total_changes()): for the benchmark. */
-  stats(): { rowsWritten: number } {
-    return { rowsWritten: this.store.exec<{ n: number }>("SELECT total_changes() AS n").one().n };
+  /** What this room did since it woke, in the units Cloudflare bills; `rowsWritten` is SQLite's total_changes(). */
+  stats(): { rowsWritten: number } & RoomOperations {
+    const rowsWritten = this.store.exec<{ n: number }>("SELECT total_changes() AS n").one().n;
+    this.settleSql();
+    return { rowsWritten, ...this.operations };
+  }
+
+  /** The chat's counters: from its tables, its open sockets, and what it counted in memory since it woke. */
+  counters(chatId: string): ChatCounters {
+    const { since } = this.counterLog.sinceWake;
+    return { chatId, since, counters: roomCounters(this.store, this.openSockets(), this.counterLog.sinceWake) };
   }
 
   // ---- RPC surface for agents ----
@@ -181,7 +256,10 @@ export class ChatRoom extends Server<Env> {
   /** Null for a run this room does not know, or a secret that is not the run's: the agent cannot reach it. */
   openRun(runId: string, runSecret: string): RunCapability | null {
     if (!runSecretMatches(this.store, runId, runSecret)) return null;
-    return new RunCapability(this.room, runId);
+    return new CountedRunCapability(this.room, runId, {
+      called: () => this.operations.requests.capability++,
+      failed: () => this.counterLog.count("error"),
+    });
   }
 
   /** For the chat's summary job (`SummaryAgent`): the older log, the latest summary, and the next version. */
@@ -213,7 +291,11 @@ export class ChatRoom extends Server<Env> {
   }
 
   retryRun(member: MemberIdentity, runId: string) {
-    return retryRun(this.room, member, runId);
+    const result = retryRun(this.room, member, runId);
+    if ("error" in result && (result.error === "billing_lapsed" || result.error === "quota_exceeded")) {
+      this.counterLog.count("run_refused");
+    }
+    return result;
   }
 
   getArtifact(artifactId: string): Artifact | null {
@@ -240,10 +322,13 @@ export class ChatRoom extends Server<Env> {
   }
 
   onConnect(connection: Member, context: ConnectionContext): void {
+    this.operations.requests.socketUpgrades++;
+    this.counterLog.count("socket_opened");
     try {
       this.welcome(connection, context);
     } catch (error) {
       // Never let partyserver answer with a stack trace; the client may retry.
+      this.counterLog.count("error");
       console.error("chat room: connect failed", error);
       connection.close(1011, "the room could not open this socket");
     }
@@ -284,6 +369,7 @@ export class ChatRoom extends Server<Env> {
   }
 
   onMessage(connection: Member, raw: WSMessage): void {
+    this.operations.requests.socketMessages++;
     // An exception escaping here would reset the room for everyone: every failure becomes an error event.
     try {
       const identity = connection.state;
@@ -346,12 +432,14 @@ export class ChatRoom extends Server<Env> {
         });
       }
     } catch (error) {
+      this.counterLog.count("error");
       console.error("chat room: message handler failed", error);
       send(connection, { type: "error", code: "internal", message: "the room could not handle that frame" });
     }
   }
 
   onClose(connection: Member): void {
+    this.counterLog.count("socket_closed");
     this.lastTyping.delete(connection.id);
     this.broadcastPresence(connection.id);
   }
@@ -391,6 +479,7 @@ export class ChatRoom extends Server<Env> {
       this.broadcastEvent({ type: "message", ...result.message });
       noteUsage(this.room);
       const { notStarted, refused } = wakeAgents(this.room, result.message);
+      if (refused.length > 0) this.counterLog.count("run_refused", refused.length);
       summarizeIfDue(this.room, result.message.seq);
       return {
         ...result,
@@ -403,6 +492,7 @@ export class ChatRoom extends Server<Env> {
 
   /** Runs what is due: fails runs past their deadline, expires approvals, re-sends decisions agents have not taken. */
   async onAlarm(): Promise<void> {
+    this.operations.requests.alarms++;
     await this.scheduler.runDue();
   }
 
@@ -410,7 +500,12 @@ export class ChatRoom extends Server<Env> {
     this.broadcastEvent({ type: "presence", users: presentUsers(this.getConnections<MemberIdentity>(), leaving) });
   }
 
+  private openSockets(): number {
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
+  }
+
   private broadcastEvent(event: RoomEvent, without?: string[]): void {
+    this.counterLog.observe(event);
     const payload = JSON.stringify(event);
     if (without) {
       this.broadcast(payload, without);

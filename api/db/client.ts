@@ -38,6 +38,16 @@ export function databaseDeadlineMs(env: Env): number {
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_DB_DEADLINE_MS;
 }
 
+/**
+ * Statements sent to Postgres by this isolate since it started (a transaction counts its BEGIN and its end), for the
+ * benchmark and the cost model (`GET /api/dev/chats/:chatId/stats`). In development the Worker and every Durable
+ * Object share one isolate, so this is all of them.
+ */
+let statements = 0;
+export function postgresStatements(): number {
+  return statements;
+}
+
 type Sql = postgres.Sql;
 type Deadline = { guard<T>(work: PromiseLike<T>): Promise<T>; readonly expired: boolean };
 
@@ -131,14 +141,21 @@ function withDeadline<S extends Sql | postgres.TransactionSql>(sql: S, deadline:
     get(target, property) {
       const value = Reflect.get(target, property);
       if (property === "unsafe") {
-        return (...args: unknown[]) => guardQuery((value as Transactional).apply(target, args), deadline);
+        return (...args: unknown[]) => {
+          statements++;
+          return guardQuery((value as Transactional).apply(target, args), deadline);
+        };
       }
       if (property === "begin" || property === "savepoint") {
-        return (...args: unknown[]) => guardTransaction((value as Transactional).bind(target), args, deadline);
+        return (...args: unknown[]) => {
+          statements += 2;
+          return guardTransaction((value as Transactional).bind(target), args, deadline);
+        };
       }
       return typeof value === "function" ? value.bind(target) : value;
     },
     apply(target, thisArg, args) {
+      statements++;
       return guardQuery(Reflect.apply(target, thisArg, args), deadline);
     },
   });

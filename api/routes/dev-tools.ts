@@ -3,6 +3,7 @@ import { echoParams, echoResponse, roomStatsResponse } from "../../protocol/oper
 import { chatIdParams } from "../../protocol/orgs";
 import { isUuid } from "../access";
 import { developmentOnly } from "../auth/dev-token";
+import { postgresStatements } from "../db/client";
 import { notFound } from "../errors";
 import { developmentOnly as developmentOnlyTag, errors, jsonContent, publicRoute, router } from "../openapi";
 import { roomStats } from "../orchestrator";
@@ -12,11 +13,14 @@ const statsRoute = publicRoute(
     method: "get",
     path: "/chats/{chatId}/stats",
     tags: ["development"],
-    summary: "Rows the chat's room wrote since it woke (development only; for the benchmark)",
+    summary: "What the chat's room did since it woke, in billed units (development only; for the benchmark)",
+    description:
+      "Requests and RPC calls it served, SQLite statements and the rows they read and wrote, R2 calls by price " +
+      "class, and the Postgres statements of this isolate (since it started, not since the room woke).",
     ...developmentOnlyTag,
     middleware: [developmentOnly] as const,
     request: { params: chatIdParams },
-    responses: { 200: jsonContent(roomStatsResponse, "SQLite's total_changes() in the room.") },
+    responses: { 200: jsonContent(roomStatsResponse, "The room's operations since it woke.") },
   },
   ["not_found"],
 );
@@ -27,7 +31,8 @@ export const devToolRoutes = devTools
   .openapi(statsRoute, async function stats(c) {
     const { chatId } = c.req.valid("param");
     if (!isUuid(chatId)) throw notFound("chat not found");
-    return c.json(await roomStats(c.env, chatId), 200);
+    const stats = await roomStats(c.env, chatId);
+    return c.json({ ...stats, postgresQueries: postgresStatements() }, 200);
   })
   .all("/echo/*", developmentOnly, async function echo(c) {
     const body = c.req.method === "GET" || c.req.method === "HEAD" ? null : await c.req.text();
