@@ -10,7 +10,18 @@ export type BenchRoom = {
   post: (text: string, clientMessageId: string) => Promise<void>;
   /** Seqs of the page of messages after `after`, over HTTP; empty past the end. */
   page: (after: number) => Promise<number[]>;
+  /** What the room's side has counted so far (billed operations), where the target can tell. */
+  operations?: () => Promise<Operations>;
+  /** Backs the room up once (where the target has backups). */
+  backup?: () => Promise<void>;
 };
+
+/** Billed operations, as counters that only grow: a measure reads them before and after and keeps the difference. */
+export type Operations = Record<string, number>;
+
+export function operationsBetween(before: Operations, after: Operations): Operations {
+  return Object.fromEntries(Object.keys(after).map((key) => [key, after[key] - (before[key] ?? 0)]));
+}
 export type Target = {
   name: string;
   /** A new room with `members` distinct members (the baseline has one room and no members). */
@@ -88,7 +99,15 @@ async function openMany(room: BenchRoom, count: number, after: number): Promise<
   return sockets;
 }
 
-export type ClosedLoop = { storedPerSecond: number; deliveriesPerSecond: number; ackP50: number; ackP99: number };
+export type ClosedLoop = {
+  storedPerSecond: number;
+  deliveriesPerSecond: number;
+  ackP50: number;
+  ackP99: number;
+  /** The room's billed operations for the whole loop (the sockets were open before it started). */
+  operations: Operations | null;
+  stored: number;
+};
 
 /**
  * Closed loop: every socket (a member each) keeps one message in flight, sending the next when its own comes back
@@ -99,6 +118,7 @@ export async function closedLoop(target: Target, sockets: number, perSocket: num
   const all = await openMany(room, sockets, await room.lastSeq());
   const total = sockets * perSocket;
   const acks: number[] = [];
+  const operationsBefore = (await room.operations?.()) ?? null;
   const began = performance.now();
   all.forEach((socket, s) => {
     let sent = 0;
@@ -118,8 +138,11 @@ export async function closedLoop(target: Target, sockets: number, perSocket: num
   });
   await Promise.all(all.map((socket) => socket.until(() => socket.received.length >= total, 180_000)));
   const seconds = (performance.now() - began) / 1000;
+  const operationsAfter = (await room.operations?.()) ?? null;
   for (const socket of all) socket.close();
   return {
+    operations: operationsBefore && operationsAfter && operationsBetween(operationsBefore, operationsAfter),
+    stored: total,
     storedPerSecond: total / seconds,
     deliveriesPerSecond: (total * sockets) / seconds,
     ackP50: quantile(acks, 0.5),
@@ -167,8 +190,11 @@ export async function fanOutLatency(
   return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), samples: samples.length };
 }
 
+/** The billed operations of the last backup `catchUp` made (of its room, after filling it). */
+export let backupOperations: Operations | null = null;
+
 /**
- * Fills a room with `count` messages, then times what a client does to catch up from the start: open a socket with
+ * Fills a room with `count` messages, backs it up once where the target can (for its operation counts), then times what a client does to catch up from the start: open a socket with
  * `after=` the start (a room sends at most 1,000 before `ready`), then page the rest over HTTP until the end.
  */
 export async function catchUp(target: Target, count: number): Promise<{ ms: number; messagesPerSecond: number }> {
@@ -182,6 +208,10 @@ export async function catchUp(target: Target, count: number): Promise<{ ms: numb
   }
   const end = writer.received[writer.received.length - 1].seq;
   writer.close();
+  const beforeBackup = (await room.operations?.()) ?? null;
+  await room.backup?.();
+  const afterBackup = (await room.operations?.()) ?? null;
+  backupOperations = beforeBackup && afterBackup && operationsBetween(beforeBackup, afterBackup);
   const began = performance.now();
   const reader = await LoadSocket.open(room.socketUrl(start));
   let seen = reader.received.length;
@@ -230,9 +260,16 @@ export async function socketOpens(target: Target, members: number, count: number
 }
 
 /** A message posted over HTTP (as the next of `members` members) until its 201. */
-export async function restPosts(target: Target, members: number, count: number): Promise<RequestPath> {
+export async function restPosts(
+  target: Target,
+  members: number,
+  count: number,
+): Promise<RequestPath & { operations: Operations | null; requests: number }> {
   const room = await target.newRoom(members);
-  return requestPath(count, 8, (i) => room.post(`rest ${i}`, `r-${i}`));
+  const before = (await room.operations?.()) ?? null;
+  const measured = await requestPath(count, 8, (i) => room.post(`rest ${i}`, `r-${i}`));
+  const after = (await room.operations?.()) ?? null;
+  return { ...measured, operations: before && after && operationsBetween(before, after), requests: 2 * count };
 }
 
 /** A chat created over HTTP until its 201. */
@@ -244,11 +281,18 @@ export type TokenRoom = {
   socketUrl: () => string;
   /** Starts one stream of `tokens` words, `paceMs` apart (0: flat out), from the given socket. */
   start: (socket: WebSocket, tokens: number, paceMs: number) => void;
-  /** Rows written to storage so far, where the target can tell. */
-  rowsWritten: () => Promise<number>;
+  /** What the room's side has counted so far (billed operations; `rowsWritten` is SQLite's total_changes()). */
+  operations: () => Promise<Operations>;
 };
 export type TokenTarget = { name: string; newRoom: (paceMs: number) => Promise<TokenRoom> };
-export type TokenFanOut = { p50: number; p99: number; tokensPerSecond: number; rowsPerToken: number };
+export type TokenFanOut = {
+  p50: number;
+  p99: number;
+  tokensPerSecond: number;
+  rowsPerToken: number;
+  /** The room's billed operations for the whole run, from the message that starts it to its end. */
+  operations: Operations;
+};
 
 /**
  * One stream of `tokens` words to `sockets` sockets. Every word is the time it was produced, so each socket can
@@ -290,19 +334,21 @@ export async function tokenFanOut(
     });
     all.push(ws);
   }
-  const rowsBefore = await room.rowsWritten();
+  const before = await room.operations();
   const began = performance.now();
   room.start(all[0], tokens, paceMs);
   await done;
   const seconds = (performance.now() - began) / 1000;
   // Let the run end (the reply is stored then) before counting what it wrote.
   await new Promise((r) => setTimeout(r, 500));
-  const rows = (await room.rowsWritten()) - rowsBefore;
+  const operations = operationsBetween(before, await room.operations());
+  const rows = operations.rowsWritten ?? 0;
   for (const ws of all) ws.close();
   return {
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     tokensPerSecond: tokens / seconds,
     rowsPerToken: rows / tokens,
+    operations,
   };
 }

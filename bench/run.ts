@@ -20,10 +20,12 @@ import {
 import { applyMigrations } from "../scripts/migrate.ts";
 import { freePort, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
 import {
+  backupOperations,
   catchUp,
   chatCreations,
   closedLoop,
   fanOutLatency,
+  type Operations,
   restPosts,
   socketOpens,
   type Target,
@@ -87,12 +89,13 @@ try {
 
   await org();
   log("300 members signed up");
+  const perThousand: [string, Operations, number][] = [];
   for (const [sockets, perSocket] of [
     [3, 300],
     [30, 30],
     [300, 3],
   ] as const) {
-    await compare(
+    const room = await compare(
       (target) => closedLoop(target, sockets, perSocket),
       [
         [`deliveries, closed loop, ${sockets} sockets`, "msg/s", (r) => r.deliveriesPerSecond],
@@ -101,6 +104,7 @@ try {
         [`own message back p99, ${sockets} sockets`, "ms", (r) => r.ackP99],
       ],
     );
+    if (room.operations) perThousand.push([`messages over sockets, ${sockets} members`, room.operations, room.stored]);
   }
   // Open loop: one member sends at a fixed rate, below what either side can deliver (30 × 50 and 300 × 10 a second).
   for (const [sockets, rate] of [
@@ -129,7 +133,7 @@ try {
     ],
     false,
   );
-  await compare(
+  const posted = await compare(
     (target) => restPosts(target, 30, 200),
     [
       ["REST post p50", "ms", (r) => r.p50],
@@ -146,7 +150,9 @@ try {
     ],
     false,
   );
+  if (posted.operations) perThousand.push(["messages over REST", posted.operations, posted.requests]);
   const postgresCheck = await timePostgresCheck(url);
+  const perRun: [string, Operations][] = [];
 
   // Token fan-out: one agent streaming to 30 sockets, at a steady 50 tokens/s and flat out.
   const tokenTargets = [parlorTokenTarget(parlor.baseUrl, org), baselineTokenTarget(perCommitPort)];
@@ -164,6 +170,7 @@ try {
     row(`token delta p99, 30 sockets, ${label}`, "ms", room.p99, bare.p99);
     row(`tokens per second, 30 sockets, ${label}`, "tok/s", room.tokensPerSecond, bare.tokensPerSecond);
     row(`SQLite rows written per token, ${label}`, "rows", room.rowsPerToken, bare.rowsPerToken);
+    perRun.push([`one agent run, ${tokens} tokens to 30 sockets (${label})`, room.operations]);
     log(
       `tokens ${label}: parlor p99 ${room.p99} ms, ${room.tokensPerSecond.toFixed(0)} tok/s, ${room.rowsPerToken.toFixed(4)} rows/token`,
     );
@@ -180,6 +187,15 @@ try {
   console.log(
     `one Postgres check from Node (postgres.js): ${postgresCheck.fresh.toFixed(1)} ms on a new connection ` +
       `(connect, startup, query), ${postgresCheck.warm.toFixed(2)} ms on an open one (p50 of 20 each).`,
+  );
+  console.log("");
+  console.log("Operations in Parlor's room (GET /api/dev/chats/:chatId/stats), for docs/cost.md:");
+  console.log(
+    operationsTable([
+      ...perThousand.map(([label, ops, n]): [string, Operations] => [`per 1,000 ${label}`, scaled(ops, 1000 / n)]),
+      ...perRun,
+      ...(backupOperations ? [["one backup of 10,000 messages", backupOperations] as [string, Operations]] : []),
+    ]),
   );
   const overheads = measureOverheads();
   console.log(
@@ -250,6 +266,36 @@ function table(rows: Row[]): string {
   return [
     fmt(lines[0]),
     `|${widths.map((w, i) => (i < 2 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`,
+    ...lines.slice(1).map(fmt),
+  ].join("\n");
+}
+
+function scaled(operations: Operations, factor: number): Operations {
+  return Object.fromEntries(Object.entries(operations).map(([key, value]) => [key, value * factor]));
+}
+
+function operationsTable(rows: [string, Operations][]): string {
+  const keys = [
+    "socketMessages",
+    "roomRpc",
+    "capabilityCalls",
+    "sqlStatements",
+    "sqlRowsRead",
+    "sqlRowsWritten",
+    "r2ClassA",
+    "r2ClassB",
+    "postgresQueries",
+  ];
+  const lines = [
+    ["operations", ...keys],
+    ...rows.map(([label, ops]) => [label, ...keys.map((k) => (ops[k] ?? 0).toFixed(0))]),
+  ];
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const fmt = (l: string[]) =>
+    `| ${l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
+  return [
+    fmt(lines[0]),
+    `|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`,
     ...lines.slice(1).map(fmt),
   ].join("\n");
 }
@@ -337,6 +383,10 @@ function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target
             }),
           );
         },
+        operations: () => roomOperations(baseUrl, chatId),
+        backup: async () => {
+          await ok(await as(baseUrl, people.tokens[0]).chats[":chatId"].backups.$post({ param: { chatId } }));
+        },
         page: async (after) => {
           const { messages } = await ok(
             await as(baseUrl, people.tokens[0]).chats[":chatId"].messages.$get({
@@ -357,6 +407,28 @@ function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target
         }),
       );
     },
+  };
+}
+
+/**
+ * The room's billed operations so far (`GET /api/dev/chats/:chatId/stats`), flattened. Reading them is itself one RPC
+ * on the room and one request to the Worker, which `operationsBetween` leaves in; they are 2 in a thousand messages.
+ */
+async function roomOperations(baseUrl: string, chatId: string): Promise<Operations> {
+  const stats = await ok(await as(baseUrl).dev.chats[":chatId"].stats.$get({ param: { chatId } }));
+  return {
+    rowsWritten: stats.rowsWritten,
+    sqlRowsRead: stats.sql.rowsRead,
+    sqlRowsWritten: stats.sql.rowsWritten,
+    sqlStatements: stats.sql.execs,
+    roomRpc: stats.requests.rpc,
+    capabilityCalls: stats.requests.capability,
+    socketUpgrades: stats.requests.socketUpgrades,
+    socketMessages: stats.requests.socketMessages,
+    alarms: stats.requests.alarms,
+    r2ClassA: stats.r2.classA,
+    r2ClassB: stats.r2.classB,
+    postgresQueries: stats.postgresQueries,
   };
 }
 
@@ -405,8 +477,7 @@ function parlorTokenTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): T
               clientMessageId: `clock-${Date.now()}`,
             }),
           ),
-        rowsWritten: async () =>
-          (await ok(await as(baseUrl).dev.chats[":chatId"].stats.$get({ param: { chatId } }))).rowsWritten,
+        operations: () => roomOperations(baseUrl, chatId),
       };
     },
   };
@@ -421,7 +492,7 @@ function baselineTokenTarget(port: number): TokenTarget {
         start: (socket: WebSocket, tokens: number, paceMs: number) =>
           socket.send(JSON.stringify({ type: "bench.stream", tokens, paceMs })),
         // The baseline stores nothing while it streams.
-        rowsWritten: async () => 0,
+        operations: async () => ({ rowsWritten: 0 }),
       };
     },
   };
