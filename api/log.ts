@@ -35,14 +35,25 @@ export function log(level: LogLevel, event: string, fields: LogFields = {}): voi
 const MAX_ERROR_MESSAGE = 300;
 
 /**
- * What a log line says about a caught error: its class and its message, cut short. The AI SDK's errors (`AI_…`) are
- * the exception: a model vendor's message may echo the prompt or the response, so only their HTTP status is kept.
+ * What a log line says about a caught error: its class and its message, cut short. Two kinds keep no message: the AI
+ * SDK's (`AI_…`), since a model vendor's may echo the prompt or the response (their HTTP status is kept), and failed
+ * queries (drizzle's carry the statement's parameters, which can be titles, names or prompts; the Postgres error
+ * code is kept).
  */
-export function errorFields(error: unknown): { errorName: string; errorMessage?: string; errorStatus?: number } {
+export function errorFields(error: unknown): {
+  errorName: string;
+  errorMessage?: string;
+  errorStatus?: number;
+  errorCode?: string;
+} {
   if (!(error instanceof Error)) return { errorName: typeof error };
   if (error.name.startsWith("AI_")) {
     const status = (error as { statusCode?: unknown }).statusCode;
     return typeof status === "number" ? { errorName: error.name, errorStatus: status } : { errorName: error.name };
+  }
+  if ("params" in error || "query" in error || error.name === "PostgresError") {
+    const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === "string" ? { errorName: error.name, errorCode: code } : { errorName: error.name };
   }
   return { errorName: error.name, errorMessage: error.message.slice(0, MAX_ERROR_MESSAGE) };
 }

@@ -3,12 +3,14 @@
  * and from Clerk's webhook in production. Removing a member also removes them from the org's chats; the caller
  * tells those rooms once the transaction has committed.
  */
+
 import { and, eq, type SQL } from "drizzle-orm";
 import type { AuditActor } from "../protocol/audit";
 import type { AuditTrail } from "./audit/trail";
 import type { Database } from "./db/client";
 import { chatMemberships, type OrgRole, orgMemberships, pendingRevocations, users } from "./db/schema";
 import { conflict } from "./errors";
+import { errorFields, log } from "./log";
 import { removeFromRoom, setRoleInRoom } from "./orchestrator";
 
 export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -114,7 +116,7 @@ export async function deliverRevocations(env: Env, db: Database, where?: SQL): P
           .where(and(eq(pendingRevocations.chatId, chatId), eq(pendingRevocations.userId, userId)));
       } catch (error) {
         failed++;
-        console.error(`revocation of ${userId} in chat ${chatId} not delivered yet`, error);
+        log("warn", "revocation_not_delivered", { chatId, userId, ...errorFields(error) });
       }
     }),
   );
@@ -149,7 +151,7 @@ export async function announceRole(env: Env, db: Database, orgId: string, userId
   await Promise.all(
     chats.map(({ chatId }) =>
       setRoleInRoom(env, chatId, userId, membership.role).catch((error) =>
-        console.error(`role of ${userId} not updated in chat ${chatId}`, error),
+        log("warn", "room_role_not_updated", { orgId, chatId, userId, ...errorFields(error) }),
       ),
     ),
   );

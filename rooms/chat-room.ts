@@ -2,7 +2,9 @@
  * The Chat Controller: one room per chat, the single writer of its ordered message log.
  * The class holds lifecycle hooks and the RPC surface the Orchestrator calls; the work lives in sibling modules.
  */
+
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import { errorFields, log } from "../api/log";
 import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { Backup, Manifest } from "../protocol/backups";
@@ -111,8 +113,8 @@ export class ChatRoom extends Server<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // Production counts nothing here: Cloudflare's own metrics show its rows and R2 calls.
-    const measured = env.PARLOR_ENV !== "production";
+    // Only development counts here (for the benchmark): Cloudflare's own metrics show the rows and R2 calls.
+    const measured = env.PARLOR_ENV === "development";
     if (measured) {
       const counted = countingSql(ctx.storage.sql, this.operations);
       this.store = counted.sql;
@@ -121,7 +123,10 @@ export class ChatRoom extends Server<Env> {
       this.store = ctx.storage.sql;
     }
     migrateRoomSchema(this.store);
-    this.scheduler = new Scheduler((at) => void ctx.storage.setAlarm(at));
+    this.scheduler = new Scheduler(
+      (at) => void ctx.storage.setAlarm(at),
+      () => this.logFields(),
+    );
     this.room = roomState(
       this.store,
       measured ? { ...env, BACKUPS: countingBucket(env.BACKUPS, this.operations) } : env,
@@ -329,7 +334,7 @@ export class ChatRoom extends Server<Env> {
     } catch (error) {
       // Never let partyserver answer with a stack trace; the client may retry.
       this.counterLog.count("error");
-      console.error("chat room: connect failed", error);
+      log("error", "socket_welcome_failed", { ...this.logFields(), ...errorFields(error) });
       connection.close(1011, "the room could not open this socket");
     }
   }
@@ -433,7 +438,7 @@ export class ChatRoom extends Server<Env> {
       }
     } catch (error) {
       this.counterLog.count("error");
-      console.error("chat room: message handler failed", error);
+      log("error", "frame_handler_failed", { ...this.logFields(), ...errorFields(error) });
       send(connection, { type: "error", code: "internal", message: "the room could not handle that frame" });
     }
   }
@@ -500,13 +505,23 @@ export class ChatRoom extends Server<Env> {
     this.broadcastEvent({ type: "presence", users: presentUsers(this.getConnections<MemberIdentity>(), leaving) });
   }
 
+  /** The room's ids for a log line; none when the room cannot tell (it is never why a log line fails). */
+  private logFields(): { orgId?: string; chatId?: string } {
+    try {
+      const chat = cachedChat(this.room);
+      return chat ? { orgId: chat.orgId, chatId: chat.chatId } : {};
+    } catch {
+      return {};
+    }
+  }
+
   private openSockets(): number {
     return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
   }
 
   private broadcastEvent(event: RoomEvent, without?: string[]): void {
-    this.counterLog.observe(event);
     const payload = JSON.stringify(event);
+    this.counterLog.observe(event);
     if (without) {
       this.broadcast(payload, without);
       return;

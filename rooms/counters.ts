@@ -67,10 +67,9 @@ export class RoomCounterLog {
     else if (event === "tool_call") this.sinceWake.toolCalls += n;
     else if (event === "error") this.sinceWake.errors += n;
     if (!this.dataset) return;
-    const chat = this.chatOf();
-    if (!chat) return;
     try {
-      this.dataset.writeDataPoint(dataPoint(event, chat, n, this.levels[event]?.()));
+      const chat = this.chatOf();
+      if (chat) this.dataset.writeDataPoint(dataPoint(event, chat, n, this.levels[event]?.()));
     } catch {
       // A counter must never fail the work it counts.
     }

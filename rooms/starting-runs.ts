@@ -136,6 +136,7 @@ async function invoke(room: RoomState, run: RunRequest): Promise<void> {
     await agent.startRun(run);
   } catch (error) {
     log("error", "agent_run_not_started", {
+      orgId: run.orgId,
       chatId: run.chatId,
       runId: run.runId,
       agentId: run.agentId,

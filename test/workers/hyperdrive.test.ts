@@ -19,7 +19,7 @@ const productionEnv: Env = {
   ...env,
   HYPERDRIVE: hyperdrive,
   DATABASE_URL: testEnv.TEST_HUNG_DATABASE_URL,
-  PARLOR_DB_DEADLINE_MS: "1000",
+  PARLOR_DB_DEADLINE_MS: "3000",
 };
 
 /** The Worker called with `withEnv`; every answer is checked against its route's declared schema. */

@@ -3,10 +3,15 @@
  * during a whole flow is captured: in the workers pool, Durable Objects run in the test's isolate too, so the spies
  * see the rooms' lines as well as the Worker's.
  */
+
+import { env } from "cloudflare:workers";
 import { APICallError } from "@ai-sdk/provider";
 import { MockLanguageModelV4 } from "ai/test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { registerModel } from "../../agents/models";
+import { openDatabase } from "../../api/db/client";
+import { orgs } from "../../api/db/schema";
+import { errorFields } from "../../api/log";
 import { api, call, chatWithMembers, connect, TestSocket, unique } from "./helpers";
 
 /** A model vendor that refuses the request and echoes the prompt in its error, as some do. */
@@ -136,5 +141,23 @@ describe("logs", () => {
       expect(line).not.toContain(marker);
       expect(line).not.toContain(admin.token);
     }
+  });
+
+  it("say of a failed query its class and Postgres code, never the values it carried", async () => {
+    const marker = unique("chat-title");
+    const { db, close } = openDatabase(env);
+    let caught: unknown = null;
+    try {
+      // An org id that is not a uuid: Postgres refuses it, and drizzle's error names the statement and its values.
+      await db.insert(orgs).values({ id: "not-a-uuid", name: marker });
+    } catch (error) {
+      caught = error;
+    } finally {
+      await close();
+    }
+    expect(String((caught as Error).message)).toContain(marker);
+    const fields = errorFields(caught);
+    expect(JSON.stringify(fields)).not.toContain(marker);
+    expect(fields).toEqual({ errorName: (caught as Error).name, errorCode: "22P02" });
   });
 });

@@ -61,6 +61,7 @@ export function ChatBackups({
   async function reload() {
     try {
       setBackups(await listBackups(chat.id));
+      setError(null);
     } catch (e) {
       setError(explain(e, "list"));
     }
