@@ -151,8 +151,9 @@ export async function closedLoop(target: Target, sockets: number, perSocket: num
 }
 
 function quantile(values: number[], q: number): number {
+  // Nearest rank: the smallest value with at least q of the samples at or below it.
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 }
 
 export type Latency = { p50: number; p99: number; samples: number };
@@ -182,7 +183,8 @@ export async function fanOutLatency(
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const id = `lat-${i}`;
-    sentAt.set(id, performance.now());
+    // Latency counts from when the message was due, so a sender that fell behind does not hide it.
+    sentAt.set(id, due);
     all[0].send(`latency ${i}`, id);
   }
   await Promise.all(all.map((socket) => socket.until(() => socket.received.length >= count)));
@@ -208,10 +210,11 @@ export async function catchUp(target: Target, count: number): Promise<{ ms: numb
   }
   const end = writer.received[writer.received.length - 1].seq;
   writer.close();
-  const beforeBackup = (await room.operations?.()) ?? null;
-  await room.backup?.();
-  const afterBackup = (await room.operations?.()) ?? null;
-  backupOperations = beforeBackup && afterBackup && operationsBetween(beforeBackup, afterBackup);
+  if (room.backup && room.operations) {
+    const before = await room.operations();
+    await room.backup();
+    backupOperations = operationsBetween(before, await room.operations());
+  }
   const began = performance.now();
   const reader = await LoadSocket.open(room.socketUrl(start));
   let seen = reader.received.length;
@@ -236,6 +239,7 @@ export type RequestPath = { p50: number; p99: number; perSecond: number };
  */
 async function requestPath(count: number, inFlight: number, request: (i: number) => Promise<void>) {
   const latencies: number[] = [];
+  await request(-1); // a warm-up, not counted: the first request of a kind pays for loading code
   for (let i = 0; i < count; i++) {
     const began = performance.now();
     await request(i);
