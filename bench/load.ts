@@ -356,3 +356,14 @@ export async function tokenFanOut(
     operations,
   };
 }
+
+/** A room with `sockets` members connected and nobody writing, for `seconds`: what it does (and bills) meanwhile. */
+export async function idleRoom(target: Target, sockets: number, seconds: number): Promise<Operations | null> {
+  const room = await target.newRoom(sockets);
+  const all = await openMany(room, sockets, await room.lastSeq());
+  const before = (await room.operations?.()) ?? null;
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const after = (await room.operations?.()) ?? null;
+  for (const socket of all) socket.close();
+  return before && after && operationsBetween(before, after);
+}

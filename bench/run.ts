@@ -19,12 +19,14 @@ import {
 } from "../scripts/local-postgres.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
 import { freePort, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
+import { type CostInputs, costOf, dollars } from "./cost.ts";
 import {
   backupOperations,
   catchUp,
   chatCreations,
   closedLoop,
   fanOutLatency,
+  idleRoom,
   type Operations,
   restPosts,
   socketOpens,
@@ -89,7 +91,20 @@ try {
 
   await org();
   log("300 members signed up");
-  const perThousand: [string, Operations, number][] = [];
+  /** Billed work, each scaled to its unit (1,000 messages, one run, one backup), for the operations table. */
+  const billed: { label: string; inputs: CostInputs }[] = [];
+  const perThousand = (label: string, inputs: CostInputs, count: number) => {
+    const factor = 1000 / count;
+    billed.push({
+      label: `per 1,000 ${label}`,
+      inputs: {
+        operations: scaled(inputs.operations, factor),
+        workerRequests: inputs.workerRequests * factor,
+        activeObjectSeconds: inputs.activeObjectSeconds * factor,
+        dataPoints: inputs.dataPoints * factor,
+      },
+    });
+  };
   for (const [sockets, perSocket] of [
     [3, 300],
     [30, 30],
@@ -104,7 +119,15 @@ try {
         [`own message back p99, ${sockets} sockets`, "ms", (r) => r.ackP99],
       ],
     );
-    if (room.operations) perThousand.push([`messages over sockets, ${sockets} members`, room.operations, room.stored]);
+    if (room.operations) {
+      // The room was busy for the whole loop; production writes one data point per message.
+      const seconds = room.stored / room.storedPerSecond;
+      perThousand(
+        `messages over sockets, ${sockets} members`,
+        { operations: room.operations, workerRequests: 0, activeObjectSeconds: seconds, dataPoints: room.stored },
+        room.stored,
+      );
+    }
   }
   // Open loop: one member sends at a fixed rate, below what either side can deliver (30 × 50 and 300 × 10 a second).
   for (const [sockets, rate] of [
@@ -150,9 +173,19 @@ try {
     ],
     false,
   );
-  if (posted.operations) perThousand.push(["messages over REST", posted.operations, posted.requests]);
+  if (posted.operations) {
+    perThousand(
+      "messages over REST",
+      {
+        operations: posted.operations,
+        workerRequests: posted.requests,
+        activeObjectSeconds: posted.requests / posted.perSecond,
+        dataPoints: posted.requests,
+      },
+      posted.requests,
+    );
+  }
   const postgresCheck = await timePostgresCheck(url);
-  const perRun: [string, Operations][] = [];
 
   // Token fan-out: one agent streaming to 30 sockets, at a steady 50 tokens/s and flat out.
   const tokenTargets = [parlorTokenTarget(parlor.baseUrl, org), baselineTokenTarget(perCommitPort)];
@@ -170,7 +203,16 @@ try {
     row(`token delta p99, 30 sockets, ${label}`, "ms", room.p99, bare.p99);
     row(`tokens per second, 30 sockets, ${label}`, "tok/s", room.tokensPerSecond, bare.tokensPerSecond);
     row(`SQLite rows written per token, ${label}`, "rows", room.rowsPerToken, bare.rowsPerToken);
-    perRun.push([`one agent run, ${tokens} tokens to 30 sockets (${label})`, room.operations]);
+    billed.push({
+      label: `one agent run, ${tokens} tokens to 30 sockets (${label})`,
+      inputs: {
+        operations: room.operations,
+        workerRequests: 0,
+        // The room and the agent are both active while it streams; data points: started, trigger, reply, finished.
+        activeObjectSeconds: 2 * (tokens / room.tokensPerSecond),
+        dataPoints: 4,
+      },
+    });
     log(
       `tokens ${label}: parlor p99 ${room.p99} ms, ${room.tokensPerSecond.toFixed(0)} tok/s, ${room.rowsPerToken.toFixed(4)} rows/token`,
     );
@@ -189,14 +231,21 @@ try {
       `(connect, startup, query), ${postgresCheck.warm.toFixed(2)} ms on an open one (p50 of 20 each).`,
   );
   console.log("");
-  console.log("Operations in Parlor's room (GET /api/dev/chats/:chatId/stats), for docs/cost.md:");
-  console.log(
-    operationsTable([
-      ...perThousand.map(([label, ops, n]): [string, Operations] => [`per 1,000 ${label}`, scaled(ops, 1000 / n)]),
-      ...perRun,
-      ...(backupOperations ? [["one backup of 10,000 messages", backupOperations] as [string, Operations]] : []),
-    ]),
-  );
+  const idle = await idleRoom(parlorSide, 30, 20);
+  if (idle) {
+    billed.push({
+      label: "an idle room, 30 sockets open, for 20 s",
+      inputs: { operations: idle, workerRequests: 0, activeObjectSeconds: 0, dataPoints: 0 },
+    });
+  }
+  if (backupOperations) {
+    billed.push({
+      label: "one backup of 10,000 messages",
+      inputs: { operations: backupOperations, workerRequests: 1, activeObjectSeconds: 0, dataPoints: 0 },
+    });
+  }
+  console.log("Operations in Parlor's room (GET /api/dev/chats/:chatId/stats) and their cost, for docs/cost.md:");
+  console.log(operationsTable(billed));
   const overheads = measureOverheads();
   console.log(
     `guards per message (in process): rate-limit check ${overheads.rateLimitNs.toFixed(0)} ns; billing check ` +
@@ -274,7 +323,7 @@ function scaled(operations: Operations, factor: number): Operations {
   return Object.fromEntries(Object.entries(operations).map(([key, value]) => [key, value * factor]));
 }
 
-function operationsTable(rows: [string, Operations][]): string {
+function operationsTable(rows: { label: string; inputs: CostInputs }[]): string {
   const keys = [
     "socketMessages",
     "roomRpc",
@@ -287,8 +336,16 @@ function operationsTable(rows: [string, Operations][]): string {
     "postgresQueries",
   ];
   const lines = [
-    ["operations", ...keys],
-    ...rows.map(([label, ops]) => [label, ...keys.map((k) => (ops[k] ?? 0).toFixed(0))]),
+    ["work", ...keys, "rows written $", "all $"],
+    ...rows.map(({ label, inputs }) => {
+      const cost = costOf(inputs);
+      return [
+        label,
+        ...keys.map((k) => (inputs.operations[k] ?? 0).toFixed(0)),
+        dollars(cost.rowsWritten),
+        dollars(cost.total),
+      ];
+    }),
   ];
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   const fmt = (l: string[]) =>
