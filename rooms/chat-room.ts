@@ -373,13 +373,52 @@ export class ChatRoom extends Server<Env> {
     this.broadcastPresence();
   }
 
+  /**
+   * Group commit: a frame that arrives while the room's last writes are still being committed waits, and every frame
+   * that waited is handled together, in arrival order, in one synchronous pass once that commit is done. Their writes
+   * are then one transaction (one commit, one sync of the disk), and the output gate holds every answer and broadcast
+   * until it: nothing is acknowledged before it is stored. A frame that finds nothing being committed is handled at
+   * once, so a quiet room adds no wait. Whether a frame counts (its socket open, its member not removed) is judged as
+   * it arrives.
+   */
   onMessage(connection: Member, raw: WSMessage): void {
     this.operations.requests.socketMessages++;
-    // An exception escaping here would reset the room for everyone: every failure becomes an error event.
     try {
       const identity = connection.state;
       // A removed member's socket may still deliver frames if its client ignores the close; they count for nothing.
       if (!identity || connection.readyState !== WebSocket.OPEN || isRevoked(this.store, identity.userId)) return;
+      if (this.committing) {
+        this.queuedFrames.push({ connection, identity, raw });
+        return;
+      }
+      this.handleFrame(connection, identity, raw);
+      this.awaitCommit();
+    } catch (error) {
+      this.frameFailed(connection, error);
+    }
+  }
+
+  private committing = false;
+  private queuedFrames: { connection: Member; identity: MemberIdentity; raw: WSMessage }[] = [];
+
+  private awaitCommit(): void {
+    if (this.committing) return;
+    this.committing = true;
+    const next = () => {
+      this.committing = false;
+      const frames = this.queuedFrames;
+      if (frames.length === 0) return;
+      this.queuedFrames = [];
+      for (const { connection, identity, raw } of frames) this.handleFrame(connection, identity, raw);
+      this.awaitCommit();
+    };
+    // A failed commit resets the object; until then, frames that waited are handled as usual.
+    void this.ctx.storage.sync().then(next, next);
+  }
+
+  private handleFrame(connection: Member, identity: MemberIdentity, raw: WSMessage): void {
+    // An exception escaping here would reset the room for everyone: every failure becomes an error event.
+    try {
       const parsed = parseClientFrame(raw);
       if ("error" in parsed) {
         send(connection, parsed.error);
@@ -437,10 +476,14 @@ export class ChatRoom extends Server<Env> {
         });
       }
     } catch (error) {
-      this.counterLog.count("error");
-      log("error", "frame_handler_failed", { ...this.logFields(), ...errorFields(error) });
-      send(connection, { type: "error", code: "internal", message: "the room could not handle that frame" });
+      this.frameFailed(connection, error);
     }
+  }
+
+  private frameFailed(connection: Member, error: unknown): void {
+    this.counterLog.count("error");
+    log("error", "frame_handler_failed", { ...this.logFields(), ...errorFields(error) });
+    send(connection, { type: "error", code: "internal", message: "the room could not handle that frame" });
   }
 
   onClose(connection: Member): void {
