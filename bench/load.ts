@@ -19,8 +19,17 @@ export type BenchRoom = {
 /** Billed operations, as counters that only grow: a measure reads them before and after and keeps the difference. */
 export type Operations = Record<string, number>;
 
+/**
+ * `wokeAt` is when the room last woke: its counters start from 0 then, so if it slept in between, what it did is
+ * what it counted since waking. (`postgresQueries` counts for the whole isolate and never restarts.)
+ */
 export function operationsBetween(before: Operations, after: Operations): Operations {
-  return Object.fromEntries(Object.keys(after).map((key) => [key, after[key] - (before[key] ?? 0)]));
+  const slept = before.wokeAt !== after.wokeAt;
+  return Object.fromEntries(
+    Object.keys(after)
+      .filter((key) => key !== "wokeAt")
+      .map((key) => [key, slept && key !== "postgresQueries" ? after[key] : after[key] - (before[key] ?? 0)]),
+  );
 }
 export type Target = {
   name: string;

@@ -474,6 +474,7 @@ function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target
 async function roomOperations(baseUrl: string, chatId: string): Promise<Operations> {
   const stats = await ok(await as(baseUrl).dev.chats[":chatId"].stats.$get({ param: { chatId } }));
   return {
+    wokeAt: Date.parse(stats.since),
     rowsWritten: stats.rowsWritten,
     sqlRowsRead: stats.sql.rowsRead,
     sqlRowsWritten: stats.sql.rowsWritten,
