@@ -378,8 +378,9 @@ export class ChatRoom extends Server<Env> {
    * that waited is handled together, in arrival order, in one synchronous pass once that commit is done. Their writes
    * are then one transaction (one commit, one sync of the disk), and the output gate holds every answer and broadcast
    * until it: nothing is acknowledged before it is stored. A frame that finds nothing being committed is handled at
-   * once, so a quiet room adds no wait. Whether a frame counts (its socket open, its member not removed) is judged as
-   * it arrives.
+   * once, so a quiet room adds no wait. Who sent a frame and whether they may (socket open, member not removed, their
+   * role) is judged as it arrives, as if it had been handled then; what it asks for (an approval still open, a run
+   * still going) is judged when its batch is handled, at most one commit later.
    */
   onMessage(connection: Member, raw: WSMessage): void {
     this.operations.requests.socketMessages++;
@@ -409,11 +410,20 @@ export class ChatRoom extends Server<Env> {
       const frames = this.queuedFrames;
       if (frames.length === 0) return;
       this.queuedFrames = [];
-      for (const { connection, identity, raw } of frames) this.handleFrame(connection, identity, raw);
+      for (const { connection, identity, raw } of frames) {
+        // handleFrame answers its own failures; this only keeps one frame's trouble from dropping the rest.
+        try {
+          this.handleFrame(connection, identity, raw);
+        } catch {}
+      }
       this.awaitCommit();
     };
     // A failed commit resets the object; until then, frames that waited are handled as usual.
-    void this.ctx.storage.sync().then(next, next);
+    try {
+      void this.ctx.storage.sync().then(next, next);
+    } catch {
+      next();
+    }
   }
 
   private handleFrame(connection: Member, identity: MemberIdentity, raw: WSMessage): void {
