@@ -7,12 +7,12 @@
 import { env } from "cloudflare:workers";
 import { and, desc, eq } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
-import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../api/db/client";
 import { auditEntries } from "../../api/db/schema";
 import { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from "../../protocol/audit";
 import { api, type ChatFixture, call, chatWithMembers, connect, type TestSocket, tokenFor, unique } from "./helpers";
+import { deliverStripeEvent, stripeEvent, subscriptionObject } from "./stripe-events";
 
 /** Written from rooms and agents; their own test files cover them. */
 const OWNED_ELSEWHERE: readonly string[] = [
@@ -320,57 +320,15 @@ describe("audit entries of secrets", () => {
   });
 });
 
-const stripeCrypto = Stripe.createSubtleCryptoProvider();
-
 function subscriptionEvent(orgId: string, type: string, status: string, customer: string, created: number) {
-  return {
-    id: `evt_${unique("e")}`,
-    object: "event",
-    api_version: "2026-10-28.endive",
-    created,
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: {
-      object: {
-        id: `sub_${orgId.slice(0, 8)}`,
-        object: "subscription",
-        status,
-        customer,
-        metadata: { parlorOrgId: orgId },
-        items: {
-          object: "list",
-          data: [
-            {
-              id: `si_${orgId.slice(0, 8)}`,
-              object: "subscription_item",
-              quantity: 1,
-              price: { id: "price_seat", object: "price", lookup_key: null },
-              current_period_start: created - 86_400,
-              current_period_end: created + 29 * 86_400,
-            },
-          ],
-        },
-      },
-    },
-  };
+  const stable = { id: `sub_${orgId.slice(0, 8)}`, itemId: `si_${orgId.slice(0, 8)}`, periodFrom: created };
+  return stripeEvent(type, subscriptionObject(orgId, { status, customer, ...stable }), created);
 }
 
 async function deliverStripe(event: object): Promise<Record<string, unknown>> {
-  const payload = JSON.stringify(event);
-  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
-    payload,
-    secret: env.STRIPE_WEBHOOK_SECRET as string,
-    cryptoProvider: stripeCrypto,
-  });
-  const response = await callRaw(
-    "/api/webhooks/stripe",
-    { "Content-Type": "application/json", "Stripe-Signature": signature },
-    payload,
-  );
-  expect(response.status).toBe(200);
-  return (await response.json()) as Record<string, unknown>;
+  const { status, body } = await deliverStripeEvent(event);
+  expect(status).toBe(200);
+  return body;
 }
 
 function callRaw(path: string, headers: Record<string, string>, body: string): Promise<Response> {

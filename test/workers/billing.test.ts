@@ -20,65 +20,14 @@ import {
   type TestSocket,
   unique,
 } from "./helpers";
+import { deliverStripeEvent, stripeEvent, subscriptionObject } from "./stripe-events";
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 const webhookSecret = env.STRIPE_WEBHOOK_SECRET as string;
 const standIn = env.STRIPE_API_URL as string;
 
-type SubscriptionFields = { status: string; plan?: string; customer?: string; itemId?: string };
-
-function subscriptionObject(orgId: string, fields: SubscriptionFields) {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    id: `sub_${unique("s")}`,
-    object: "subscription",
-    status: fields.status,
-    customer: fields.customer ?? `cus_${unique("c")}`,
-    metadata: { parlorOrgId: orgId, ...(fields.plan ? { parlorPlan: fields.plan } : {}) },
-    items: {
-      object: "list",
-      data: [
-        {
-          id: fields.itemId ?? `si_${unique("i")}`,
-          object: "subscription_item",
-          quantity: 1,
-          price: { id: "price_seat", object: "price", lookup_key: null },
-          current_period_start: now - 86_400,
-          current_period_end: now + 29 * 86_400,
-        },
-      ],
-    },
-  };
-}
-
-function stripeEvent(type: string, object: object, created = Math.floor(Date.now() / 1000)) {
-  return {
-    id: `evt_${unique("e")}`,
-    object: "event",
-    api_version: "2026-10-28.endive",
-    created,
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: { object },
-  };
-}
-
-async function deliver(event: object, options: { secret?: string; timestamp?: number } = {}) {
-  const payload = JSON.stringify(event);
-  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
-    payload,
-    secret: options.secret ?? webhookSecret,
-    timestamp: options.timestamp,
-    cryptoProvider,
-  });
-  const response = await client().api.webhooks.stripe.$post(
-    {},
-    { init: { body: payload, headers: { "Content-Type": "application/json", "Stripe-Signature": signature } } },
-  );
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+/** The webhook's answer, signed with the configured secret unless told otherwise. */
+const deliver = deliverStripeEvent;
 
 async function billingOf(fixture: ChatFixture) {
   const answer = await client(fixture.admin.token).api.orgs[":orgId"].billing.$get({ param: { orgId: fixture.orgId } });

@@ -3,12 +3,12 @@
  * and the room's operation counts for the benchmark (`GET /api/dev/chats/:chatId/stats`).
  */
 import { env } from "cloudflare:workers";
-import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { sumCounters } from "../../api/counters";
 import type { CountersResponse, RoomCounters } from "../../protocol/counters";
 import { dataPoint, eventOf, RoomCounterLog } from "../../rooms/counters";
-import { api, type ChatFixture, call, chatWithMembers, connect, type TestSocket, tokenFor, unique } from "./helpers";
+import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, tokenFor, unique } from "./helpers";
+import { deliverStripeEvent, stripeEvent, subscriptionObject } from "./stripe-events";
 
 const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
 
@@ -27,50 +27,10 @@ async function addAgent(fixture: ChatFixture, body: object): Promise<string> {
 
 /** The org's subscription goes unpaid, through a signed Stripe webhook, so its rooms refuse new runs. */
 async function lapseBilling(orgId: string): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  const payload = JSON.stringify({
-    id: `evt_${unique("e")}`,
-    object: "event",
-    api_version: "2026-10-28.endive",
-    created: now,
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type: "customer.subscription.updated",
-    data: {
-      object: {
-        id: `sub_${unique("s")}`,
-        object: "subscription",
-        status: "unpaid",
-        customer: `cus_${unique("c")}`,
-        metadata: { parlorOrgId: orgId },
-        items: {
-          object: "list",
-          data: [
-            {
-              id: `si_${unique("i")}`,
-              object: "subscription_item",
-              quantity: 1,
-              price: { id: "price_seat", object: "price", lookup_key: null },
-              current_period_start: now - 86_400,
-              current_period_end: now + 29 * 86_400,
-            },
-          ],
-        },
-      },
-    },
-  });
-  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
-    payload,
-    secret: env.STRIPE_WEBHOOK_SECRET as string,
-    cryptoProvider: Stripe.createSubtleCryptoProvider(),
-  });
-  const response = await call("/api/webhooks/stripe", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
-    body: payload,
-  });
-  expect(response.status).toBe(200);
+  const delivered = await deliverStripeEvent(
+    stripeEvent("customer.subscription.updated", subscriptionObject(orgId, { status: "unpaid" })),
+  );
+  expect(delivered.status).toBe(200);
 }
 
 const ended = (s: TestSocket, runs: number) => s.of("run.finished").length + s.of("run.failed").length >= runs;

@@ -173,7 +173,11 @@ export async function openSocket(chatId: string, token: string, catchUp: CatchUp
 
 /** Opens a socket and waits for its `ready` event: catch-up is complete. */
 export async function connect(chatId: string, token: string, catchUp: CatchUpQuery = 0): Promise<TestSocket> {
-  const response = await openSocket(chatId, token, catchUp);
+  return readySocket(await openSocket(chatId, token, catchUp));
+}
+
+/** Accepts an upgrade's socket and waits for its `ready` event; a refused upgrade throws with its answer. */
+export async function readySocket(response: Response): Promise<TestSocket> {
   const ws = response.webSocket;
   if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status} ${await response.text()}`);
   ws.accept();

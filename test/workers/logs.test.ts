@@ -12,7 +12,7 @@ import { registerModel } from "../../agents/models";
 import { openDatabase } from "../../api/db/client";
 import { orgs } from "../../api/db/schema";
 import { errorFields } from "../../api/log";
-import { api, call, chatWithMembers, connect, TestSocket, unique } from "./helpers";
+import { api, call, chatWithMembers, connect, readySocket, type TestSocket, unique } from "./helpers";
 
 /** A model vendor that refuses the request and echoes the prompt in its error, as some do. */
 registerModel("test:logs-echoing-refusal", () => {
@@ -47,13 +47,7 @@ function safeJson(value: unknown): string {
 }
 
 async function open(path: string): Promise<TestSocket> {
-  const response = await call(path, { headers: { Upgrade: "websocket" } });
-  const ws = response.webSocket;
-  if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status}`);
-  ws.accept();
-  const socket = new TestSocket(ws);
-  await socket.until((s) => s.of("ready").length > 0, "ready");
-  return socket;
+  return readySocket(await call(path, { headers: { Upgrade: "websocket" } }));
 }
 
 describe("logs", () => {

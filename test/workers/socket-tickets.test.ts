@@ -3,7 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SocketTickets } from "../../api/socket-tickets";
-import { api, call, chatWithMembers, TestSocket, tokenFor, unique } from "./helpers";
+import { api, call, chatWithMembers, readySocket, tokenFor, unique } from "./helpers";
 
 async function ticketFor(token: string, chatId: string): Promise<string> {
   const answer = await api<{ ticket: string }>(token, "POST", `/chats/${chatId}/socket-ticket`);
@@ -16,15 +16,6 @@ function openWithTicket(chatId: string, ticket: string, socket: "ws" | "progress
   return call(`/api/chats/${chatId}/${socket}?ticket=${encodeURIComponent(ticket)}${catchUp}`, {
     headers: { Upgrade: "websocket" },
   });
-}
-
-async function readySocket(response: Response): Promise<TestSocket> {
-  const ws = response.webSocket;
-  if (response.status !== 101 || !ws) throw new Error(`socket refused: ${response.status} ${await response.text()}`);
-  ws.accept();
-  const socket = new TestSocket(ws);
-  await socket.until((s) => s.of("ready").length > 0, "ready");
-  return socket;
 }
 
 describe("socket tickets", () => {
