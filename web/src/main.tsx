@@ -466,7 +466,9 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
     const list = scroller.current;
     if (!list) return;
     atBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    if (list.scrollTop < 40) loadEarlier();
+    // Near the top and not also at the bottom: while catch-up renders, a list barely taller than its box is pinned to
+    // the bottom at a scrollTop under 40, which is not the reader asking for more (the control is there for that).
+    if (list.scrollTop < 40 && !atBottom.current) loadEarlier();
   }
 
   function submit(event: Event) {
