@@ -31,15 +31,6 @@ if (
   throw new Error("run the tests with `npm test`: it prepares the database and keys they need");
 }
 
-/**
- * postgres.js's Cloudflare socket polyfill rejects a pending read once a request's client is closed with
- * `sql.end()`, after the response is sent. That rejection is harmless (the query already returned) but vitest counts
- * it as an unhandled error; only that exact one is ignored.
- */
-function isClosedPostgresSocket(error: { message?: string; stack?: string }): boolean {
-  return error.message === "This socket has been closed." && (error.stack ?? "").includes("postgres/cf/polyfills");
-}
-
 /** Tests seed long chats (a thousand messages) from one member; the rate-limit test reads what is set. */
 const testRateLimits = JSON.stringify({ messages: { burst: 1100, perMinute: 60 } });
 
@@ -50,7 +41,6 @@ const auditSigningKey = generateKeyPairSync("ed25519")
 
 export default defineConfig({
   test: {
-    onUnhandledError: (error) => !isClosedPostgresSocket(error),
     projects: [
       {
         plugins: [

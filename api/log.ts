@@ -9,6 +9,7 @@
  * `?token=` and `?ticket=` travel there.
  */
 
+import { postgresErrorCode } from "./db/client";
 export type LogLevel = "info" | "warn" | "error";
 
 export type LogFields = {
@@ -51,9 +52,10 @@ export function errorFields(error: unknown): {
     const status = (error as { statusCode?: unknown }).statusCode;
     return typeof status === "number" ? { errorName: error.name, errorStatus: status } : { errorName: error.name };
   }
-  if ("params" in error || "query" in error || error.name === "PostgresError") {
-    const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
-    return typeof code === "string" ? { errorName: error.name, errorCode: code } : { errorName: error.name };
+  // node-postgres's own errors (`DatabaseError`) carry `severity`; drizzle's wrapper carries `params`.
+  if ("params" in error || "query" in error || "severity" in error) {
+    const code = postgresErrorCode(error);
+    return code ? { errorName: error.name, errorCode: code } : { errorName: error.name };
   }
   return { errorName: error.name, errorMessage: error.message.slice(0, MAX_ERROR_MESSAGE) };
 }

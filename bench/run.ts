@@ -7,7 +7,6 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import postgres from "postgres";
 import type WebSocket from "ws";
 import { type ParlorClient, parlorClient } from "../api/client.ts";
 import {
@@ -19,6 +18,7 @@ import {
 } from "../scripts/local-postgres.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
 import { freePort, type RunningParlor, startParlor } from "../scripts/parlor-process.ts";
+import { withClient } from "../scripts/pg-client.ts";
 import { type CostInputs, costOf, dollars } from "./cost.ts";
 import {
   backupOperations,
@@ -275,23 +275,25 @@ async function startBaseline(mode: "per-commit" | "group-commit"): Promise<numbe
 
 /** What the design's one Postgres check per request costs from Node: on a new connection, and on an open one. */
 async function timePostgresCheck(url: string): Promise<{ fresh: number; warm: number }> {
+  // The shape of the Worker's membership check: one query with a parameter, by the Worker's driver.
+  const check = "SELECT 1 FROM org_memberships WHERE user_id = $1 LIMIT 1";
   const fresh: number[] = [];
   for (let i = 0; i < 20; i++) {
     const began = performance.now();
-    const sql = postgres(url, { max: 1, onnotice: () => {} });
-    await sql`SELECT 1 FROM org_memberships LIMIT 1`;
-    fresh.push(performance.now() - began);
-    await sql.end();
+    await withClient(url, async (client) => {
+      await client.query(check, ["bench"]);
+      fresh.push(performance.now() - began);
+    });
   }
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  await sql`SELECT 1`;
   const warm: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const began = performance.now();
-    await sql`SELECT 1 FROM org_memberships LIMIT 1`;
-    warm.push(performance.now() - began);
-  }
-  await sql.end();
+  await withClient(url, async (client) => {
+    await client.query("SELECT 1");
+    for (let i = 0; i < 20; i++) {
+      const began = performance.now();
+      await client.query(check, ["bench"]);
+      warm.push(performance.now() - began);
+    }
+  });
   const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1];
   return { fresh: median(fresh), warm: median(warm) };
 }

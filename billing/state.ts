@@ -22,7 +22,9 @@ export async function readBilling(
   return db.transaction(
     async (tx) => {
       // The first statement takes the snapshot; the clock read in it orders this reading among others.
-      const [{ version }] = await tx.execute<{ version: string }>(
+      const {
+        rows: [{ version }],
+      } = await tx.execute<{ version: string }>(
         sql`SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text AS version`,
       );
       const [stored] = await tx.select().from(orgBilling).where(eq(orgBilling.orgId, orgId));

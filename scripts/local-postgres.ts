@@ -38,7 +38,7 @@ import { createServer } from "node:net";
 import { arch, platform, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import postgres from "postgres";
+import { withClient } from "./pg-client.ts";
 
 const USER = "postgres";
 const PASSWORD = "parlor-local";
@@ -394,14 +394,11 @@ function runningServer(dir: string): { pid: number; port: number } | null {
 }
 
 async function answers(url: string): Promise<boolean> {
-  const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
   try {
-    await sql`SELECT 1`;
+    await withClient(url, (client) => client.query("SELECT 1"), { connectTimeoutMs: 3000 });
     return true;
   } catch {
     return false;
-  } finally {
-    await sql.end({ timeout: 1 });
   }
 }
 
@@ -473,22 +470,14 @@ function procStat(line: string): { state: string; group: number } {
 }
 
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    const [found] = await sql`SELECT 1 FROM pg_database WHERE datname = ${database}`;
-    if (!found) await sql.unsafe(`CREATE DATABASE "${database}"`);
-  } finally {
-    await sql.end();
-  }
+  await withClient(adminUrl, async (client) => {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`);
+  });
 }
 
 export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  } finally {
-    await sql.end();
-  }
+  await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`));
 }
 
 export function freePort(): Promise<number> {

@@ -1,15 +1,12 @@
 /** Applies the generated migrations in `migrations/` to DATABASE_URL; a second run is a no-op. */
-import { drizzle } from "drizzle-orm/postgres-js";
-import { migrate } from "drizzle-orm/postgres-js/migrator";
-import postgres from "postgres";
+import { drizzle } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import { withClient } from "./pg-client.ts";
 
 export async function applyMigrations(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await migrate(drizzle(sql), { migrationsFolder: new URL("../migrations", import.meta.url).pathname });
-  } finally {
-    await sql.end();
-  }
+  await withClient(url, (client) =>
+    migrate(drizzle({ client }), { migrationsFolder: new URL("../migrations", import.meta.url).pathname }),
+  );
 }
 
 if (import.meta.main) {

@@ -1,17 +1,25 @@
 /**
- * A drizzle client over postgres.js, one per request: a Worker may not reuse a socket opened by another request.
- * In production the connection string comes from Hyperdrive; locally from DATABASE_URL.
+ * A drizzle client over node-postgres, one per request: a Worker may not reuse a socket opened by another request.
+ * In production the connection string comes from Hyperdrive; locally from DATABASE_URL. node-postgres sends a query
+ * with parameters in one round trip (Parse, Bind, Execute, Sync together); postgres.js, unprepared, spends two
+ * (docs/decisions.md).
  *
- * Every call to Postgres has a deadline (`PARLOR_DB_DEADLINE_MS`, default 5000): a query, a transaction's BEGIN and
- * its COMMIT each. A database that accepted the connection but never answers would otherwise hold a request for as
- * long as the platform lets it. Past the deadline the client is ended at once (the server rolls back whatever
- * transaction that connection held, so nothing is half-written), the call throws `DatabaseUnavailable` (the API
- * answers 503 with Retry-After), and every later call on this client throws it without waiting. The next request
- * opens a new client, so service comes back by itself when the database does.
+ * Every call to Postgres has a deadline (`PARLOR_DB_DEADLINE_MS`, default 5000): the connection, a query, a
+ * transaction's BEGIN and its COMMIT each (drizzle sends those as queries on the one client). A database that accepted
+ * the connection but never answers would otherwise hold a request for as long as the platform lets it. Past the
+ * deadline the connection is torn down at once (the server rolls back whatever transaction it held, so nothing is
+ * half-written), the call throws `DatabaseUnavailable` (the API answers 503 with Retry-After), and every later call on
+ * this client throws it without waiting. The next request opens a new client, so service comes back by itself when
+ * the database does.
  */
-import { drizzle } from "drizzle-orm/postgres-js";
-import postgres from "postgres";
+import { drizzle } from "drizzle-orm/node-postgres";
+import pg from "pg";
+import * as pgCloudflare from "pg-cloudflare";
 import * as schema from "./schema";
+
+type Duplex = import("node:stream").Duplex;
+// Its types sit behind the same `workerd` condition, which typechecking does not follow either.
+const { CloudflareSocket } = pgCloudflare as unknown as { CloudflareSocket: new (ssl: boolean) => Duplex };
 
 export const DEFAULT_DB_DEADLINE_MS = 5000;
 /** Seconds a client is told to wait (Retry-After) when the database missed its deadline. */
@@ -33,51 +41,61 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** The Postgres error code (SQLSTATE, e.g. `23505`) of `error` or of the driver error drizzle wrapped in it. */
+export function postgresErrorCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
 export function databaseDeadlineMs(env: Env): number {
   const value = Number(env.PARLOR_DB_DEADLINE_MS);
   return Number.isFinite(value) && value > 0 ? value : DEFAULT_DB_DEADLINE_MS;
 }
 
 /**
- * Statements sent to Postgres by this isolate since it started (a transaction counts its BEGIN and its end), for the
- * benchmark and the cost model (`GET /api/dev/chats/:chatId/stats`). In development the Worker and every Durable
- * Object share one isolate, so this is all of them.
+ * Statements sent to Postgres by this isolate since it started (a transaction's BEGIN and its end count as one each),
+ * for the benchmark and the cost model (`GET /api/dev/chats/:chatId/stats`). In development the Worker and every
+ * Durable Object share one isolate, so this is all of them.
  */
 let statements = 0;
 export function postgresStatements(): number {
   return statements;
 }
 
-type Sql = postgres.Sql;
-type Deadline = { guard<T>(work: PromiseLike<T>): Promise<T>; readonly expired: boolean };
-
-function deadlineFor(client: Sql, ms: number): Deadline {
+/** One client's deadline: each awaited call is bounded; once one is missed, the connection is gone for good. */
+function deadlineFor(client: pg.Client, ms: number) {
   let expired = false;
   const expire = () => {
     if (expired) return;
     expired = true;
-    // Ends the connection without waiting: Postgres rolls back an open transaction when its connection goes.
-    client.end({ timeout: 0 }).catch(() => {});
+    // `end()` says goodbye and waits for the server; one that does not answer must not keep the socket, so the
+    // stream goes at once. Postgres rolls back an open transaction when its connection goes.
+    const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+    stream?.destroy?.();
+    client.end().catch(() => {});
   };
   return {
     get expired() {
       return expired;
     },
-    guard<T>(work: PromiseLike<T>): Promise<T> {
+    guard<T>(work: () => Promise<T>): Promise<T> {
       if (expired) return Promise.reject(new DatabaseUnavailable());
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(() => {
           expire();
           reject(new DatabaseUnavailable());
         }, ms);
-        work.then(
+        work().then(
           (value) => {
             clearTimeout(timer);
             resolve(value);
           },
           (error) => {
             clearTimeout(timer);
-            // A call that failed because the deadline ended the connection says so, not CONNECTION_DESTROYED.
+            // A call that failed because the deadline ended the connection says so, not "Connection terminated".
             reject(expired ? new DatabaseUnavailable() : error);
           },
         );
@@ -86,97 +104,40 @@ function deadlineFor(client: Sql, ms: number): Deadline {
   };
 }
 
-/** A postgres.js query whose awaiting is bounded: `.values()` and the rest still work on the query itself. */
-function guardQuery<Q>(query: Q, deadline: Deadline): Q {
-  const then = (query as PromiseLike<unknown>).then.bind(query);
-  // biome-ignore lint/suspicious/noThenProperty: the query stays a thenable on purpose; awaiting it is what is bounded
-  Object.defineProperty(query, "then", {
-    configurable: true,
-    value: (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) =>
-      deadline.guard({ then }).then(onFulfilled, onRejected),
-  });
-  return query;
-}
-
-type Transactional = (...args: unknown[]) => Promise<unknown>;
-
-/**
- * A transaction whose BEGIN and whose COMMIT (or ROLLBACK) are bounded each; its queries are bounded through the
- * wrapped inner client.
- */
-function guardTransaction(begin: Transactional, args: unknown[], deadline: Deadline): Promise<unknown> {
-  const fn = args.pop() as (inner: postgres.TransactionSql) => unknown;
-  return new Promise((resolve, reject) => {
-    let release = () => {};
-    const bound = () => {
-      deadline.guard(new Promise<void>((done) => (release = done))).catch(reject);
-    };
-    bound(); // BEGIN, and the connection before it
-    begin(...args, async (inner: postgres.TransactionSql) => {
-      release();
-      try {
-        return await fn(withDeadline(inner, deadline));
-      } finally {
-        bound(); // COMMIT or ROLLBACK
-      }
-    }).then(
-      (value) => {
-        release();
-        resolve(value);
-      },
-      (error) => {
-        release();
-        reject(deadline.expired ? new DatabaseUnavailable() : error);
-      },
-    );
-  });
-}
-
-/**
- * Wraps what drizzle's postgres-js session uses: `unsafe` (every query) and `begin`/`savepoint` (transactions, whose
- * inner client is wrapped the same way).
- */
-function withDeadline<S extends Sql | postgres.TransactionSql>(sql: S, deadline: Deadline): S {
-  return new Proxy(sql, {
-    get(target, property) {
-      const value = Reflect.get(target, property);
-      if (property === "unsafe") {
-        return (...args: unknown[]) => {
-          statements++;
-          return guardQuery((value as Transactional).apply(target, args), deadline);
-        };
-      }
-      if (property === "begin" || property === "savepoint") {
-        return (...args: unknown[]) => {
-          statements += 2;
-          return guardTransaction((value as Transactional).bind(target), args, deadline);
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-    apply(target, thisArg, args) {
-      statements++;
-      return guardQuery(Reflect.apply(target, thisArg, args), deadline);
-    },
-  });
-}
-
 export function openDatabase(env: Env) {
   const url = env.HYPERDRIVE?.connectionString ?? env.DATABASE_URL;
   if (!url) throw new Error("no database configured: bind HYPERDRIVE or set DATABASE_URL");
-  const deadlineMs = databaseDeadlineMs(env);
-  // prepare: false because Hyperdrive pools connections across clients; fetch_types: false saves a round trip.
-  const client = postgres(url, {
-    max: 1,
-    prepare: false,
-    fetch_types: false,
-    onnotice: () => {},
-    connect_timeout: Math.max(1, Math.ceil(deadlineMs / 1000)),
+  const client = new pg.Client({
+    connectionString: url,
+    // The socket node-postgres itself picks in workerd, named here: it finds it with a require() by the package's
+    // `workerd` export condition, which the test runner's require() does not follow (docs/decisions.md).
+    stream: ((config: { ssl?: boolean }) => new CloudflareSocket(config.ssl ?? false)) as () => Duplex,
   });
-  const deadline = deadlineFor(client, deadlineMs);
+  // A client that never connects never errors either; one that loses its connection emits `error`, which must be
+  // heard or it ends the isolate. The failed query reports it.
+  client.on("error", () => {});
+  const deadline = deadlineFor(client, databaseDeadlineMs(env));
+  let connected: Promise<unknown> | null = null;
+  const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  // drizzle sends every statement (BEGIN and COMMIT included) through `query`; the connection is made by the first.
+  const bounded = new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== "query") return Reflect.get(target, property, receiver);
+      return (...args: unknown[]) => {
+        statements++;
+        return deadline.guard(async () => {
+          connected ??= client.connect();
+          await connected;
+          return query(...args);
+        });
+      };
+    },
+  });
   return {
-    db: drizzle(withDeadline(client, deadline), { schema }),
-    close: () => client.end({ timeout: deadline.expired ? 0 : 5 }),
+    db: drizzle({ client: bounded, schema }),
+    close: async () => {
+      if (connected && !deadline.expired) await client.end().catch(() => {});
+    },
   };
 }
 

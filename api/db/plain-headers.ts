@@ -5,7 +5,7 @@
  * it moves, so two readers at once move it once. Without a key configured nothing moves (and nothing is shown).
  */
 import { eq } from "drizzle-orm";
-import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type { AgentTools } from "../../protocol/agents";
 import { isPlainHeaderValue } from "../../protocol/secrets";
 import { agents, secrets } from "./schema";
@@ -26,7 +26,7 @@ export function movedSecretName(handle: string, header: string): string {
 /** Moves the agent's plain header values into secrets; answers its tools as they are now (null: no such agent). */
 export async function movePlainHeaders<S extends Record<string, unknown>>(
   env: Env,
-  db: PostgresJsDatabase<S>,
+  db: NodePgDatabase<S>,
   agentId: string,
 ): Promise<AgentTools | null> {
   return db.transaction(async (tx) => {

@@ -16,7 +16,7 @@ import {
 } from "../../protocol/agents";
 import { chatIdParams, createdResponse, orgIdParams } from "../../protocol/orgs";
 import { isUuid, requireChatMember, requireOrgAdmin, requireOrgMember } from "../access";
-import type { Database } from "../db/client";
+import { type Database, postgresErrorCode } from "../db/client";
 import { hasPlainHeaders, movePlainHeaders } from "../db/plain-headers";
 import { agents, chatAgents } from "../db/schema";
 import { badRequest, conflict, notFound } from "../errors";
@@ -182,8 +182,7 @@ export const orgAgentRoutes = router()
         });
       });
     } catch (error) {
-      if ((error as { code?: string }).code === "23505")
-        throw conflict(`the handle @${body.handle} is taken in this org`);
+      if (postgresErrorCode(error) === "23505") throw conflict(`the handle @${body.handle} is taken in this org`);
       throw error;
     }
     if (body.tools && hasPlainHeaders(body.tools)) await movePlainHeaders(c.env, c.var.db, agentId);

@@ -6,9 +6,9 @@
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { type LocalPostgres, platformNativeDir, startLocalPostgres } from "../../scripts/local-postgres";
+import { withClient } from "../../scripts/pg-client";
 
 const isRoot = process.getuid?.() === 0;
 const scratch: string[] = [];
@@ -27,12 +27,7 @@ function directory(prefix: string, mode: number): string {
 }
 
 async function query<T>(url: string, text: string): Promise<T[]> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    return (await sql.unsafe(text)) as unknown as T[];
-  } finally {
-    await sql.end();
-  }
+  return withClient(url, async (client) => (await client.query(text)).rows as T[]);
 }
 
 describe("the embedded PostgreSQL in a private directory", () => {
