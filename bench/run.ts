@@ -42,6 +42,17 @@ const scratch = mkdtempSync(join(tmpdir(), "parlor-bench-"));
 chmodSync(scratch, 0o755);
 const log = (line: string) => console.log(`[bench] ${line}`);
 
+/** `npm run bench -- request-path tokens` runs only those sections; no names runs them all. */
+const SECTIONS = ["closed-loop", "fan-out", "catch-up", "request-path", "tokens", "operations"] as const;
+const asked = process.argv.slice(2);
+for (const name of asked) {
+  if (!(SECTIONS as readonly string[]).includes(name)) {
+    console.error(`bench: unknown section ${name}; the sections are ${SECTIONS.join(", ")}`);
+    process.exit(2);
+  }
+}
+const runs = (section: (typeof SECTIONS)[number]) => asked.length === 0 || asked.includes(section);
+
 type Row = { label: string; unit: string; parlor: number; perCommit: number; groupCommit: number | null };
 
 let local: LocalPostgres | null = null;
@@ -105,11 +116,13 @@ try {
       },
     });
   };
-  for (const [sockets, perSocket] of [
-    [3, 300],
-    [30, 30],
-    [300, 3],
-  ] as const) {
+  for (const [sockets, perSocket] of runs("closed-loop")
+    ? ([
+        [3, 300],
+        [30, 30],
+        [300, 3],
+      ] as const)
+    : []) {
     const room = await compare(
       (target) => closedLoop(target, sockets, perSocket),
       [
@@ -130,10 +143,12 @@ try {
     }
   }
   // Open loop: one member sends at a fixed rate, below what either side can deliver (30 × 50 and 300 × 10 a second).
-  for (const [sockets, rate] of [
-    [30, 50],
-    [300, 10],
-  ] as const) {
+  for (const [sockets, rate] of runs("fan-out")
+    ? ([
+        [30, 50],
+        [300, 10],
+      ] as const)
+    : []) {
     await compare(
       (target) => fanOutLatency(target, sockets, rate, 5),
       [
@@ -142,57 +157,64 @@ try {
       ],
     );
   }
-  await compare(
-    (target) => catchUp(target, 10_000),
-    [["catch-up of 10,000 messages (socket, then pages)", "ms", (r) => r.ms]],
-    false,
-  );
-  await compare(
-    (target) => socketOpens(target, 30, 100),
-    [
-      ["socket open to ready p50", "ms", (r) => r.p50],
-      ["socket open to ready p99", "ms", (r) => r.p99],
-      ["socket opens, 8 at once", "req/s", (r) => r.perSecond],
-    ],
-    false,
-  );
-  const posted = await compare(
-    (target) => restPosts(target, 30, 200),
-    [
-      ["REST post p50", "ms", (r) => r.p50],
-      ["REST post p99", "ms", (r) => r.p99],
-      ["REST posts, 8 at once", "req/s", (r) => r.perSecond],
-    ],
-  );
-  await compare(
-    (target) => chatCreations(target, 50),
-    [
-      ["chat creation p50", "ms", (r) => r.p50],
-      ["chat creation p99", "ms", (r) => r.p99],
-      ["chat creations, 8 at once", "req/s", (r) => r.perSecond],
-    ],
-    false,
-  );
-  if (posted.operations) {
-    perThousand(
-      "messages over REST",
-      {
-        operations: posted.operations,
-        workerRequests: posted.requests,
-        activeObjectSeconds: posted.requests / posted.perSecond,
-        dataPoints: posted.requests,
-      },
-      posted.requests,
+  if (runs("catch-up")) {
+    await compare(
+      (target) => catchUp(target, 10_000),
+      [["catch-up of 10,000 messages (socket, then pages)", "ms", (r) => r.ms]],
+      false,
     );
   }
-  const postgresCheck = await timePostgresCheck(url);
+  if (runs("request-path")) await requestPath();
+  async function requestPath() {
+    await compare(
+      (target) => socketOpens(target, 30, 100),
+      [
+        ["socket open to ready p50", "ms", (r) => r.p50],
+        ["socket open to ready p99", "ms", (r) => r.p99],
+        ["socket opens, 8 at once", "req/s", (r) => r.perSecond],
+      ],
+      false,
+    );
+    const posted = await compare(
+      (target) => restPosts(target, 30, 200),
+      [
+        ["REST post p50", "ms", (r) => r.p50],
+        ["REST post p99", "ms", (r) => r.p99],
+        ["REST posts, 8 at once", "req/s", (r) => r.perSecond],
+      ],
+    );
+    await compare(
+      (target) => chatCreations(target, 50),
+      [
+        ["chat creation p50", "ms", (r) => r.p50],
+        ["chat creation p99", "ms", (r) => r.p99],
+        ["chat creations, 8 at once", "req/s", (r) => r.perSecond],
+      ],
+      false,
+    );
+    if (posted.operations) {
+      perThousand(
+        "messages over REST",
+        {
+          operations: posted.operations,
+          workerRequests: posted.requests,
+          activeObjectSeconds: posted.requests / posted.perSecond,
+          dataPoints: posted.requests,
+        },
+        posted.requests,
+      );
+    }
+  }
+  const postgresCheck = runs("request-path") ? await timePostgresCheck(url) : null;
 
   // Token fan-out: one agent streaming to 30 sockets, at a steady 50 tokens/s and flat out.
   const tokenTargets = [parlorTokenTarget(parlor.baseUrl, org), baselineTokenTarget(perCommitPort)];
-  for (const [label, paceMs, tokens] of [
-    ["steady 50/s", 20, 250],
-    ["flat out", 0, 2_000],
-  ] as const) {
+  for (const [label, paceMs, tokens] of runs("tokens")
+    ? ([
+        ["steady 50/s", 20, 250],
+        ["flat out", 0, 2_000],
+      ] as const)
+    : []) {
     const [room, bare] = [
       await tokenFanOut(tokenTargets[0], 30, tokens, paceMs),
       await tokenFanOut(tokenTargets[1], 30, tokens, paceMs),
@@ -226,33 +248,38 @@ try {
       "max(3 × baseline, baseline + 15 ms); catch-up <= 3; socket open and REST post p50 <= 3 × baseline + one " +
       "Postgres check.",
   );
-  console.log(
-    `one Postgres check from Node (postgres.js): ${postgresCheck.fresh.toFixed(1)} ms on a new connection ` +
-      `(connect, startup, query), ${postgresCheck.warm.toFixed(2)} ms on an open one (p50 of 20 each).`,
-  );
+  if (postgresCheck) {
+    console.log(
+      `one Postgres check from Node (node-postgres): ${postgresCheck.fresh.toFixed(1)} ms on a new connection ` +
+        `(connect, startup, query), ${postgresCheck.warm.toFixed(2)} ms on an open one (p50 of 20 each).`,
+    );
+  }
   console.log("");
-  const idle = await idleRoom(parlorSide, 30, 20);
-  if (idle) {
-    billed.push({
-      label: "an idle room, 30 sockets open, for 20 s",
-      inputs: { operations: idle, workerRequests: 0, activeObjectSeconds: 0, dataPoints: 0 },
-    });
+  if (runs("operations")) await operations();
+  async function operations() {
+    const idle = await idleRoom(parlorSide, 30, 20);
+    if (idle) {
+      billed.push({
+        label: "an idle room, 30 sockets open, for 20 s",
+        inputs: { operations: idle, workerRequests: 0, activeObjectSeconds: 0, dataPoints: 0 },
+      });
+    }
+    if (backupOperations) {
+      billed.push({
+        label: "one backup of 10,000 messages",
+        inputs: { operations: backupOperations, workerRequests: 1, activeObjectSeconds: 0, dataPoints: 0 },
+      });
+    }
+    console.log("Operations in Parlor's room (GET /api/dev/chats/:chatId/stats) and their cost, for docs/cost.md:");
+    console.log(operationsTable(billed));
+    const overheads = measureOverheads();
+    console.log(
+      `guards per message (in process): rate-limit check ${overheads.rateLimitNs.toFixed(0)} ns; billing check ` +
+        `${overheads.billingCheckNs.toFixed(0)} ns (only messages that wake an agent); audit rows written per ` +
+        `accepted message ${overheads.auditRowsPerMessage} (refusals, decisions and admin actions only). ` +
+        "Usage is sent in one Postgres batch per room per PARLOR_USAGE_BATCH_MS (10 s), not per message.",
+    );
   }
-  if (backupOperations) {
-    billed.push({
-      label: "one backup of 10,000 messages",
-      inputs: { operations: backupOperations, workerRequests: 1, activeObjectSeconds: 0, dataPoints: 0 },
-    });
-  }
-  console.log("Operations in Parlor's room (GET /api/dev/chats/:chatId/stats) and their cost, for docs/cost.md:");
-  console.log(operationsTable(billed));
-  const overheads = measureOverheads();
-  console.log(
-    `guards per message (in process): rate-limit check ${overheads.rateLimitNs.toFixed(0)} ns; billing check ` +
-      `${overheads.billingCheckNs.toFixed(0)} ns (only messages that wake an agent); audit rows written per ` +
-      `accepted message ${overheads.auditRowsPerMessage} (refusals, decisions and admin actions only). ` +
-      "Usage is sent in one Postgres batch per room per PARLOR_USAGE_BATCH_MS (10 s), not per message.",
-  );
 } finally {
   for (const baseline of baselines) baseline.kill();
   await parlor?.kill("SIGTERM");
