@@ -53,6 +53,8 @@ export async function askForApproval(scope: RunScope, state: RunState, known?: A
     body: pending.input.body ?? null,
     approvers: http.approval?.approvers ?? "initiator",
     timeoutSeconds: http.approval?.timeoutSeconds ?? 600,
+    quorum: http.approval?.quorum,
+    onExpiry: http.approval?.onExpiry,
   });
   if (!approval) throw new RunFailure("the room no longer runs this request");
   // A decision may have arrived during the call above: patch the saved state, never write back a stale one.

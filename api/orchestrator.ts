@@ -88,7 +88,7 @@ export async function decideInRoom(
   const errors: Record<typeof result.error, ApiError> = {
     not_found: notFound("no such approval in this chat"),
     forbidden: forbidden("this tool's approval policy does not let you decide"),
-    conflict: conflict("this approval was already decided"),
+    conflict: conflict("this approval was already decided, or you already voted on it"),
   };
   throw errors[result.error];
 }

@@ -4,10 +4,17 @@
  */
 import { z } from "zod";
 import {
+  APPROVAL_EXPIRY,
+  approvalPolicy,
+  approvalReminderEvent,
+  approvalVote,
+  approvalVoteEvent,
+  approverSet,
+} from "./approval-policy";
+import {
   AGENT_TRIGGERS,
   APPROVAL_OUTCOMES,
   APPROVAL_STATUSES,
-  APPROVERS,
   DECISIONS,
   HTTP_METHODS,
   type RUN_STATUSES,
@@ -56,12 +63,7 @@ export const httpToolConfig = z.object({
     .min(1)
     .max(20),
   headers: z.record(headerName, headerValue).optional(),
-  approval: z
-    .object({
-      approvers: z.enum(APPROVERS).default("initiator"),
-      timeoutSeconds: z.number().int().min(10).max(86_400).default(600),
-    })
-    .optional(),
+  approval: approvalPolicy.optional(),
 });
 
 export const agentTools = z
@@ -230,12 +232,20 @@ export const approvalSchema = z
     /** Secrets in header values are shown as `[secret:NAME]`, never in the clear. */
     headers: z.record(z.string(), z.string()),
     body: z.string().nullable(),
-    approvers: z.enum(APPROVERS),
+    approvers: approverSet,
     initiator: z.string(),
     status: z.enum(APPROVAL_STATUSES),
     decidedBy: z.string().nullable(),
     expiresAt: timestamp,
     createdAt: timestamp,
+    /** Approving votes needed (the policy's quorum); the room always says, absent means 1. */
+    quorum: z.number().int().min(1).optional(),
+    /** What expiry does; absent means `deny`. */
+    onExpiry: z.enum(APPROVAL_EXPIRY).optional(),
+    /** Every vote so far, oldest first (the room always says). */
+    votes: z.array(approvalVote).optional(),
+    /** Chat members who may still vote (only in `GET …/approvals`; empty once decided). */
+    waitingFor: z.array(z.string()).optional(),
   })
   .meta({ id: "Approval" });
 export type Approval = z.infer<typeof approvalSchema>;
@@ -254,7 +264,13 @@ export const approvalEventSchema = z.discriminatedUnion("type", [
       approvers: true,
       initiator: true,
     })
-    .extend({ type: z.literal("approval.requested") }),
+    .extend({
+      type: z.literal("approval.requested"),
+      quorum: z.number().int().min(1).optional(),
+      onExpiry: z.enum(APPROVAL_EXPIRY).optional(),
+      /** The votes so far, for a socket that connects while it is pending. */
+      votes: z.array(approvalVote).optional(),
+    }),
   z.object({
     type: z.literal("approval.decided"),
     approvalId: z.string(),
@@ -263,12 +279,15 @@ export const approvalEventSchema = z.discriminatedUnion("type", [
     decision: approvalDecision,
     by: z.string(),
   }),
+  approvalVoteEvent,
+  approvalReminderEvent,
 ]);
 export type ApprovalEvent = z.infer<typeof approvalEventSchema>;
 
 /** The `approval.requested` event for an approval: what every member sees (never a header's value). */
 export function approvalRequested(approval: Approval): Extract<ApprovalEvent, { type: "approval.requested" }> {
   const { approvalId, runId, agentId, method, url, headers, body, expiresAt, approvers, initiator } = approval;
+  const { quorum, onExpiry, votes } = approval;
   return {
     type: "approval.requested",
     approvalId,
@@ -281,6 +300,9 @@ export function approvalRequested(approval: Approval): Extract<ApprovalEvent, { 
     expiresAt,
     approvers,
     initiator,
+    quorum,
+    onExpiry,
+    votes,
   };
 }
 

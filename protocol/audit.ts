@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   "approval.approved",
   "approval.denied",
   "approval.expired",
+  "approval.voted",
   "egress.refused",
   "egress.settings_changed",
   "billing.status_changed",

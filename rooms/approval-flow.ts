@@ -7,6 +7,7 @@ import { getAgentByName } from "agents";
 import { errorFields, log } from "../api/log";
 import { agentInstanceName } from "../protocol/agent-runs";
 import { type Approval, approvalRequested } from "../protocol/agents";
+import { approvingVotes, castVote, votesOf } from "./approval-votes";
 import {
   type ApprovalRequest,
   createApproval,
@@ -14,15 +15,18 @@ import {
   decide,
   getApproval,
   hasUnnotifiedDecisions,
+  markExpiryNoticed,
   markNotified,
   mayDecide,
   nextExpiry,
+  openForVotes,
   overdueApprovals,
   unnotifiedDecisions,
 } from "./approvals";
 import { queueAudit } from "./audit-outbox";
 import { appendMessage } from "./message-log";
 import { cachedChat, type RoomState } from "./room-state";
+import type { RoomApproval } from "./rows";
 import { extendDeadline, runRecord, savePartialText } from "./runs";
 import type { ScheduledJob } from "./scheduler";
 
@@ -49,7 +53,10 @@ export function requestApproval(
   return { approvalId: approval.approvalId, expiresAt: approval.expiresAt };
 }
 
-/** The first decision wins; a later one, or one by somebody the policy does not allow, is refused. */
+/**
+ * A member's vote: stored and broadcast; the quorum's last approving vote approves, any denial denies. A vote once it
+ * is decided, a member's second vote, or one by somebody the policy does not allow, is refused.
+ */
 export function decideApproval(
   room: RoomState,
   decider: Decider & { name: string },
@@ -59,10 +66,21 @@ export function decideApproval(
   const approval = getApproval(room.sql, approvalId);
   if (!approval) return { error: "not_found" };
   if (!mayDecide(approval, decider)) return { error: "forbidden" };
-  const decided = decide(room.sql, approvalId, decision === "approve" ? "approved" : "denied", decider.userId);
-  if (!decided) return { error: "conflict" };
-  announceDecision(room, decided, decider.name);
-  return { approval: decided };
+  const now = new Date();
+  // All synchronous from here: nothing else runs in the room between the check and the writes.
+  if (!openForVotes(approval, now)) return { error: "conflict" };
+  if (!castVote(room.sql, approvalId, decider.userId, decision, now)) return { error: "conflict" };
+  const votes = approvingVotes(votesOf(room.sql, approvalId));
+  const outcome = decision === "deny" ? "denied" : votes >= approval.quorum ? "approved" : null;
+  const decided = outcome ? decide(room.sql, approvalId, outcome, decider.userId) : null;
+  queueAudit(room, `approval-vote:${approvalId}:${decider.userId}`, {
+    actor: { type: "user", id: decider.userId },
+    action: "approval.voted",
+    target: `${auditTarget(approval)} vote=${decision} votes=${votes}/${approval.quorum}`,
+  });
+  room.broadcast({ type: "approval.vote", approvalId, by: decider.userId, decision, votes, needed: approval.quorum });
+  if (decided) announceDecision(room, decided, decider.name);
+  return { approval: decided ?? (getApproval(room.sql, approvalId) as RoomApproval) };
 }
 
 /** The room's alarm expires overdue approvals (an expiry denies) and re-sends decisions an agent has not taken. */
@@ -77,6 +95,10 @@ export function approvalDeadlines(room: RoomState): ScheduledJob {
     nextWake: (now) => earliest(nextExpiry(room.sql)?.getTime() ?? null, resendAt(now)),
     run: async (now) => {
       for (const approval of overdueApprovals(room.sql, new Date(now))) {
+        if (approval.onExpiry === "wait") {
+          if (markExpiryNoticed(room.sql, approval.approvalId)) noticeStillWaiting(room, approval);
+          continue;
+        }
         const decided = decide(room.sql, approval.approvalId, "expired", "parlor");
         if (decided) announceDecision(room, decided, "nobody (it expired)");
       }
@@ -87,7 +109,7 @@ export function approvalDeadlines(room: RoomState): ScheduledJob {
   };
 }
 
-function announceDecision(room: RoomState, approval: Approval, byName: string): void {
+function announceDecision(room: RoomState, approval: RoomApproval, byName: string): void {
   extendDeadline(room.sql, approval.runId);
   const decision = approval.status as "approved" | "denied" | "expired";
   queueAudit(room, `approval:${approval.approvalId}`, {
@@ -96,13 +118,15 @@ function announceDecision(room: RoomState, approval: Approval, byName: string): 
         ? { type: "system", id: "parlor" }
         : { type: "user", id: approval.decidedBy },
     action: `approval.${decision}`,
-    target: `approval:${approval.approvalId} agent:${approval.agentId} ${approval.method} ${originOf(approval.url)}`,
+    target: auditTarget(approval),
   });
   const { message } = appendMessage(
     room.sql,
     { type: "system", id: "parlor", name: "Parlor" },
     {
-      text: `${byName} ${decision === "expired" ? "let expire" : decision} ${approval.method} ${approval.url}`,
+      text: `${byName} ${decision === "expired" ? "let expire" : decision} ${approval.method} ${approval.url}${
+        approval.quorum > 1 && decision === "approved" ? ` (${approval.quorum} of ${approval.quorum} approvals)` : ""
+      }`,
       clientMessageId: `approval:${approval.approvalId}`,
     },
   );
@@ -143,6 +167,30 @@ async function notifyAgent(room: RoomState, approval: Approval): Promise<void> {
     });
     room.reschedule();
   }
+}
+
+/** A `wait` policy's expiry decides nothing: the chat is told the request still waits. */
+function noticeStillWaiting(room: RoomState, approval: RoomApproval): void {
+  postNotice(
+    room,
+    `approval-waiting:${approval.approvalId}`,
+    `The time to decide ${approval.method} ${approval.url} has run out; it keeps waiting for a decision.`,
+  );
+}
+
+/** A notice by Parlor in the chat, once per key. */
+export function postNotice(room: RoomState, clientMessageId: string, text: string): void {
+  const { message, created } = appendMessage(
+    room.sql,
+    { type: "system", id: "parlor", name: "Parlor" },
+    { text, clientMessageId },
+  );
+  if (created) room.broadcast({ type: "message", ...message });
+}
+
+/** Never the path or query: a model wrote those and they may carry anything. */
+function auditTarget(approval: Approval): string {
+  return `approval:${approval.approvalId} agent:${approval.agentId} ${approval.method} ${originOf(approval.url)}`;
 }
 
 /** Only the origin: a path or query a model wrote may carry anything. */

@@ -6,6 +6,7 @@
 
 import type { ManifestObject } from "../protocol/backups";
 import { ARTIFACTS_PER_CHUNK, type Backup, type Manifest, MESSAGES_PER_CHUNK } from "../protocol/backups";
+import { restoreVotes, withBackupVotes } from "./approval-votes";
 import {
   BackupCorrupt,
   gzipLines,
@@ -53,7 +54,8 @@ export async function writeSnapshot(
   const snapshotId = snapshotIdAt(now, last);
   const prefix = `${snapshotPrefix(chat.orgId, chat.chatId)}${snapshotId}/`;
   const objects: ManifestObject[] = [];
-  const put = async (name: string, kind: ManifestObject["kind"], rows: RawRow[], seqs?: [number, number]) => {
+  // An approval's row also carries its `votes` (backups made before votes have none).
+  const put = async (name: string, kind: ManifestObject["kind"], rows: unknown[], seqs?: [number, number]) => {
     const bytes = await gzipLines(rows);
     const sha256 = await sha256Hex(bytes);
     const key = `${prefix}${name}`;
@@ -79,7 +81,10 @@ export async function writeSnapshot(
   await put(
     "approvals.jsonl.gz",
     "approvals",
-    sql.exec<RawRow>("SELECT * FROM approvals ORDER BY created_at, approval_id").toArray(),
+    sql
+      .exec<RawRow>("SELECT * FROM approvals ORDER BY created_at, approval_id")
+      .toArray()
+      .map((row) => withBackupVotes(sql, row)),
   );
   for (let offset = 0; ; offset += ARTIFACTS_PER_CHUNK) {
     const rows = sql
@@ -125,10 +130,15 @@ export async function restoreSnapshot(sql: SqlStorage, bucket: R2Bucket, manifes
   try {
     for (const entry of manifest.objects) {
       const rows = await readObject<RawRow>(bucket, entry);
-      for (const row of rows) insertRow(sql, entry.kind, entry.kind === "approvals" ? expirePending(row) : row);
+      for (const row of rows) {
+        insertRow(sql, entry.kind, entry.kind === "approvals" ? expirePending(row) : row);
+        if (entry.kind === "approvals") restoreVotes(sql, String(row.approval_id), (row as { votes?: unknown }).votes);
+      }
     }
   } catch (error) {
-    for (const table of ["messages", "summaries", "approvals", "artifacts"] as const) sql.exec(`DELETE FROM ${table}`);
+    for (const table of ["messages", "summaries", "approvals", "artifacts", "approval_votes"] as const) {
+      sql.exec(`DELETE FROM ${table}`);
+    }
     throw error instanceof BackupCorrupt ? error : new BackupCorrupt(`the backup could not be restored: ${error}`);
   }
   // Restored messages are not new use: usage counts from here on.

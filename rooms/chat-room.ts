@@ -14,6 +14,7 @@ import type { ChatCounters } from "../protocol/counters";
 import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
 import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
+import { approvalReminders } from "./approval-reminders";
 import { type Decider, listApprovals } from "./approvals";
 import { getArtifact } from "./artifacts";
 import { auditOutbox } from "./audit-outbox";
@@ -140,6 +141,11 @@ export class ChatRoom extends Server<Env> {
     this.scheduler.register(usageBatches(this.room));
     this.scheduler.register(auditOutbox(this.room));
     this.scheduler.register(scheduledBackups(this.room));
+    this.scheduler.register(approvalReminders(this.room));
+    this.room.sendTo = (userIds, event) => {
+      for (const userId of userIds)
+        for (const connection of this.getConnections(userTag(userId))) send(connection, event);
+    };
     const sockets = () => this.openSockets();
     const approvals = () => pendingApprovals(this.store);
     this.counterLog = new RoomCounterLog(env.COUNTERS, () => cachedChat(this.room), {
@@ -605,7 +611,7 @@ function userTag(userId: string): string {
 const refusal = {
   not_found: "no such approval in this chat",
   forbidden: "this tool's approval policy does not let you decide",
-  conflict: "this approval was already decided",
+  conflict: "this approval was already decided, or you already voted on it",
 } as const;
 
 const stopRefusal = {

@@ -19,6 +19,8 @@ export type RoomState = {
   readonly broadcast: (event: RoomEvent) => void;
   /** Sets the room's one alarm to the earliest wake its scheduled jobs need (`scheduler.ts`). */
   readonly reschedule: () => void;
+  /** Sends an event to these members' sockets only (set by `ChatRoom`). */
+  sendTo?: (userIds: string[], event: RoomEvent) => void;
   /**
    * What the message path reads on every message, kept in memory: SQLite stays the truth, and every writer of
    * these clears its entry (a wake from hibernation starts empty).

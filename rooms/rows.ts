@@ -62,9 +62,16 @@ export function toRunRecord(row: RunRow): RunRecord {
   };
 }
 
-export type ApprovalRow = Row<"approvals"> & { approvers: Approval["approvers"]; status: Approval["status"] };
+export type ApprovalRow = Row<"approvals"> & {
+  approvers: "initiator" | "members" | "admins" | "users";
+  status: Approval["status"];
+  on_expiry: Approval["onExpiry"] | null;
+};
 
-export function toApproval(row: ApprovalRow): Approval {
+/** An approval as the room holds it: its policy's quorum, expiry and votes always filled in. */
+export type RoomApproval = Approval & Required<Pick<Approval, "quorum" | "onExpiry" | "votes">>;
+
+export function toApproval(row: ApprovalRow): RoomApproval {
   return {
     approvalId: row.approval_id,
     runId: row.run_id,
@@ -74,12 +81,17 @@ export function toApproval(row: ApprovalRow): Approval {
     url: row.url,
     headers: JSON.parse(row.headers) as Record<string, string>,
     body: row.body,
-    approvers: row.approvers,
+    approvers:
+      row.approvers === "users" ? { users: JSON.parse(row.approver_users ?? "[]") as string[] } : row.approvers,
     initiator: row.initiator,
     status: row.status,
     decidedBy: row.decided_by,
     expiresAt: row.expires_at,
     createdAt: row.created_at,
+    quorum: row.quorum ?? 1,
+    onExpiry: row.on_expiry ?? "deny",
+    // Filled from `approval_votes` by `approvals.ts`.
+    votes: [],
   };
 }
 

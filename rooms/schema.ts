@@ -68,6 +68,24 @@ export const roomTables = {
     agent_notified: "INTEGER NOT NULL DEFAULT 0",
     expires_at: "TEXT NOT NULL",
     created_at: "TEXT NOT NULL",
+    /** JSON list of the user ids a `{ users }` policy names (then `approvers` is `users`). */
+    approver_users: "TEXT",
+    /** Approving votes needed; null is 1. */
+    quorum: "INTEGER",
+    /** `deny` (null) or `wait`. */
+    on_expiry: "TEXT",
+    /** When the reminder is due, and whether it went out. */
+    remind_at: "TEXT",
+    reminded: "INTEGER",
+    /** For `wait`: the expiry notice went out, so the expiry job leaves it be. */
+    expiry_noticed: "INTEGER",
+  },
+  /** One vote per member per approval (`approval_votes_once`). */
+  approval_votes: {
+    approval_id: "TEXT NOT NULL",
+    user_id: "TEXT NOT NULL",
+    decision: "TEXT NOT NULL",
+    at: "TEXT NOT NULL",
   },
   artifacts: {
     artifact_id: "TEXT PRIMARY KEY",
@@ -122,12 +140,14 @@ export const roomTables = {
 const ADDED_LATER: { [T in keyof typeof roomTables]?: (keyof (typeof roomTables)[T])[] } = {
   messages: ["artifact_ids", "stopped"],
   runs: ["partial_text", "deadline", "run_secret"],
+  approvals: ["approver_users", "quorum", "on_expiry", "remind_at", "reminded", "expiry_noticed"],
 };
 
 const INDEXES = [
   `CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id
      ON messages (author_type, author_id, client_message_id)
      WHERE client_message_id IS NOT NULL`,
+  "CREATE UNIQUE INDEX IF NOT EXISTS approval_votes_once ON approval_votes (approval_id, user_id)",
 ];
 
 type TableName = keyof typeof roomTables;

@@ -16,6 +16,7 @@ import {
 } from "../../protocol/agents";
 import { chatIdParams, createdResponse, orgIdParams } from "../../protocol/orgs";
 import { isUuid, requireChatMember, requireOrgAdmin, requireOrgMember } from "../access";
+import { requireNamedApproversInOrg } from "../approval-deciders";
 import { type Database, postgresErrorCode } from "../db/client";
 import { hasPlainHeaders, movePlainHeaders } from "../db/plain-headers";
 import { agents, chatAgents } from "../db/schema";
@@ -134,6 +135,7 @@ export const orgAgentRoutes = router()
   .openapi(createAgentRoute, async function createAgent(c) {
     const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, c.var.caller.userId);
     const body = c.req.valid("json");
+    await requireNamedApproversInOrg(c.var.db, orgId, body.tools);
     const row = await c.var.db.transaction(async (tx) => {
       const [created] = await tx
         .insert(agents)
@@ -160,6 +162,7 @@ export const orgAgentRoutes = router()
     const { orgId } = await requireOrgAdmin(c.var.db, params.orgId, c.var.caller.userId);
     const agentId = await requireAgentOf(c.var.db, orgId, params.agentId);
     const body = c.req.valid("json");
+    await requireNamedApproversInOrg(c.var.db, orgId, body.tools);
     const stored = await movePlainHeaders(c.env, c.var.db, agentId);
     if (body.tools) body.tools = mergeSecretHeaders(body.tools, stored ?? {});
     try {

@@ -8,8 +8,10 @@ import {
   decideApprovalBody,
   listApprovalsQuery,
 } from "../../protocol/agents";
+import { waitingFor } from "../../protocol/approval-policy";
 import { chatIdParams } from "../../protocol/orgs";
 import { requireChatMember } from "../access";
+import { chatDeciders } from "../approval-deciders";
 import { notFound } from "../errors";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { decideInRoom, listRoomApprovals, readRoomArtifact } from "../orchestrator";
@@ -23,7 +25,9 @@ const listApprovalsRoute = authedRoute(
     tags,
     summary: "The chat's approval requests, optionally by status",
     request: { params: chatIdParams, query: listApprovalsQuery },
-    responses: { 200: jsonContent(approvalsResponse, "Header values are masked.") },
+    responses: {
+      200: jsonContent(approvalsResponse, "Header values are masked; votes so far and who may still vote."),
+    },
   },
   ["forbidden", "not_found"],
 );
@@ -32,9 +36,11 @@ const decideApprovalRoute = authedRoute(
     method: "post",
     path: "/{chatId}/approvals/{approvalId}",
     tags,
-    summary: "Approve or deny a tool call (as the tool's approval policy allows)",
+    summary: "Vote to approve or deny a tool call (as the tool's approval policy allows)",
     request: { params: approvalParams, body: jsonBody(decideApprovalBody) },
-    responses: { 200: jsonContent(approvalResponse, "The decision is recorded; the first one wins.") },
+    responses: {
+      200: jsonContent(approvalResponse, "The vote is recorded; the quorum's last approval or any denial decides."),
+    },
   },
   ["forbidden", "not_found", "conflict"],
 );
@@ -53,7 +59,13 @@ const readArtifactRoute = authedRoute(
 export const approvalRoutes = router()
   .openapi(listApprovalsRoute, async function listApprovals(c) {
     const { chat } = await requireChatMember(c.var.db, c.req.valid("param").chatId, c.var.caller.userId);
-    return c.json({ approvals: await listRoomApprovals(c.env, chat.id, c.req.valid("query").status) }, 200);
+    const approvals = await listRoomApprovals(c.env, chat.id, c.req.valid("query").status);
+    // Who is still needed: the chat's members the policy lets decide, who have not voted.
+    const members = approvals.some((a) => a.status === "pending") ? await chatDeciders(c.var.db, chat.id) : [];
+    return c.json(
+      { approvals: approvals.map((a) => ({ ...a, waitingFor: waitingFor({ ...a, votes: a.votes ?? [] }, members) })) },
+      200,
+    );
   })
   .openapi(decideApprovalRoute, async function decideApproval(c) {
     const { userId } = c.var.caller;

@@ -20,6 +20,7 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "approval.approved",
   "approval.denied",
   "approval.expired",
+  "approval.voted",
   "egress.refused",
   "egress.settings_changed",
   "run.refused",

@@ -16,9 +16,11 @@
  */
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
 import type { ApprovalEvent } from "../../protocol/agents";
+import type { ApprovalVote } from "../../protocol/approval-policy";
 import { type ClientFrame, clientFrameSchema, closeCodes, type Message, type PresentUser } from "../../protocol/chat";
 import { type RoomEvent, roomEventSchema } from "../../protocol/events";
 import { call, client, RequestFailed } from "./api";
+import { withApprovalEvent } from "./approval-card";
 import { tokens } from "./tokens";
 
 /** A reply an agent is still writing, with the tools it is using. */
@@ -29,9 +31,13 @@ export type LiveRun = {
   tools: { toolCallId: string; name: string; status: string; input: unknown; output?: unknown }[];
 };
 
-export type ApprovalView = Omit<Extract<ApprovalEvent, { type: "approval.requested" }>, "type"> & {
+export type ApprovalView = Omit<Extract<ApprovalEvent, { type: "approval.requested" }>, "type" | "votes"> & {
   decision: "approved" | "denied" | "expired" | null;
   by: string | null;
+  /** Every vote so far (`approval.vote`, or those it had when this socket connected). */
+  votes: ApprovalVote[];
+  /** The latest reminder this member got: who the request still waits for. */
+  reminder: { expiresAt: string; waitingFor: string[] } | null;
 };
 
 export type ChatView = {
@@ -288,7 +294,20 @@ export class ChatConnection {
     switch (event.type) {
       case "approval.requested": {
         const { type: _type, ...request } = event;
-        this.approvals.set(event.approvalId, { ...request, decision: null, by: null });
+        const known = this.approvals.get(event.approvalId);
+        this.approvals.set(event.approvalId, {
+          ...request,
+          votes: request.votes ?? [],
+          decision: null,
+          by: null,
+          reminder: known?.reminder ?? null,
+        });
+        break;
+      }
+      case "approval.vote":
+      case "approval.reminder": {
+        const approval = this.approvals.get(event.approvalId);
+        if (approval) this.approvals.set(event.approvalId, withApprovalEvent(approval, event));
         break;
       }
       case "approval.decided": {

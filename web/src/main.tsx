@@ -6,6 +6,7 @@ import type { Clerk } from "@clerk/clerk-js";
 import { render } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
+import { ApprovalCard, nameOfUser } from "./approval-card";
 import { ChatBackups } from "./backups";
 import { OrgBilling } from "./billing";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
@@ -585,33 +586,14 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
             </li>
           ))}
           {view.approvals.map((a) => (
-            <li key={a.approvalId} class="approval" data-testid="approval">
-              <span class="author">{agentName(a.agentId)}</span>
-              <span class="text">
-                wants to send <code>{a.method}</code> <code>{a.url}</code>
-                {a.body && <pre>{a.body}</pre>}
-                {Object.entries(a.headers).map(([k, v]) => (
-                  <div key={k} class="header">
-                    {k}: {v}
-                  </div>
-                ))}
-                {a.decision ? (
-                  <strong class={`decision decision-${a.decision}`}>{a.decision}</strong>
-                ) : a.approvers === "initiator" && a.initiator !== session.user() ? (
-                  <em class="waiting">waiting for {a.initiator} to decide</em>
-                ) : (
-                  <span class="decide">
-                    <button type="button" onClick={() => connection.current?.decide(a.approvalId, "approve")}>
-                      Approve
-                    </button>
-                    <button type="button" onClick={() => connection.current?.decide(a.approvalId, "deny")}>
-                      Deny
-                    </button>
-                  </span>
-                )}
-              </span>
-              <time>{a.decision ? "" : `until ${new Date(a.expiresAt).toLocaleTimeString()}`}</time>
-            </li>
+            <ApprovalCard
+              key={a.approvalId}
+              approval={a}
+              agentName={agentName(a.agentId)}
+              me={session.user()}
+              nameOf={(id) => nameOfUser(view, id)}
+              onDecide={(decision) => connection.current?.decide(a.approvalId, decision)}
+            />
           ))}
           {view.pending.map((p) => (
             <li key={p.clientMessageId} class="pending">

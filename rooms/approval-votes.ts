@@ -1,0 +1,66 @@
+/**
+ * Members' votes on approvals, one per member per approval (a unique index, so a second vote cannot slip in). The
+ * approval's status is still decided in `approvals.ts`: votes only say when the quorum or a denial has been reached.
+ */
+import type { ApprovalVote } from "../protocol/approval-policy";
+import type { RoomApproval } from "./rows";
+
+type VoteRow = { approval_id: string; user_id: string; decision: ApprovalVote["decision"]; at: string };
+
+/** Stores the vote; false when this member already voted on it. */
+export function castVote(
+  sql: SqlStorage,
+  approvalId: string,
+  userId: string,
+  decision: ApprovalVote["decision"],
+  now: Date,
+): boolean {
+  return (
+    sql
+      .exec(
+        `INSERT INTO approval_votes (approval_id, user_id, decision, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (approval_id, user_id) DO NOTHING RETURNING 1`,
+        approvalId,
+        userId,
+        decision,
+        now.toISOString(),
+      )
+      .toArray().length > 0
+  );
+}
+
+export function votesOf(sql: SqlStorage, approvalId: string): ApprovalVote[] {
+  return sql
+    .exec<VoteRow>("SELECT * FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid", approvalId)
+    .toArray()
+    .map((row) => ({ by: row.user_id, decision: row.decision, at: row.at }));
+}
+
+export function withVotes(sql: SqlStorage, approval: RoomApproval): RoomApproval {
+  return { ...approval, votes: votesOf(sql, approval.approvalId) };
+}
+
+export function approvingVotes(votes: ApprovalVote[]): number {
+  return votes.filter((vote) => vote.decision === "approve").length;
+}
+
+/** For a backup: an approval's votes travel in its row of the approvals object (old backups have none). */
+export function withBackupVotes<Row extends Record<string, unknown>>(
+  sql: SqlStorage,
+  row: Row,
+): Row & { votes: VoteRow[] } {
+  const votes = sql
+    .exec<VoteRow>("SELECT * FROM approval_votes WHERE approval_id = ? ORDER BY at, rowid", String(row.approval_id))
+    .toArray();
+  return { ...row, votes };
+}
+
+/** Puts back the votes a backup's approval row carries, ignoring anything that is not a vote. */
+export function restoreVotes(sql: SqlStorage, approvalId: string, carried: unknown): void {
+  if (!Array.isArray(carried)) return;
+  for (const vote of carried as Partial<VoteRow>[]) {
+    if (typeof vote?.user_id !== "string" || typeof vote.at !== "string" || Number.isNaN(Date.parse(vote.at))) continue;
+    if (vote.decision !== "approve" && vote.decision !== "deny") continue;
+    castVote(sql, approvalId, vote.user_id, vote.decision, new Date(vote.at));
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Approvals by quorum in the web client: two members in two browser windows each approve a tool call that needs two
+ * approvals; the card shows the votes, who approved and who is still waited for, and only the second approval sends
+ * the request.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parlorClient } from "../../api/client";
+import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+
+const CHROMIUM = "/usr/bin/chromium";
+const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
+const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-approvals-"));
+let parlor: RunningParlor;
+let browser: Browser;
+
+if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
+  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
+}
+describe.skipIf(!existsSync(CHROMIUM))("approval cards in two browser windows", () => {
+  beforeAll(async () => {
+    parlor = await startParlor(dataDir, databaseUrl);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await parlor?.kill("SIGTERM");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function signIn(userId: string, name: string): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(parlor.baseUrl);
+    await page.fill("input[name=userId]", userId);
+    await page.fill("input[name=name]", name);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("text=Orgs");
+    return page;
+  }
+
+  async function openChat(page: Page, org: string, title: string): Promise<void> {
+    await page.click(`text=${org}`);
+    await page.click(`text=# ${title}`);
+    await page.waitForSelector("text=live");
+  }
+
+  /** Over REST: an org and chat of `owner` with `member` in both, and an agent whose POSTs need two approvals. */
+  async function quorumChat(owner: string, member: string) {
+    const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId: owner, name: "Alice" } });
+    const { token } = await answer.json();
+    const api = parlorClient(parlor.baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+    const org = await (await api.orgs.$post({ json: { name: "Treasury" } })).json();
+    const orgId = org.id;
+    expect(
+      (await api.orgs[":orgId"].members.$post({ param: { orgId }, json: { userId: member, role: "member" } })).ok,
+    ).toBe(true);
+    const chat = await (await api.orgs[":orgId"].chats.$post({ param: { orgId }, json: { title: "payments" } })).json();
+    expect(
+      (await api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId: member } })).ok,
+    ).toBe(true);
+    const agent = await api.orgs[":orgId"].agents.$post({
+      param: { orgId },
+      json: {
+        name: "Payer",
+        handle: "payer",
+        tools: {
+          http: {
+            allow: [{ baseUrl: `${parlor.baseUrl}/api/dev/echo`, methods: ["POST"] }],
+            approval: { approvers: "members", quorum: 2, timeoutSeconds: 600 },
+          },
+        },
+      },
+    });
+    expect(agent.status).toBe(201);
+    const { id: agentId } = await agent.json();
+    expect((await api.chats[":chatId"].agents.$post({ param: { chatId: chat.id }, json: { agentId } })).ok).toBe(true);
+  }
+
+  it("a quorum of 2: each member clicks Approve, the card counts the votes, and the second one sends it", async () => {
+    await quorumChat("quorum-alice", "quorum-bob");
+    const alice = await signIn("quorum-alice", "Alice");
+    await openChat(alice, "Treasury", "payments");
+    const bob = await signIn("quorum-bob", "Bob");
+    await openChat(bob, "Treasury", "payments");
+    await alice.locator("[data-testid=present]", { hasText: "Bob" }).waitFor();
+
+    await alice.fill("input[name=message]", `@payer POST ${parlor.baseUrl}/api/dev/echo/payments {"amount":5}`);
+    await alice.press("input[name=message]", "Enter");
+    const aliceCard = alice.locator("[data-testid=approval]");
+    const bobCard = bob.locator("[data-testid=approval]");
+    await aliceCard.locator("[data-testid=approval-votes]", { hasText: "0 of 2 approvals" }).waitFor();
+    await bobCard.locator("[data-testid=approval-votes]", { hasText: "0 of 2 approvals" }).waitFor();
+
+    await aliceCard.locator("button", { hasText: "Approve" }).click();
+    await bobCard.locator("[data-testid=approval-votes]", { hasText: "1 of 2 approvals: approved by Alice" }).waitFor();
+    await aliceCard.locator("text=you voted").waitFor();
+    expect(await aliceCard.locator("button", { hasText: "Approve" }).count()).toBe(0);
+    // Nothing is sent on one approval.
+    expect(await alice.locator("[data-testid=messages] li.author-agent").count()).toBe(0);
+
+    await bobCard.locator("button", { hasText: "Approve" }).click();
+    for (const card of [aliceCard, bobCard]) {
+      await card.locator(".decision-approved").waitFor();
+      await card.locator("[data-testid=approval-votes]", { hasText: "2 of 2 approvals" }).waitFor();
+    }
+    expect(await aliceCard.locator("[data-testid=approval-votes]").textContent()).toBe(
+      "2 of 2 approvals: approved by Alice, Bob",
+    );
+    await alice
+      .locator("[data-testid=messages] li.author-system", { hasText: "approved POST" })
+      .filter({ hasText: "(2 of 2 approvals)" })
+      .waitFor();
+    await bob
+      .locator("[data-testid=messages] li.author-agent .text", { hasText: "The request returned 201." })
+      .waitFor({ timeout: 20_000 });
+    await bob.screenshot({ path: join(tmpdir(), "parlor-approval-quorum.png") });
+  });
+});
