@@ -23,7 +23,11 @@ export const SUMMARY_MARKER = "[parlor:summarize]";
 
 /** The summary job's prompt: the previous summary and the messages since, to be folded into one new summary. */
 export function summaryPrompt(previous: Summary | null, messages: Message[]): { system: string; prompt: string } {
-  const transcript = messages.map((m) => `${m.author.name ?? m.author.id}: ${m.text}`).join("\n");
+  // A deleted message left no text, and nothing says what it held.
+  const transcript = messages
+    .filter((m) => !m.deletedAt)
+    .map((m) => `${m.author.name ?? m.author.id}: ${m.text}`)
+    .join("\n");
   return {
     system: `${SUMMARY_MARKER} Summarize this group chat for someone joining it: decisions, open questions, who does what. Be brief.`,
     prompt: previous ? `Summary so far:\n${previous.text}\n\nSince then:\n${transcript}` : transcript,
@@ -31,9 +35,11 @@ export function summaryPrompt(previous: Summary | null, messages: Message[]): { 
 }
 
 export function chatTurns(agent: AgentConfig, messages: Message[]): ModelMessage[] {
-  return messages.map((message) =>
-    message.author.type === "agent" && message.author.id === agent.id
-      ? { role: "assistant", content: message.text }
-      : { role: "user", content: `[${message.author.name ?? message.author.id}] ${message.text}` },
-  );
+  return messages
+    .filter((message) => !message.deletedAt)
+    .map((message) =>
+      message.author.type === "agent" && message.author.id === agent.id
+        ? { role: "assistant", content: message.text }
+        : { role: "user", content: `[${message.author.name ?? message.author.id}] ${message.text}` },
+    );
 }

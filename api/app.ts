@@ -20,9 +20,11 @@ import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devCounterRoutes } from "./routes/dev-counters";
 import { devToolRoutes } from "./routes/dev-tools";
 import { egressRoutes } from "./routes/egress";
+import { messageEditRoutes } from "./routes/message-edits";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
 import { runRoutes } from "./routes/runs";
+import { chatSearchRoutes, orgSearchRoutes } from "./routes/search";
 import { secretRoutes } from "./routes/secrets";
 import { stripeWebhookRoutes } from "./routes/stripe-webhook";
 import { webhookRoutes } from "./routes/webhooks";
@@ -63,7 +65,10 @@ const authenticated = authenticatedRoot
   .route("/chats", messageRoutes)
   .route("/chats", runRoutes)
   .route("/chats", chatBackupRoutes)
-  .route("/orgs", orgRestoreRoutes);
+  .route("/orgs", orgRestoreRoutes)
+  .route("/chats", messageEditRoutes)
+  .route("/chats", chatSearchRoutes)
+  .route("/orgs", orgSearchRoutes);
 
 const root = router().basePath("/api");
 root.use(requestId());

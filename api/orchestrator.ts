@@ -16,6 +16,7 @@ import type { ChatRoom } from "../rooms/chat-room";
 import type { HistoryPage } from "../rooms/message-log";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
 import type { RoomAgent } from "../rooms/room-agents";
+import type { SearchHit } from "../rooms/search-index";
 import { ApiError, conflict, forbidden, notFound } from "./errors";
 
 function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
@@ -145,4 +146,26 @@ export async function retryInRoom(
   const result = await roomOf(env, chatId).retryRun(member, runId);
   if ("error" in result) throw new ApiError(result.error, result.message);
   return result;
+}
+
+/** Its author edits a message; the room refuses others (403), a deleted one (409) or an unknown seq (404). */
+export async function editInRoom(env: Env, chatId: string, editor: MemberIdentity, seq: number, text: string) {
+  const result = await roomOf(env, chatId).editMessage(editor, seq, text);
+  if ("error" in result) throw new ApiError(result.error, result.message);
+  return result;
+}
+
+/** Its author or an org admin deletes a message: the room keeps the seq and drops the text. */
+export async function deleteInRoom(env: Env, chatId: string, deleter: MemberIdentity, seq: number): Promise<Message> {
+  const result = await roomOf(env, chatId).deleteMessage(deleter, seq);
+  if ("error" in result) throw new ApiError(result.error, result.message);
+  return result.message;
+}
+
+export async function rebuildRoomSummaries(env: Env, chatId: string, admin: MemberIdentity) {
+  return await roomOf(env, chatId).rebuildSummaries(admin);
+}
+
+export async function searchRoom(env: Env, chatId: string, q: string, limit: number): Promise<SearchHit[]> {
+  return await roomOf(env, chatId).search(q, limit);
 }

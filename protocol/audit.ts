@@ -40,6 +40,9 @@ export const AUDIT_ACTIONS = [
   "run.stopped_by_admin",
   "backup.created",
   "chat.restored",
+  "message.edited",
+  "message.deleted",
+  "chat.summaries_rebuilt",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

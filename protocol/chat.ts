@@ -45,6 +45,11 @@ export const messageSchema = z
     runId: z.string().optional(),
     /** The run was stopped by a member: this is the reply as far as it got. */
     stopped: z.literal(true).optional(),
+    /** When its author last edited it; `text` is the edited text. */
+    editedAt: timestamp.optional(),
+    /** When it was deleted: its `text` is "" (gone from the room), and `deletedBy` is who deleted it. */
+    deletedAt: timestamp.optional(),
+    deletedBy: z.string().optional(),
   })
   .meta({ id: "Message" });
 export type Message = z.infer<typeof messageSchema>;

@@ -24,6 +24,7 @@ import { setRoomBilling } from "./billing-gate";
 import { pendingApprovals, RoomCounterLog, roomCounters } from "./counters";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
+import { deleteMessage, type Editor, editMessage, rebuildSummaries } from "./message-edits";
 import {
   type AppendResult,
   appendMessage,
@@ -52,6 +53,7 @@ import type { RunCapability } from "./run-capability";
 import { runSecretMatches } from "./runs";
 import { Scheduler } from "./scheduler";
 import { migrateRoomSchema } from "./schema";
+import { migrateSearchIndex, type SearchHit, searchIndex } from "./search-index";
 import { retryRun, setAgents, wakeAgents } from "./starting-runs";
 import { welcomeEvents } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
@@ -89,6 +91,10 @@ const ROOM_RPC = [
   "getArtifact",
   "listApprovals",
   "decideApproval",
+  "editMessage",
+  "deleteMessage",
+  "rebuildSummaries",
+  "search",
 ] as const satisfies readonly (keyof ChatRoom)[];
 
 export class ChatRoom extends Server<Env> {
@@ -124,6 +130,7 @@ export class ChatRoom extends Server<Env> {
       this.store = ctx.storage.sql;
     }
     migrateRoomSchema(this.store);
+    migrateSearchIndex(this.store);
     this.scheduler = new Scheduler(
       (at) => void ctx.storage.setAlarm(at),
       () => this.logFields(),
@@ -323,6 +330,26 @@ export class ChatRoom extends Server<Env> {
     decision: "approve" | "deny",
   ): { approval: Approval } | { error: "not_found" | "forbidden" | "conflict" } {
     return decideApproval(this.room, decider, approvalId, decision);
+  }
+
+  // ---- RPC surface for the Orchestrator: editing, deleting and searching messages (message-edits.ts) ----
+
+  editMessage(editor: Editor, seq: number, text: string) {
+    return editMessage(this.room, editor, seq, text);
+  }
+
+  deleteMessage(deleter: Editor, seq: number) {
+    return deleteMessage(this.room, deleter, seq);
+  }
+
+  rebuildSummaries(admin: Editor): { removed: number } {
+    const result = rebuildSummaries(this.room, admin);
+    summarizeIfDue(this.room, lastSeq(this.store));
+    return result;
+  }
+
+  search(q: string, limit: number): SearchHit[] {
+    return searchIndex(this.store, q, limit);
   }
 
   // ---- lifecycle hooks ----

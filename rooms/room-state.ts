@@ -5,13 +5,14 @@
 import type { RoomBilling } from "../billing/allowance";
 import type { ApprovalEvent, RunEvent } from "../protocol/agents";
 import type { ServerEvent } from "../protocol/chat";
+import type { MessageEditEvent } from "../protocol/message-edits";
 import { activeChat } from "./activation";
 import type { ChatRef } from "./room-address";
 import { type RoomAgent, roomAgents } from "./room-agents";
 import { LiveRuns } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
 
-export type RoomEvent = ServerEvent | RunEvent | ApprovalEvent;
+export type RoomEvent = ServerEvent | RunEvent | ApprovalEvent | MessageEditEvent;
 
 export type RoomState = {
   readonly sql: SqlStorage;

@@ -34,6 +34,9 @@ export function toMessage(row: MessageRow): Message {
   };
   if (row.artifact_ids) message.artifactIds = JSON.parse(row.artifact_ids) as string[];
   if (row.stopped === 1) message.stopped = true;
+  if (row.edited_at !== null) message.editedAt = row.edited_at;
+  if (row.deleted_at !== null) message.deletedAt = row.deleted_at;
+  if (row.deleted_by !== null) message.deletedBy = row.deleted_by;
   if (row.author_type !== "user" && row.client_message_id) {
     // The messages that end runs carry the run in their client id (`ending-runs.ts`).
     const ended = RUN_ENDING.exec(row.client_message_id);

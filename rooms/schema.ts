@@ -28,6 +28,11 @@ export const roomTables = {
     artifact_ids: "TEXT",
     /** 1 on the reply of a run a member stopped. */
     stopped: "INTEGER",
+    /** Set when its author edits it; `text` holds the edited text. */
+    edited_at: "TEXT",
+    /** Set when it is deleted (`message-edits.ts`): `text` is then "" and the words are gone from the room. */
+    deleted_at: "TEXT",
+    deleted_by: "TEXT",
   },
   revoked_members: {
     user_id: "TEXT PRIMARY KEY",
@@ -138,7 +143,7 @@ export const roomTables = {
  * COLUMN` only adds columns that may be null or have a default, so a column added later must be one.
  */
 const ADDED_LATER: { [T in keyof typeof roomTables]?: (keyof (typeof roomTables)[T])[] } = {
-  messages: ["artifact_ids", "stopped"],
+  messages: ["artifact_ids", "stopped", "edited_at", "deleted_at", "deleted_by"],
   runs: ["partial_text", "deadline", "run_secret"],
   approvals: ["approver_users", "quorum", "on_expiry", "remind_at", "reminded", "expiry_noticed"],
 };

@@ -27,6 +27,9 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "run.stopped_by_admin",
   "backup.created",
   "chat.restored",
+  "message.edited",
+  "message.deleted",
+  "chat.summaries_rebuilt",
 ];
 
 /** Each action this file covers, and the test that causes it. */

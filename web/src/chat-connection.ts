@@ -92,6 +92,8 @@ const STOPPED_BECAUSE: Record<number, string> = {
 
 export class ChatConnection {
   private readonly messages = new Map<number, Message>();
+  /** Edits and deletions of messages not held yet (a page may bring the older state after the event): applied on arrival. */
+  private readonly changed = new Map<number, Partial<Message>>();
   /** The lowest seq of the gap-free run held (head + 1 when it is empty); null until the first catch-up. */
   private floor: number | null = null;
   /** The highest seq of the gap-free run held (floor - 1 when it is empty). */
@@ -356,6 +358,12 @@ export class ChatConnection {
         this.typing.delete(message.author.id);
         break;
       }
+      case "message.edited":
+        this.change(event.seq, { text: event.text, editedAt: event.editedAt });
+        break;
+      case "message.deleted":
+        this.change(event.seq, { text: "", deletedAt: event.deletedAt, deletedBy: event.deletedBy });
+        break;
       case "ready":
         this.ready = true;
         this.setConnected(true);
@@ -394,9 +402,27 @@ export class ChatConnection {
     this.emit();
   }
 
+  /** An edit or deletion: applied to the message held, or kept until it arrives. */
+  private change(seq: number, change: Partial<Message>): void {
+    const held = this.messages.get(seq);
+    if (held) {
+      if (!held.deletedAt) this.messages.set(seq, { ...held, ...change });
+    } else {
+      this.changed.set(seq, { ...this.changed.get(seq), ...change });
+    }
+  }
+
   /** Merges messages (socket or REST; any order, duplicates welcome) into the log held. */
   private hold(messages: Message[]): void {
-    for (const message of messages) this.messages.set(message.seq, message);
+    for (const message of messages) {
+      const change = this.changed.get(message.seq);
+      this.changed.delete(message.seq);
+      // A page read before an edit or deletion it raced must not bring the older text back.
+      const known = this.messages.get(message.seq) ?? null;
+      let latest = newest(message, known);
+      if (change) latest = newest(latest, { ...latest, ...change });
+      this.messages.set(message.seq, latest);
+    }
     // The first catch-up of a chat (the newest page) starts the run at its lowest seq.
     if (this.floor === null && messages.length > 0) {
       this.floor = Math.min(...messages.map((m) => m.seq));
@@ -505,4 +531,11 @@ export class ChatConnection {
       error: this.error ?? this.pagingError ?? this.refused,
     });
   }
+}
+
+/** Of two states of one message, the later: a deletion is final, else the later edit. */
+function newest(a: Message, b: Message | null): Message {
+  if (!b) return a;
+  if (a.deletedAt || b.deletedAt) return a.deletedAt ? a : b;
+  return (b.editedAt ?? "") > (a.editedAt ?? "") ? b : a;
 }

@@ -11,7 +11,9 @@ import { ChatBackups } from "./backups";
 import { OrgBilling } from "./billing";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { OrgMembers } from "./members";
+import { MessageActions, MessageText } from "./message-actions";
 import { type ProgressView, watchProgress } from "./progress";
+import { SearchBox } from "./search";
 import { OrgSecrets } from "./secrets";
 
 type SignInMode = { kind: "dev" } | { kind: "clerk"; clerk: Clerk } | { kind: "none" };
@@ -107,6 +109,16 @@ function App({ mode }: { mode: SignInMode }) {
             org={org}
             selected={pane === "billing" ? null : chat}
             onSelect={(c) => {
+              setChat(c);
+              setPane("chat");
+            }}
+          />
+        )}
+        {org && (
+          <SearchBox
+            key={org.id}
+            scope={{ org }}
+            onOpen={(c) => {
               setChat(c);
               setPane("chat");
             }}
@@ -540,7 +552,7 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
             <li key={m.seq} data-seq={m.seq} class={`author-${m.author.type}`}>
               <span class="author">{m.author.name ?? m.author.id}</span>
               <span class="text">
-                {m.text}
+                <MessageText message={m} />
                 {m.stopped && <em class="stopped"> (stopped)</em>}
                 {m.artifactIds?.map((id) => (
                   <ArtifactLink key={id} chatId={chat.id} artifactId={id} />
@@ -557,6 +569,7 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
                     retry
                   </button>
                 )}
+                <MessageActions chatId={chat.id} message={m} me={session.user()} admin={org.role === "admin"} />
                 <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
               </span>
             </li>
@@ -626,6 +639,7 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
       </form>
       <CreateForm name="chatMember" placeholder="add org member to chat" onCreate={addMember} />
       <ChatAgents chat={chat} org={org} onChange={setAgents} />
+      <SearchBox scope={{ chat }} onOpen={(_chat, seq) => showMessage(scroller.current, seq)} />
       {progress.length > 0 && (
         <ul class="progress" data-testid="progress">
           {progress.slice(0, 5).map((run) => (
@@ -639,6 +653,15 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
       {actionError && <p class="error">{actionError}</p>}
     </div>
   );
+}
+
+/** Scrolls a message of the open chat into view and marks it for a moment (when it is loaded). */
+function showMessage(list: HTMLElement | null, seq: number): void {
+  const item = list?.querySelector<HTMLElement>(`li[data-seq="${seq}"]`);
+  if (!item) return;
+  item.scrollIntoView({ block: "center" });
+  item.classList.add("found");
+  setTimeout(() => item.classList.remove("found"), 2000);
 }
 
 render(<Root />, document.getElementById("app") as HTMLElement);
