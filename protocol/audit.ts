@@ -39,6 +39,12 @@ export const AUDIT_ACTIONS = [
   "run.stopped_by_admin",
   "backup.created",
   "chat.restored",
+  "chat.renamed",
+  "chat.archived",
+  "chat.unarchived",
+  "chat.deleted",
+  "chat.undeleted",
+  "chat.purged",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -2,9 +2,15 @@
 import { z } from "zod";
 import { approvalEventSchema, runEventSchema } from "./agents";
 import { chatEventSchemas } from "./chat";
+import { chatUpdatedEvent } from "./chat-lifecycle";
 
 export const roomEventSchema = z
-  .discriminatedUnion("type", [...chatEventSchemas, ...runEventSchema.options, ...approvalEventSchema.options])
+  .discriminatedUnion("type", [
+    ...chatEventSchemas,
+    ...runEventSchema.options,
+    ...approvalEventSchema.options,
+    chatUpdatedEvent,
+  ])
   .meta({ id: "RoomEvent" });
 export type RoomEvent = z.infer<typeof roomEventSchema>;
 export type RoomEventOf<T extends RoomEvent["type"]> = Extract<RoomEvent, { type: T }>;

@@ -2,16 +2,18 @@
  * What the room's modules work on: its SQL and bindings, how it reaches every socket and its alarm, and the little
  * it keeps in memory. `ChatRoom` makes one when it wakes; everything but the SQL is gone after hibernation.
  */
+import type { ChatLifecycle } from "../api/db/chat-lifecycle";
 import type { RoomBilling } from "../billing/allowance";
 import type { ApprovalEvent, RunEvent } from "../protocol/agents";
 import type { ServerEvent } from "../protocol/chat";
+import type { ChatUpdatedEvent } from "../protocol/chat-lifecycle";
 import { activeChat } from "./activation";
 import type { ChatRef } from "./room-address";
 import { type RoomAgent, roomAgents } from "./room-agents";
 import { LiveRuns } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
 
-export type RoomEvent = ServerEvent | RunEvent | ApprovalEvent;
+export type RoomEvent = ServerEvent | RunEvent | ApprovalEvent | ChatUpdatedEvent;
 
 export type RoomState = {
   readonly sql: SqlStorage;
@@ -28,6 +30,7 @@ export type RoomState = {
     agents?: RoomAgent[];
     summary?: Summary | null;
     billing?: RoomBilling | null;
+    lifecycle?: ChatLifecycle | null;
   };
   /** The text and tools of runs in progress, for late joiners' snapshots. */
   readonly live: LiveRuns;
