@@ -26,6 +26,12 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "run.stopped_by_admin",
   "backup.created",
   "chat.restored",
+  "chat.renamed",
+  "chat.archived",
+  "chat.unarchived",
+  "chat.deleted",
+  "chat.undeleted",
+  "chat.purged",
 ];
 
 /** Each action this file covers, and the test that causes it. */
