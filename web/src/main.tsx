@@ -298,7 +298,7 @@ function Chats({
   onSelect: (chat: ChatRef) => void;
 }) {
   const [chats, reload] = useList(
-    () => call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id } })).then((r) => r.chats),
+    () => call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id }, query: {} })).then((r) => r.chats),
     [org.id],
   );
   return (
