@@ -21,7 +21,15 @@ import { auditOutbox } from "./audit-outbox";
 import { noteBackup, scheduledBackups } from "./backup-schedule";
 import { restoreSnapshot, writeSnapshot } from "./backups";
 import { setRoomBilling } from "./billing-gate";
-import { type ChatClosed, chatPurge, closedFor, closedMessages, isDeleted, setLifecycle } from "./chat-lifecycle";
+import {
+  type ChatClosed,
+  chatPurge,
+  closedFor,
+  closedMessages,
+  isDeleted,
+  roomLifecycle,
+  setLifecycle,
+} from "./chat-lifecycle";
 import { pendingApprovals, RoomCounterLog, roomCounters } from "./counters";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
@@ -396,6 +404,9 @@ export class ChatRoom extends Server<Env> {
         : messagesAfter(this.store, catchUp.after, MAX_CATCH_UP);
     for (const message of page) send(connection, { type: "message", ...message });
     const sentUpTo = page.length > 0 ? page[page.length - 1].seq : "tail" in catchUp ? head : catchUp.after;
+    // A chat renamed or archived since it was created: its state as of now, so a client need not ask.
+    const lifecycle = roomLifecycle(this.room);
+    if (lifecycle) send(connection, { type: "chat.updated", title: lifecycle.title, archived: lifecycle.archived });
     // Runs in progress (the text so far; live deltas follow) and requests awaiting a decision.
     for (const event of welcomeEvents(this.room)) send(connection, event);
     const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };

@@ -138,6 +138,16 @@ describe("renaming and archiving a chat", () => {
     const history = await api<{ messages: { text: string }[] }>(member.token, "GET", `/chats/${chatId}/messages`);
     expect(history.body.messages.map((m) => m.text)).toEqual(["before"]);
 
+    // A retry would store a reply: refused too. A socket opened now learns the state before ready.
+    const retry = await api(member.token, "POST", `/chats/${chatId}/runs/${crypto.randomUUID()}/retry`);
+    expect(retry.status).toBe(409);
+    const late = await connect(chatId, member.token);
+    const types = late.events.map((e) => e.type);
+    expect(types.indexOf("chat.updated")).toBeGreaterThanOrEqual(0);
+    expect(types.indexOf("chat.updated")).toBeLessThan(types.indexOf("ready"));
+    expect(late.of("chat.updated")[0]).toMatchObject({ title: "general", archived: true });
+    late.close();
+
     expect((await listChats(member, orgId)).map((c) => c.id)).not.toContain(chatId);
     const all = await listChats(member, orgId, "?include=archived");
     expect(all.find((c) => c.id === chatId)?.archived).toBe(true);

@@ -9,7 +9,9 @@ import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef,
 import { ChatBackups } from "./backups";
 import { OrgBilling } from "./billing";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
+import { ChatList } from "./chat-list";
 import { OrgMembers } from "./members";
+import { OrgRename } from "./org-rename";
 import { type ProgressView, watchProgress } from "./progress";
 import { OrgSecrets } from "./secrets";
 
@@ -101,13 +103,17 @@ function App({ mode }: { mode: SignInMode }) {
           }}
         />
         {org && (
-          <Chats
-            key={chatsVersion}
+          <ChatList
+            key={org.id}
+            version={chatsVersion}
             org={org}
             selected={pane === "billing" ? null : chat}
             onSelect={(c) => {
               setChat(c);
               setPane("chat");
+            }}
+            onDeleted={(id) => {
+              if (chat?.id === id) setChat(null);
             }}
           />
         )}
@@ -130,6 +136,14 @@ function App({ mode }: { mode: SignInMode }) {
         {org?.role === "admin" && (
           <section>
             <h2>Admin</h2>
+            <OrgRename
+              key={org.id}
+              org={org}
+              onRenamed={(name) => {
+                setOrg({ ...org, name });
+                setOrgsVersion((v) => v + 1);
+              }}
+            />
             <ul>
               <li class={pane === "billing" ? "selected" : ""}>
                 <button type="button" class="link" onClick={() => setPane("billing")}>
@@ -157,7 +171,13 @@ function App({ mode }: { mode: SignInMode }) {
             }}
           />
         ) : chat && org ? (
-          <ChatRoomView key={chat.id} chat={chat} org={org} onBackups={() => setPane("backups")} />
+          <ChatRoomView
+            key={chat.id}
+            chat={chat}
+            org={org}
+            onBackups={() => setPane("backups")}
+            onUpdated={() => setChatsVersion((v) => v + 1)}
+          />
         ) : (
           <p class="hint">Pick or create a chat.</p>
         )}
@@ -288,49 +308,6 @@ function Orgs({ selected, onSelect }: { selected: OrgRef | null; onSelect: (org:
   );
 }
 
-function Chats({
-  org,
-  selected,
-  onSelect,
-}: {
-  org: OrgRef;
-  selected: ChatRef | null;
-  onSelect: (chat: ChatRef) => void;
-}) {
-  const [chats, reload] = useList(
-    () => call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id }, query: {} })).then((r) => r.chats),
-    [org.id],
-  );
-  return (
-    <section>
-      <h2>Chats</h2>
-      <button type="button" class="link small" onClick={reload}>
-        refresh
-      </button>
-      <ul>
-        {chats.map((chat) => (
-          <li key={chat.id} class={selected?.id === chat.id ? "selected" : ""}>
-            <button type="button" class="link" onClick={() => onSelect(chat)}>
-              # {chat.title}
-            </button>
-          </li>
-        ))}
-      </ul>
-      <CreateForm
-        name="chatTitle"
-        placeholder="new chat"
-        onCreate={async (title) => {
-          const { id } = await call(
-            client.api.orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title } }),
-          );
-          reload();
-          onSelect({ id, title });
-        }}
-      />
-    </section>
-  );
-}
-
 /** A tool result the reply used, opened on demand. */
 function ArtifactLink({ chatId, artifactId }: { chatId: string; artifactId: string }) {
   const [artifact, setArtifact] = useState<Artifact | null>(null);
@@ -420,7 +397,18 @@ function ChatAgents({ chat, org, onChange }: { chat: ChatRef; org: OrgRef; onCha
   );
 }
 
-function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; onBackups: () => void }) {
+function ChatRoomView({
+  chat,
+  org,
+  onBackups,
+  onUpdated,
+}: {
+  chat: ChatRef;
+  org: OrgRef;
+  onBackups: () => void;
+  /** The chat was renamed or (un)archived while open: the sidebar reloads. */
+  onUpdated: () => void;
+}) {
   const [view, setView] = useState<ChatView>(emptyView);
   const [agents, setAgents] = useState<ChatAgent[]>([]);
   const [progress, setProgress] = useState<ProgressView>([]);
@@ -442,6 +430,10 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
   // The progress document follows the chat's socket: once that stopped for good (removed, signed out), so does it.
   const stopped = view.stopped !== null;
   useEffect(() => (stopped ? undefined : watchProgress(chat.id, setProgress)), [chat.id, stopped]);
+  useEffect(() => {
+    if (view.chat) onUpdated();
+  }, [view.chat?.title, view.chat?.archived]);
+  const readOnly = view.stopped !== null || view.chat?.archived === true;
   useLayoutEffect(() => {
     const list = scroller.current;
     if (!list) return;
@@ -498,7 +490,12 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
   return (
     <div class="chat">
       <header>
-        <h2># {chat.title}</h2>
+        <h2># {view.chat?.title ?? chat.title}</h2>
+        {view.chat?.archived && (
+          <span class="status archived" data-testid="archived">
+            archived: read-only
+          </span>
+        )}
         {view.stopped ? (
           <span class="status stopped" data-testid="stopped">
             {view.stopped}
@@ -632,13 +629,13 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
           placeholder="Message"
           value={text}
           autocomplete="off"
-          disabled={view.stopped !== null}
+          disabled={readOnly}
           onInput={(e) => {
             setText(e.currentTarget.value);
             connection.current?.typingNow();
           }}
         />
-        <button type="submit" disabled={view.stopped !== null}>
+        <button type="submit" disabled={readOnly}>
           Send
         </button>
       </form>
