@@ -79,6 +79,7 @@ describe.skipIf(!existsSync(CHROMIUM))("renaming, archiving and deleting chats i
     const archived = alice.locator("aside [data-testid=chat-item]", { hasText: "roadmap (archived)" });
     await archived.waitFor();
     await archived.locator("button.link").click();
+    await alice.screenshot({ path: join(tmpdir(), "parlor-browser-chats-archived.png") });
     await archived.locator("[data-testid=chat-archive]", { hasText: "unarchive" }).click();
     await bob.locator("[data-testid=archived]").waitFor({ state: "detached" });
     await bob.fill("input[name=message]", "back to work");
