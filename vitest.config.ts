@@ -87,6 +87,8 @@ export default defineConfig({
                 // Scheduled backups exist but wait an hour: the schedule test moves a room's clock, not the world's.
                 PARLOR_BACKUP_INTERVAL_MS: "3600000",
                 PARLOR_BACKUP_KEEP: "2",
+                // A deleted chat is purged about 4 s later (chat-lifecycle.test.ts waits for it).
+                PARLOR_CHAT_DELETE_GRACE_DAYS: "0.00005",
               },
               // A real Hyperdrive binding (miniflare's local one) to the test database, for the production database
               // path (test/workers/hyperdrive.test.ts). Not named HYPERDRIVE, so every other test keeps DATABASE_URL.

@@ -60,7 +60,8 @@ export async function requireChatInOrg(
     .innerJoin(orgMemberships, and(eq(orgMemberships.orgId, chats.orgId), eq(orgMemberships.userId, userId)))
     .innerJoin(users, eq(users.id, userId))
     .leftJoin(chatMemberships, and(eq(chatMemberships.chatId, chats.id), eq(chatMemberships.userId, userId)))
-    .where(eq(chats.id, chatId));
+    // A deleted chat (a tombstone until it is purged) is gone for everyone at once.
+    .where(and(eq(chats.id, chatId), isNull(chats.deletedAt)));
   if (!row) throw notFound("chat not found");
   return { chat: row.chat, orgRole: row.orgRole, name: row.name, isMember: row.chatMember !== null };
 }

@@ -16,6 +16,7 @@ import { approvalRoutes } from "./routes/approvals";
 import { auditRoutes } from "./routes/audit";
 import { chatBackupRoutes, orgRestoreRoutes } from "./routes/backups";
 import { billingRoutes } from "./routes/billing";
+import { chatLifecycleRoutes, orgRenameRoutes } from "./routes/chat-lifecycle";
 import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devCounterRoutes } from "./routes/dev-counters";
 import { devToolRoutes } from "./routes/dev-tools";
@@ -68,7 +69,9 @@ const authenticated = authenticatedRoot
   .route("/orgs", orgRestoreRoutes)
   .route("/chats", messageEditRoutes)
   .route("/chats", chatSearchRoutes)
-  .route("/orgs", orgSearchRoutes);
+  .route("/orgs", orgSearchRoutes)
+  .route("/chats", chatLifecycleRoutes)
+  .route("/orgs", orgRenameRoutes);
 
 const root = router().basePath("/api");
 root.use(requestId());

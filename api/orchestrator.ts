@@ -17,6 +17,7 @@ import type { HistoryPage } from "../rooms/message-log";
 import { type ChatRef, type MemberIdentity, socketUpgradeRequest } from "../rooms/room-address";
 import type { RoomAgent } from "../rooms/room-agents";
 import type { SearchHit } from "../rooms/search-index";
+import type { ChatLifecycle } from "./db/chat-lifecycle";
 import { ApiError, conflict, forbidden, notFound } from "./errors";
 
 function roomOf(env: Env, chatId: string): DurableObjectStub<ChatRoom> {
@@ -41,11 +42,23 @@ export async function postToRoom(
 ): Promise<{ message: Message; created: boolean; runsRefused?: RunRefusal[] }> {
   const result = await roomOf(env, chat.chatId).postMessage(chat, author, body);
   if ("revoked" in result) throw forbidden("you are not a member of this chat");
+  if ("closed" in result) throw chatClosed(result.closed);
   if ("rateLimited" in result) {
     const seconds = retryAfterSeconds(result.rateLimited.retryAfterMs);
     throw new ApiError("rate_limited", `too many messages: nothing was stored; send again in ${seconds} s`, seconds);
   }
   return result;
+}
+
+/** Tells the room a chat's title, archive state or tombstone changed; older revisions than the room's are ignored. */
+export async function pushLifecycle(env: Env, chatId: string, lifecycle: ChatLifecycle): Promise<void> {
+  await roomOf(env, chatId).setLifecycle(lifecycle);
+}
+
+function chatClosed(why: "archived" | "deleted"): ApiError {
+  return why === "archived"
+    ? conflict("this chat is archived: it is read-only until someone unarchives it")
+    : notFound("chat not found");
 }
 
 export async function readRoomHistory(env: Env, chatId: string, page: HistoryPage): Promise<Message[]> {

@@ -2,11 +2,11 @@
  * Searching messages: one chat's room, or every chat of an org the caller is in, asked with a few rooms in flight and
  * merged by relevance, then time. The chats come from the caller's memberships, so no other chat is ever asked.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { SearchResult } from "../protocol/message-edits";
 import type { SearchHit } from "../rooms/search-index";
 import type { Database } from "./db/client";
-import { chatMemberships } from "./db/schema";
+import { chatMemberships, chats } from "./db/schema";
 import { searchRoom } from "./orchestrator";
 
 /** Rooms asked at once: each wakes a Durable Object, and an org may have many chats. */
@@ -30,7 +30,9 @@ export async function searchOrg(
     await db
       .select({ chatId: chatMemberships.chatId })
       .from(chatMemberships)
-      .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)))
+      // A deleted chat waiting for its purge is not the caller's to search, as every other route says (404).
+      .innerJoin(chats, eq(chats.id, chatMemberships.chatId))
+      .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId), isNull(chats.deletedAt)))
   ).map((row) => row.chatId);
   const found: Found[] = [];
   let next = 0;

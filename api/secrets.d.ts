@@ -61,6 +61,8 @@ interface ParlorSecrets {
   PARLOR_DB_DEADLINE_MS?: string;
   /** How often a room whose log grew backs itself up to R2 (ms); unset: only on demand. */
   PARLOR_BACKUP_INTERVAL_MS?: string;
+  /** Days a deleted chat stays a tombstone (restorable by an admin) before it is purged (default 30; fractions allowed). */
+  PARLOR_CHAT_DELETE_GRACE_DAYS?: string;
   /** How many snapshots a chat keeps (default 7); older ones are deleted whole. */
   PARLOR_BACKUP_KEEP?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */

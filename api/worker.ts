@@ -1,6 +1,7 @@
 /** The one Worker: the App API and Orchestrator in front, the chat rooms (Durable Objects) behind. */
 import { app } from "./app";
 import { openDatabase } from "./db/client";
+import { sweepDeletedChats } from "./deleted-chats";
 import { deliverRevocations } from "./memberships";
 
 export { ChatAgent } from "../agents/chat-agent";
@@ -15,11 +16,12 @@ export default {
   fetch(request, env, ctx) {
     return app.fetch(request, env, ctx);
   },
-  /** The sweep for revocations a room could not take at the time (production runs it every minute). */
+  /** Sweeps for revocations a room could not take at the time, and overdue purges (production: every minute). */
   async scheduled(_controller, env, ctx) {
     const { db, close } = openDatabase(env);
     try {
       await deliverRevocations(env, db);
+      await sweepDeletedChats(env, db);
     } finally {
       ctx.waitUntil(close());
     }

@@ -43,6 +43,12 @@ export const AUDIT_ACTIONS = [
   "message.edited",
   "message.deleted",
   "chat.summaries_rebuilt",
+  "chat.renamed",
+  "chat.archived",
+  "chat.unarchived",
+  "chat.deleted",
+  "chat.undeleted",
+  "chat.purged",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -102,6 +102,7 @@ export type ServerEventOf<T extends ServerEvent["type"]> = Extract<ServerEvent, 
 /** Close codes the room uses; 4xxx are application codes a client may act on. */
 export const closeCodes = {
   removedFromChat: 4003,
+  chatDeleted: 4004,
 } as const;
 
 // ---- REST and socket parameters of messages ----

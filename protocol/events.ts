@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { approvalEventSchema, runEventSchema } from "./agents";
 import { chatEventSchemas } from "./chat";
+import { chatUpdatedEvent } from "./chat-lifecycle";
 import { messageEditEventSchemas } from "./message-edits";
 
 export const roomEventSchema = z
@@ -10,6 +11,7 @@ export const roomEventSchema = z
     ...runEventSchema.options,
     ...approvalEventSchema.options,
     ...messageEditEventSchemas,
+    chatUpdatedEvent,
   ])
   .meta({ id: "RoomEvent" });
 export type RoomEvent = z.infer<typeof roomEventSchema>;

@@ -48,7 +48,14 @@ export const removeOrgMemberResponse = z.object({
 export const chatTitle = writtenText({ maxChars: 200, trim: true });
 export const createChatBody = z.object({ title: chatTitle });
 export const chatSchema = z
-  .object({ id: uuid, title: z.string(), createdBy: z.string(), createdAt: timestamp })
+  .object({
+    id: uuid,
+    title: z.string(),
+    createdBy: z.string(),
+    createdAt: timestamp,
+    /** Archived chats are read-only; `GET …/chats` lists them only with `include=archived`. */
+    archived: z.boolean(),
+  })
   .meta({ id: "Chat" });
 export const chatsResponse = z.object({ chats: z.array(chatSchema) });
 

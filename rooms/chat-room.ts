@@ -4,6 +4,7 @@
  */
 
 import { type Connection, type ConnectionContext, Server, type WSMessage } from "partyserver";
+import type { ChatLifecycle } from "../api/db/chat-lifecycle";
 import { errorFields, log } from "../api/log";
 import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
@@ -21,6 +22,15 @@ import { auditOutbox } from "./audit-outbox";
 import { noteBackup, scheduledBackups } from "./backup-schedule";
 import { restoreSnapshot, writeSnapshot } from "./backups";
 import { setRoomBilling } from "./billing-gate";
+import {
+  type ChatClosed,
+  chatPurge,
+  closedFor,
+  closedMessages,
+  isDeleted,
+  roomLifecycle,
+  setLifecycle,
+} from "./chat-lifecycle";
 import { pendingApprovals, RoomCounterLog, roomCounters } from "./counters";
 import { runDeadlines, type Stopper, stopRun } from "./ending-runs";
 import { parseClientFrame } from "./frames";
@@ -95,6 +105,7 @@ const ROOM_RPC = [
   "deleteMessage",
   "rebuildSummaries",
   "search",
+  "setLifecycle",
 ] as const satisfies readonly (keyof ChatRoom)[];
 
 export class ChatRoom extends Server<Env> {
@@ -153,6 +164,7 @@ export class ChatRoom extends Server<Env> {
       for (const userId of userIds)
         for (const connection of this.getConnections(userTag(userId))) send(connection, event);
     };
+    this.scheduler.register(chatPurge(this.room, () => (this.purged = true)));
     const sockets = () => this.openSockets();
     const approvals = () => pendingApprovals(this.store);
     this.counterLog = new RoomCounterLog(env.COUNTERS, () => cachedChat(this.room), {
@@ -187,9 +199,11 @@ export class ChatRoom extends Server<Env> {
     chat: ChatRef,
     author: MemberIdentity,
     body: PostMessageBody,
-  ): (AppendResult & { runsRefused?: RunRefusal[] }) | { revoked: true } | RateLimited {
+  ): (AppendResult & { runsRefused?: RunRefusal[] }) | { revoked: true } | RateLimited | ChatClosed {
     activate(this.store, chat);
     if (isRevoked(this.store, author.userId)) return { revoked: true };
+    const closed = closedFor(this.room);
+    if (closed) return closed;
     const received = this.receive(author, body);
     if ("rateLimited" in received) return received;
     const { message, created, refused } = received;
@@ -273,7 +287,7 @@ export class ChatRoom extends Server<Env> {
   /** An agent reaches its run only through this capability, with the secret minted for that run (see the file). */
   /** Null for a run this room does not know, or a secret that is not the run's: the agent cannot reach it. */
   openRun(runId: string, runSecret: string): RunCapability | null {
-    if (!runSecretMatches(this.store, runId, runSecret)) return null;
+    if (isDeleted(this.room) || !runSecretMatches(this.store, runId, runSecret)) return null;
     return new CountedRunCapability(this.room, runId, {
       called: () => this.operations.requests.capability++,
       failed: () => this.counterLog.count("error"),
@@ -309,6 +323,13 @@ export class ChatRoom extends Server<Env> {
   }
 
   retryRun(member: MemberIdentity, runId: string) {
+    const closed = closedFor(this.room);
+    if (closed) {
+      return {
+        error: closed.closed === "deleted" ? "not_found" : "conflict",
+        message: closedMessages[closed.closed],
+      } as const;
+    }
     const result = retryRun(this.room, member, runId);
     if ("error" in result && (result.error === "billing_lapsed" || result.error === "quota_exceeded")) {
       this.counterLog.count("run_refused");
@@ -352,6 +373,18 @@ export class ChatRoom extends Server<Env> {
     return searchIndex(this.store, q, limit);
   }
 
+  /** Every rename, archive and deletion, pushed by the App API; a deleted chat's sockets close at once. */
+  setLifecycle(lifecycle: ChatLifecycle): void {
+    const held = setLifecycle(this.room, lifecycle);
+    // Always: a repeated push (the cron's sweep) also repairs an alarm the purge should have set.
+    this.scheduler.reschedule();
+    if (!held.deleted) return;
+    for (const connection of this.getConnections<MemberIdentity>()) {
+      connection.setState(null);
+      connection.close(closeCodes.chatDeleted, "chat deleted");
+    }
+  }
+
   // ---- lifecycle hooks ----
 
   getConnectionTags(_connection: Connection, context: ConnectionContext): string[] {
@@ -384,6 +417,11 @@ export class ChatRoom extends Server<Env> {
       connection.close(closeCodes.removedFromChat, "removed from chat");
       return;
     }
+    // A socket that passed the membership check just before the chat was deleted.
+    if (isDeleted(this.room)) {
+      connection.close(closeCodes.chatDeleted, "chat deleted");
+      return;
+    }
     if ([...this.getConnections(userTag(forwarded.identity.userId))].length > MAX_SOCKETS_PER_MEMBER) {
       connection.close(1008, "too many open sockets for this member");
       return;
@@ -399,6 +437,9 @@ export class ChatRoom extends Server<Env> {
         : messagesAfter(this.store, catchUp.after, MAX_CATCH_UP);
     for (const message of page) send(connection, { type: "message", ...message });
     const sentUpTo = page.length > 0 ? page[page.length - 1].seq : "tail" in catchUp ? head : catchUp.after;
+    // A chat renamed or archived since it was created: its state as of now, so a client need not ask.
+    const lifecycle = roomLifecycle(this.room);
+    if (lifecycle) send(connection, { type: "chat.updated", title: lifecycle.title, archived: lifecycle.archived });
     // Runs in progress (the text so far; live deltas follow) and requests awaiting a decision.
     for (const event of welcomeEvents(this.room)) send(connection, event);
     const you: PresentUser = { id: forwarded.identity.userId, name: forwarded.identity.name };
@@ -482,6 +523,17 @@ export class ChatRoom extends Server<Env> {
       if (frame.type === "typing") {
         if (!this.typingAllowed(connection.id)) return;
         this.broadcastEvent({ type: "typing", user: { id: identity.userId, name: identity.name } }, [connection.id]);
+        return;
+      }
+      const closed = closedFor(this.room);
+      if (closed) {
+        const code = closed.closed === "deleted" ? "not_found" : "conflict";
+        send(connection, {
+          type: "error",
+          code,
+          message: closedMessages[closed.closed],
+          clientMessageId: frame.clientMessageId,
+        });
         return;
       }
       const received = this.receive(identity, frame);
@@ -585,7 +637,15 @@ export class ChatRoom extends Server<Env> {
   async onAlarm(): Promise<void> {
     this.operations.requests.alarms++;
     await this.scheduler.runDue();
+    if (this.purged) {
+      // The chat's rows and backups are gone: so goes everything this room stored, and its alarm.
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+    }
   }
+
+  /** Set by the purge job: the alarm wipes the room's storage once every job has run. */
+  private purged = false;
 
   private broadcastPresence(leaving?: string): void {
     this.broadcastEvent({ type: "presence", users: presentUsers(this.getConnections<MemberIdentity>(), leaving) });

@@ -8,6 +8,7 @@
  */
 import type { Message } from "../protocol/chat";
 import { queueAudit } from "./audit-outbox";
+import { closedFor, closedMessages } from "./chat-lifecycle";
 import { appendMessage } from "./message-log";
 import { cachedChat, type RoomState } from "./room-state";
 import { type MessageRow, toMessage } from "./rows";
@@ -45,6 +46,9 @@ export function editMessage(
     return { error: "forbidden", message: "only its author may edit a message (agent replies cannot be edited)" };
   }
   if (row.deleted_at !== null) return { error: "conflict", message: "this message was deleted" };
+  // Archived is read-only; a deletion stays allowed (it adds nothing, and a pasted secret must be removable).
+  const closed = closedFor(room);
+  if (closed) return { error: "conflict", message: closedMessages[closed.closed] };
   if (row.text === text) return { message: toMessage(row), changed: false };
   const editedAt = new Date().toISOString();
   overwriteInPlace(room.sql, row);

@@ -2,9 +2,11 @@
  * What the room's modules work on: its SQL and bindings, how it reaches every socket and its alarm, and the little
  * it keeps in memory. `ChatRoom` makes one when it wakes; everything but the SQL is gone after hibernation.
  */
+import type { ChatLifecycle } from "../api/db/chat-lifecycle";
 import type { RoomBilling } from "../billing/allowance";
 import type { ApprovalEvent, RunEvent } from "../protocol/agents";
 import type { ServerEvent } from "../protocol/chat";
+import type { ChatUpdatedEvent } from "../protocol/chat-lifecycle";
 import type { MessageEditEvent } from "../protocol/message-edits";
 import { activeChat } from "./activation";
 import type { ChatRef } from "./room-address";
@@ -12,7 +14,7 @@ import { type RoomAgent, roomAgents } from "./room-agents";
 import { LiveRuns } from "./streaming-runs";
 import { latestSummary, type Summary } from "./summaries";
 
-export type RoomEvent = ServerEvent | RunEvent | ApprovalEvent | MessageEditEvent;
+export type RoomEvent = ServerEvent | RunEvent | ApprovalEvent | MessageEditEvent | ChatUpdatedEvent;
 
 export type RoomState = {
   readonly sql: SqlStorage;
@@ -31,6 +33,7 @@ export type RoomState = {
     agents?: RoomAgent[];
     summary?: Summary | null;
     billing?: RoomBilling | null;
+    lifecycle?: ChatLifecycle | null;
   };
   /** The text and tools of runs in progress, for late joiners' snapshots. */
   readonly live: LiveRuns;

@@ -87,6 +87,14 @@ export const chats = pgTable(
       .notNull()
       .references(() => users.id),
     createdAt: createdAt(),
+    /** Set while the chat is archived: read-only, and left out of chat lists unless asked for. */
+    archivedAt: timestamp("archived_at", { withTimezone: true }),
+    /** Set when an admin deletes the chat: a tombstone (404 to everyone) until `purgeAt`, when the room purges it. */
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    deletedBy: text("deleted_by"),
+    purgeAt: timestamp("purge_at", { withTimezone: true }),
+    /** Bumped by every rename, archive and deletion: the room keeps the newest state it is told (pushes may cross). */
+    revision: integer("revision").notNull().default(0),
   },
   (t) => [index("chats_by_org").on(t.orgId, t.createdAt)],
 );

@@ -1,6 +1,7 @@
 /** Chats of an org, and who is in each chat. */
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import { readBilling } from "../../billing/state";
+import { listChatsQuery } from "../../protocol/chat-lifecycle";
 import {
   addChatMemberResponse,
   chatIdParams,
@@ -27,8 +28,8 @@ const listChatsRoute = authedRoute(
     path: "/{orgId}/chats",
     tags,
     summary: "The org's chats the caller is in",
-    request: { params: orgIdParams },
-    responses: { 200: jsonContent(chatsResponse, "Newest first.") },
+    request: { params: orgIdParams, query: listChatsQuery },
+    responses: { 200: jsonContent(chatsResponse, "Newest first; archived ones only with `include=archived`.") },
   },
   ["not_found"],
 );
@@ -81,13 +82,36 @@ export const orgChatRoutes = router()
   .openapi(listChatsRoute, async function listChats(c) {
     const { userId } = c.var.caller;
     const { orgId } = await requireOrgMember(c.var.db, c.req.valid("param").orgId, userId);
+    const withArchived = c.req.valid("query").include === "archived";
     const rows = await c.var.db
-      .select({ id: chats.id, title: chats.title, createdBy: chats.createdBy, createdAt: chats.createdAt })
+      .select({
+        id: chats.id,
+        title: chats.title,
+        createdBy: chats.createdBy,
+        createdAt: chats.createdAt,
+        archivedAt: chats.archivedAt,
+      })
       .from(chatMemberships)
       .innerJoin(chats, eq(chats.id, chatMemberships.chatId))
-      .where(and(eq(chatMemberships.orgId, orgId), eq(chatMemberships.userId, userId)))
+      .where(
+        and(
+          eq(chatMemberships.orgId, orgId),
+          eq(chatMemberships.userId, userId),
+          isNull(chats.deletedAt),
+          withArchived ? undefined : isNull(chats.archivedAt),
+        ),
+      )
       .orderBy(desc(chats.createdAt));
-    return c.json({ chats: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })) }, 200);
+    return c.json(
+      {
+        chats: rows.map(({ archivedAt, ...row }) => ({
+          ...row,
+          createdAt: row.createdAt.toISOString(),
+          archived: archivedAt !== null,
+        })),
+      },
+      200,
+    );
   })
   .openapi(createChatRoute, async function createChat(c) {
     const { userId } = c.var.caller;

@@ -59,7 +59,7 @@ const postMessageRoute = authedRoute(
       200: jsonContent(messageResponse, "This author already sent that clientMessageId: the stored message."),
     },
   },
-  ["forbidden", "not_found", "rate_limited"],
+  ["forbidden", "not_found", "rate_limited", "conflict"],
 );
 
 const socketTicketRoute = authedRoute(

@@ -30,6 +30,12 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "message.edited",
   "message.deleted",
   "chat.summaries_rebuilt",
+  "chat.renamed",
+  "chat.archived",
+  "chat.unarchived",
+  "chat.deleted",
+  "chat.undeleted",
+  "chat.purged",
 ];
 
 /** Each action this file covers, and the test that causes it. */

@@ -186,9 +186,14 @@ export async function readySocket(response: Response): Promise<TestSocket> {
   return socket;
 }
 
-/** Reads until `done` holds (or ten seconds pass): for state that settles in the background. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
+/** Reads until `done` holds (or `timeoutMs` pass): for state that settles in the background. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;

@@ -100,7 +100,9 @@ export function ChatBackups({
         }),
       );
       // The server names the new chat; its list has the title (the source's with " (restored)").
-      const listed = await call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id } })).catch(() => null);
+      const listed = await call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id }, query: {} })).catch(
+        () => null,
+      );
       const title = listed?.chats.find((c) => c.id === id)?.title ?? `${chat.title} (restored)`;
       onRestored({ id, title });
     } catch (e) {

@@ -12,7 +12,7 @@
  * handshake was refused (it sees close 1006), so after a connect that failed, or a socket closed before `ready`
  * without a 4xxx code, the client renews its token and probes `GET /api/chats/:chatId/members`: a 401, 403 or 404
  * stops it and says why; anything else is taken as transient and it retries, 1 s doubling to 30 s. A 4003 close
- * (removed from the chat) stops it at once.
+ * (removed from the chat) or 4004 (the chat was deleted) stops it at once.
  */
 import { WebSocket as ReconnectingWebSocket } from "partysocket";
 import type { ApprovalEvent } from "../../protocol/agents";
@@ -57,6 +57,8 @@ export type ChatView = {
   /** The connection stopped for good and will not reconnect: why (removed, no such chat, signed out). */
   stopped: string | null;
   error: string | null;
+  /** The chat's title and archive state once the room has said them (`chat.updated`); null: as the list had them. */
+  chat: { title: string; archived: boolean } | null;
 };
 
 export const emptyView: ChatView = {
@@ -72,6 +74,7 @@ export const emptyView: ChatView = {
   connected: false,
   stopped: null,
   error: null,
+  chat: null,
 };
 
 const TYPING_SHOWN_MS = 4000;
@@ -126,6 +129,7 @@ export class ChatConnection {
   /** Why the last message was not sent (cleared by the next one sent). */
   private refused: string | null = null;
   private me: string | null = null;
+  private chat: ChatView["chat"] = null;
   private readonly socket: ReconnectingWebSocket;
   private readonly timer: ReturnType<typeof setInterval>;
   private emitQueued = false;
@@ -157,6 +161,7 @@ export class ChatConnection {
       const refused = !this.ready;
       this.ready = false;
       if (event.code === closeCodes.removedFromChat) this.stopBecause("you were removed from this chat");
+      else if (event.code === closeCodes.chatDeleted) this.stopBecause("this chat was deleted");
       // A failed connect: partysocket's error close reads 1000, the browser's 1006; neither says why.
       else if (refused && !this.stopped && !this.probing) this.probing = this.probe();
       this.setConnected(false);
@@ -394,6 +399,9 @@ export class ChatConnection {
         if (event.user.id !== this.me)
           this.typing.set(event.user.id, { user: event.user, until: Date.now() + TYPING_SHOWN_MS });
         break;
+      case "chat.updated":
+        this.chat = { title: event.title, archived: event.archived };
+        break;
       case "error":
         this.error = event.message;
         if (event.clientMessageId) this.pending.delete(event.clientMessageId);
@@ -529,6 +537,7 @@ export class ChatConnection {
       connected: this.connected,
       stopped: this.stoppedBecause,
       error: this.error ?? this.pagingError ?? this.refused,
+      chat: this.chat,
     });
   }
 }

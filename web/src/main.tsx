@@ -10,8 +10,10 @@ import { ApprovalCard, nameOfUser } from "./approval-card";
 import { ChatBackups } from "./backups";
 import { OrgBilling } from "./billing";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
+import { ChatList } from "./chat-list";
 import { OrgMembers } from "./members";
 import { MessageActions, MessageText } from "./message-actions";
+import { OrgRename } from "./org-rename";
 import { type ProgressView, watchProgress } from "./progress";
 import { SearchBox } from "./search";
 import { OrgSecrets } from "./secrets";
@@ -104,13 +106,17 @@ function App({ mode }: { mode: SignInMode }) {
           }}
         />
         {org && (
-          <Chats
-            key={chatsVersion}
+          <ChatList
+            key={org.id}
+            version={chatsVersion}
             org={org}
             selected={pane === "billing" ? null : chat}
             onSelect={(c) => {
               setChat(c);
               setPane("chat");
+            }}
+            onDeleted={(id) => {
+              if (chat?.id === id) setChat(null);
             }}
           />
         )}
@@ -143,6 +149,14 @@ function App({ mode }: { mode: SignInMode }) {
         {org?.role === "admin" && (
           <section>
             <h2>Admin</h2>
+            <OrgRename
+              key={org.id}
+              org={org}
+              onRenamed={(name) => {
+                setOrg({ ...org, name });
+                setOrgsVersion((v) => v + 1);
+              }}
+            />
             <ul>
               <li class={pane === "billing" ? "selected" : ""}>
                 <button type="button" class="link" onClick={() => setPane("billing")}>
@@ -170,7 +184,13 @@ function App({ mode }: { mode: SignInMode }) {
             }}
           />
         ) : chat && org ? (
-          <ChatRoomView key={chat.id} chat={chat} org={org} onBackups={() => setPane("backups")} />
+          <ChatRoomView
+            key={chat.id}
+            chat={chat}
+            org={org}
+            onBackups={() => setPane("backups")}
+            onUpdated={() => setChatsVersion((v) => v + 1)}
+          />
         ) : (
           <p class="hint">Pick or create a chat.</p>
         )}
@@ -301,49 +321,6 @@ function Orgs({ selected, onSelect }: { selected: OrgRef | null; onSelect: (org:
   );
 }
 
-function Chats({
-  org,
-  selected,
-  onSelect,
-}: {
-  org: OrgRef;
-  selected: ChatRef | null;
-  onSelect: (chat: ChatRef) => void;
-}) {
-  const [chats, reload] = useList(
-    () => call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id } })).then((r) => r.chats),
-    [org.id],
-  );
-  return (
-    <section>
-      <h2>Chats</h2>
-      <button type="button" class="link small" onClick={reload}>
-        refresh
-      </button>
-      <ul>
-        {chats.map((chat) => (
-          <li key={chat.id} class={selected?.id === chat.id ? "selected" : ""}>
-            <button type="button" class="link" onClick={() => onSelect(chat)}>
-              # {chat.title}
-            </button>
-          </li>
-        ))}
-      </ul>
-      <CreateForm
-        name="chatTitle"
-        placeholder="new chat"
-        onCreate={async (title) => {
-          const { id } = await call(
-            client.api.orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title } }),
-          );
-          reload();
-          onSelect({ id, title });
-        }}
-      />
-    </section>
-  );
-}
-
 /** A tool result the reply used, opened on demand. */
 function ArtifactLink({ chatId, artifactId }: { chatId: string; artifactId: string }) {
   const [artifact, setArtifact] = useState<Artifact | null>(null);
@@ -433,7 +410,18 @@ function ChatAgents({ chat, org, onChange }: { chat: ChatRef; org: OrgRef; onCha
   );
 }
 
-function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; onBackups: () => void }) {
+function ChatRoomView({
+  chat,
+  org,
+  onBackups,
+  onUpdated,
+}: {
+  chat: ChatRef;
+  org: OrgRef;
+  onBackups: () => void;
+  /** The chat was renamed or (un)archived while open: the sidebar reloads. */
+  onUpdated: () => void;
+}) {
   const [view, setView] = useState<ChatView>(emptyView);
   const [agents, setAgents] = useState<ChatAgent[]>([]);
   const [progress, setProgress] = useState<ProgressView>([]);
@@ -455,6 +443,10 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
   // The progress document follows the chat's socket: once that stopped for good (removed, signed out), so does it.
   const stopped = view.stopped !== null;
   useEffect(() => (stopped ? undefined : watchProgress(chat.id, setProgress)), [chat.id, stopped]);
+  useEffect(() => {
+    if (view.chat) onUpdated();
+  }, [view.chat?.title, view.chat?.archived]);
+  const readOnly = view.stopped !== null || view.chat?.archived === true;
   useLayoutEffect(() => {
     const list = scroller.current;
     if (!list) return;
@@ -511,7 +503,12 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
   return (
     <div class="chat">
       <header>
-        <h2># {chat.title}</h2>
+        <h2># {view.chat?.title ?? chat.title}</h2>
+        {view.chat?.archived && (
+          <span class="status archived" data-testid="archived">
+            archived: read-only
+          </span>
+        )}
         {view.stopped ? (
           <span class="status stopped" data-testid="stopped">
             {view.stopped}
@@ -627,13 +624,13 @@ function ChatRoomView({ chat, org, onBackups }: { chat: ChatRef; org: OrgRef; on
           placeholder="Message"
           value={text}
           autocomplete="off"
-          disabled={view.stopped !== null}
+          disabled={readOnly}
           onInput={(e) => {
             setText(e.currentTarget.value);
             connection.current?.typingNow();
           }}
         />
-        <button type="submit" disabled={view.stopped !== null}>
+        <button type="submit" disabled={readOnly}>
           Send
         </button>
       </form>

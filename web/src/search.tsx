@@ -26,7 +26,9 @@ export function SearchBox({ scope, onOpen }: { scope: Scope; onOpen: (chat: Chat
           ? await call(client.api.orgs[":orgId"].search.$get({ param: { orgId: scope.org.id }, query }))
           : await call(client.api.chats[":chatId"].search.$get({ param: { chatId: scope.chat.id }, query }));
       if ("org" in scope) {
-        const { chats } = await call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: scope.org.id } }));
+        const { chats } = await call(
+          client.api.orgs[":orgId"].chats.$get({ param: { orgId: scope.org.id }, query: { include: "archived" } }),
+        );
         setTitles(Object.fromEntries(chats.map((c) => [c.id, c.title])));
       } else {
         setTitles({ [scope.chat.id]: scope.chat.title });

@@ -1,0 +1,158 @@
+/**
+ * The sidebar's chats: pick one, create one, and tidy them. The chat's creator and org admins rename and archive
+ * the selected chat (archived chats are listed only with "show archived"); admins delete it, after a confirm.
+ * Each change reloads the list; the open chat hears renames and archives live (`chat.updated`).
+ */
+import { useEffect, useState } from "preact/hooks";
+import { type Chat, type ChatRef, call, client, type OrgRef, session } from "./api";
+
+export function ChatList({
+  org,
+  selected,
+  version,
+  onSelect,
+  onDeleted,
+}: {
+  org: OrgRef;
+  selected: ChatRef | null;
+  /** Bumped by the app to reload the list (a restore made a chat, the open chat was renamed). */
+  version: number;
+  onSelect: (chat: ChatRef) => void;
+  onDeleted: (chatId: string) => void;
+}) {
+  const me = session.user();
+  const [chats, setChats] = useState<Chat[]>([]);
+  const [showArchived, setShowArchived] = useState(false);
+  const [reloads, setReloads] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [newTitle, setNewTitle] = useState("");
+  const [createTitle, setCreateTitle] = useState("");
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const reload = () => setReloads((n) => n + 1);
+
+  useEffect(() => {
+    const query = showArchived ? { include: "archived" as const } : {};
+    call(client.api.orgs[":orgId"].chats.$get({ param: { orgId: org.id }, query })).then(
+      (r) => setChats(r.chats),
+      (e: Error) => setError(e.message),
+    );
+  }, [org.id, showArchived, version, reloads]);
+
+  /** Runs a change, then reloads the list; a refusal's message is shown. */
+  async function change(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+      setError(null);
+      reload();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }
+  const chatApi = client.api.chats[":chatId"];
+
+  function rename(chat: Chat, event: Event) {
+    event.preventDefault();
+    const title = newTitle.trim();
+    if (!title) return;
+    void change(async () => {
+      const updated = await call(chatApi.$patch({ param: { chatId: chat.id }, json: { title } }));
+      setRenaming(null);
+      onSelect({ id: chat.id, title: updated.chat.title });
+    });
+  }
+  function setArchived(chat: Chat, archived: boolean) {
+    void change(() => call(chatApi.$patch({ param: { chatId: chat.id }, json: { archived } })));
+  }
+  function remove(chat: Chat) {
+    if (!window.confirm(`Delete "${chat.title}" for everyone? An admin can restore it until it is purged.`)) return;
+    void change(async () => {
+      await call(chatApi.$delete({ param: { chatId: chat.id } }));
+      onDeleted(chat.id);
+    });
+  }
+
+  function create(event: Event) {
+    event.preventDefault();
+    const title = createTitle.trim();
+    if (!title) return;
+    void change(async () => {
+      const { id } = await call(client.api.orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title } }));
+      setCreateTitle("");
+      onSelect({ id, title });
+    });
+  }
+
+  const mayTidy = (chat: Chat) => org.role === "admin" || chat.createdBy === me;
+  return (
+    <section>
+      <h2>Chats</h2>
+      <button type="button" class="link small" onClick={reload}>
+        refresh
+      </button>{" "}
+      <label class="small">
+        <input
+          type="checkbox"
+          data-testid="show-archived"
+          checked={showArchived}
+          onChange={(e) => setShowArchived(e.currentTarget.checked)}
+        />{" "}
+        show archived
+      </label>
+      <ul>
+        {chats.map((chat) => (
+          <li key={chat.id} class={selected?.id === chat.id ? "selected" : ""} data-testid="chat-item">
+            <button type="button" class="link" onClick={() => onSelect(chat)}>
+              # {chat.title}
+              {chat.archived && <em class="archived"> (archived)</em>}
+            </button>
+            {selected?.id === chat.id && mayTidy(chat) && (
+              <div class="chat-actions">
+                {renaming === chat.id ? (
+                  <form class="inline" onSubmit={(e) => rename(chat, e)}>
+                    <input name="chatRename" value={newTitle} onInput={(e) => setNewTitle(e.currentTarget.value)} />
+                    <button type="submit">save</button>
+                  </form>
+                ) : (
+                  <button
+                    type="button"
+                    class="small-button"
+                    data-testid="chat-rename"
+                    onClick={() => {
+                      setNewTitle(chat.title);
+                      setRenaming(chat.id);
+                    }}
+                  >
+                    rename
+                  </button>
+                )}
+                <button
+                  type="button"
+                  class="small-button"
+                  data-testid="chat-archive"
+                  onClick={() => setArchived(chat, !chat.archived)}
+                >
+                  {chat.archived ? "unarchive" : "archive"}
+                </button>
+                {org.role === "admin" && (
+                  <button type="button" class="small-button" data-testid="chat-delete" onClick={() => remove(chat)}>
+                    delete
+                  </button>
+                )}
+              </div>
+            )}
+          </li>
+        ))}
+      </ul>
+      {error && <p class="error">{error}</p>}
+      <form class="inline" onSubmit={create}>
+        <input
+          name="chatTitle"
+          placeholder="new chat"
+          value={createTitle}
+          onInput={(e) => setCreateTitle(e.currentTarget.value)}
+        />
+        <button type="submit">+</button>
+      </form>
+    </section>
+  );
+}
