@@ -314,3 +314,48 @@ describe("renaming an org", () => {
     });
   });
 });
+
+describe("a chat's lifecycle and its messages", () => {
+  it("an archived chat refuses edits with 409 and keeps the text, while its author may still delete a message", async () => {
+    const { chatId, admin, members } = await chatWithMembers(1);
+    const [member] = members;
+    const first = await post(member, chatId, "a pasted secret sk-live-123");
+    const second = await post(member, chatId, "keep this one");
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const [firstSeq, secondSeq] = [first, second].map((r) => (r.body as { message: { seq: number } }).message.seq);
+    expect((await patchChat(admin, chatId, { archived: true })).status).toBe(200);
+
+    const edit = await api(member.token, "PATCH", `/chats/${chatId}/messages/${secondSeq}`, { text: "changed" });
+    expect(edit.status).toBe(409);
+    expect(String((edit.body as { error: { message: string } }).error.message)).toContain("archived");
+    const removed = await api(member.token, "DELETE", `/chats/${chatId}/messages/${firstSeq}`);
+    expect(removed.status).toBe(200);
+
+    const history = await api<{ messages: { seq: number; text: string; deletedAt?: string }[] }>(
+      member.token,
+      "GET",
+      `/chats/${chatId}/messages`,
+    );
+    const bySeq = new Map(history.body.messages.map((m) => [m.seq, m]));
+    expect(bySeq.get(secondSeq)?.text).toBe("keep this one");
+    expect(bySeq.get(firstSeq)).toMatchObject({ text: "" });
+    expect(bySeq.get(firstSeq)?.deletedAt).toBeTruthy();
+  });
+
+  it("org-wide search leaves out a deleted chat waiting for its purge, and finds it again once restored", async () => {
+    const { orgId, chatId, admin, members } = await chatWithMembers(1);
+    const [member] = members;
+    const word = unique("zephyr").replace(/[^a-z0-9]/gi, "");
+    expect((await post(member, chatId, `the ${word} plan`)).status).toBe(201);
+    const search = () => api<{ results: { chatId: string }[] }>(member.token, "GET", `/orgs/${orgId}/search?q=${word}`);
+    expect((await search()).body.results.map((r) => r.chatId)).toEqual([chatId]);
+
+    expect((await api(admin.token, "DELETE", `/chats/${chatId}`)).status).toBe(200);
+    const hidden = await search();
+    expect(hidden.status).toBe(200);
+    expect(hidden.body.results).toEqual([]);
+
+    expect((await api(admin.token, "POST", `/chats/${chatId}/restore-deleted`)).status).toBe(200);
+    expect((await search()).body.results.map((r) => r.chatId)).toEqual([chatId]);
+  });
+});
