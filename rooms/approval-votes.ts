@@ -3,6 +3,7 @@
  * approval's status is still decided in `approvals.ts`: votes only say when the quorum or a denial has been reached.
  */
 import type { ApprovalVote } from "../protocol/approval-policy";
+import { isRevoked } from "./revocation";
 import type { RoomApproval } from "./rows";
 
 type VoteRow = { approval_id: string; user_id: string; decision: ApprovalVote["decision"]; at: string };
@@ -40,8 +41,12 @@ export function withVotes(sql: SqlStorage, approval: RoomApproval): RoomApproval
   return { ...approval, votes: votesOf(sql, approval.approvalId) };
 }
 
-export function approvingVotes(votes: ApprovalVote[]): number {
-  return votes.filter((vote) => vote.decision === "approve").length;
+/**
+ * Approving votes that still count toward the quorum: a voter removed from the chat (or the org) since no longer is
+ * one of the approvers, so their vote stays on record but no longer helps reach the quorum.
+ */
+export function countedApprovals(sql: SqlStorage, votes: ApprovalVote[]): number {
+  return votes.filter((vote) => vote.decision === "approve" && !isRevoked(sql, vote.by)).length;
 }
 
 /** For a backup: an approval's votes travel in its row of the approvals object (old backups have none). */
