@@ -70,7 +70,7 @@ export function decideApproval(
   // All synchronous from here: nothing else runs in the room between the check and the writes.
   if (!openForVotes(approval, now)) return { error: "conflict" };
   if (!castVote(room.sql, approvalId, decider.userId, decision, now)) return { error: "conflict" };
-  const votes = countedApprovals(room.sql, votesOf(room.sql, approvalId));
+  const votes = countedApprovals(room.sql, approval, votesOf(room.sql, approvalId));
   const outcome = decision === "deny" ? "denied" : votes >= approval.quorum ? "approved" : null;
   const decided = outcome ? decide(room.sql, approvalId, outcome, decider.userId) : null;
   queueAudit(room, `approval-vote:${approvalId}:${decider.userId}`, {

@@ -61,7 +61,7 @@ export function approvalReminders(room: RoomState): ScheduledJob {
         };
         room.sendTo?.(waiting, event);
         const who = waiting.length > 0 ? waiting.map((id) => names.get(id) ?? id).join(", ") : "nobody in the chat";
-        const left = approval.quorum - countedApprovals(room.sql, approval.votes);
+        const left = approval.quorum - countedApprovals(room.sql, approval, approval.votes);
         postNotice(
           room,
           `approval-reminder:${approval_id}`,

@@ -42,11 +42,33 @@ export function withVotes(sql: SqlStorage, approval: RoomApproval): RoomApproval
 }
 
 /**
- * Approving votes that still count toward the quorum: a voter removed from the chat (or the org) since no longer is
- * one of the approvers, so their vote stays on record but no longer helps reach the quorum.
+ * Approving votes that still count toward the quorum: a voter removed from the chat (or the org) since, or an admin
+ * demoted since under an `admins` policy, is no longer one of the approvers; the vote stays on record but no longer
+ * helps reach the quorum.
  */
-export function countedApprovals(sql: SqlStorage, votes: ApprovalVote[]): number {
-  return votes.filter((vote) => vote.decision === "approve" && !isRevoked(sql, vote.by)).length;
+export function countedApprovals(
+  sql: SqlStorage,
+  approval: { approvers: RoomApproval["approvers"] },
+  votes: ApprovalVote[],
+): number {
+  const stillAllowed = (userId: string) =>
+    !isRevoked(sql, userId) && (approval.approvers !== "admins" || !wasDemoted(sql, userId));
+  return votes.filter((vote) => vote.decision === "approve" && stillAllowed(vote.by)).length;
+}
+
+/** The App API's word that a member's org role changed: a demotion is remembered, a promotion forgets it. */
+export function noteRole(sql: SqlStorage, userId: string, role: "admin" | "member"): void {
+  if (role === "admin") sql.exec("DELETE FROM demoted_admins WHERE user_id = ?", userId);
+  else
+    sql.exec(
+      "INSERT INTO demoted_admins (user_id, demoted_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+      userId,
+      new Date().toISOString(),
+    );
+}
+
+function wasDemoted(sql: SqlStorage, userId: string): boolean {
+  return sql.exec("SELECT 1 FROM demoted_admins WHERE user_id = ?", userId).toArray().length > 0;
 }
 
 /** For a backup: an approval's votes travel in its row of the approvals object (old backups have none). */

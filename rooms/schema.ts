@@ -80,6 +80,11 @@ export const roomTables = {
     /** For `wait`: the expiry notice went out, so the expiry job leaves it be. */
     expiry_noticed: "INTEGER",
   },
+  /** Admins the App API said were demoted (cleared if made admin again): their votes under `admins` stop counting. */
+  demoted_admins: {
+    user_id: "TEXT PRIMARY KEY",
+    demoted_at: "TEXT NOT NULL",
+  },
   /** One vote per member per approval (`approval_votes_once`). */
   approval_votes: {
     approval_id: "TEXT NOT NULL",

@@ -127,6 +127,35 @@ describe("approval votes under review", () => {
     expect(await received(prefix)).toEqual([]);
   });
 
+  it("an admin demoted after voting no longer counts toward an admins quorum; made admin again, they do", async () => {
+    const fixture = await chatWithMembers(2);
+    const [ana, bo] = fixture.members;
+    const prefix = `/${unique("demotedvote")}`;
+    const setRole = (userId: string, role: "admin" | "member") =>
+      api(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/members`, { userId, role });
+    expect((await setRole(ana.userId, "admin")).status).toBe(201);
+    expect((await setRole(bo.userId, "admin")).status).toBe(201);
+    await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    const { approvalId } = await askApproval(socket, prefix);
+    expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
+    expect((await setRole(ana.userId, "member")).status).toBe(201);
+    const byBo = await vote(bo.token, fixture, approvalId, "approve");
+    expect(byBo.status).toBe(200);
+    expect(byBo.body.approval.status).toBe("pending");
+    await socket.until((s) => s.of("approval.vote").length === 2, "bo's vote");
+    expect(socket.of("approval.vote")[1]).toMatchObject({ by: bo.userId, votes: 1, needed: 2 });
+    expect(await received(prefix)).toEqual([]);
+
+    // Made admin again, her vote counts again: the admin's approval is the second.
+    expect((await setRole(ana.userId, "admin")).status).toBe(201);
+    expect((await vote(fixture.admin.token, fixture, approvalId, "approve")).status).toBe(200);
+    await socket.until(ended, "the run");
+    expect(socket.of("approval.vote")[2]).toMatchObject({ votes: 3, needed: 2 });
+    expect(socket.of("approval.decided")).toEqual([expect.objectContaining({ decision: "approved" })]);
+    expect(await received(prefix)).toHaveLength(1);
+  });
+
   it('a run whose "wait" approval outlived its expiry can still be stopped; nothing is reminded or sent after', async () => {
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
