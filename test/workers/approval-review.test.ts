@@ -90,7 +90,9 @@ describe("approval votes under review", () => {
     const socket = await connect(fixture.chatId, fixture.admin.token);
     const { approvalId } = await askApproval(socket, prefix);
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
-    const removed = await api(fixture.admin.token, "DELETE", `/chats/${fixture.chatId}/members`, { userId: ana.userId });
+    const removed = await api(fixture.admin.token, "DELETE", `/chats/${fixture.chatId}/members`, {
+      userId: ana.userId,
+    });
     expect(removed.status).toBe(200);
     // Ana cannot vote again, and her earlier vote is no longer one of the two the policy needs.
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(403);
