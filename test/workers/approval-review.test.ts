@@ -158,6 +158,25 @@ describe("approval votes under review", () => {
     expect(await received(prefix)).toHaveLength(1);
   });
 
+  it("a vote that arrives after expiry but before the alarm is a 409 and stores nothing; the alarm then expires it", async () => {
+    const fixture = await chatWithMembers(1);
+    const [ana] = fixture.members;
+    const prefix = `/${unique("late")}`;
+    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 1, timeoutSeconds: 60 });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    const { approvalId } = await askApproval(socket, prefix);
+    await runInDurableObject(roomStub(fixture.chatId), (_room, state) => {
+      state.storage.sql.exec("UPDATE approvals SET expires_at = ?", new Date(Date.now() - 1000).toISOString());
+    });
+    expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(409);
+    expect(await theApproval(fixture)).toMatchObject({ status: "pending", votes: [] });
+    await runDurableObjectAlarm(roomStub(fixture.chatId));
+    await socket.until(ended, "the run");
+    expect(socket.of("approval.decided")).toEqual([expect.objectContaining({ decision: "expired", by: "parlor" })]);
+    expect(socket.of("approval.vote")).toEqual([]);
+    expect(await received(prefix)).toEqual([]);
+  });
+
   it('a run whose "wait" approval outlived its expiry can still be stopped; nothing is reminded or sent after', async () => {
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
