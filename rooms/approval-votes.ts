@@ -56,7 +56,7 @@ export function countedApprovals(
   return votes.filter((vote) => vote.decision === "approve" && stillAllowed(vote.by)).length;
 }
 
-/** The App API's word that a member's org role changed: a demotion is remembered, a promotion forgets it. */
+/** A member's org role as last heard (the App API's announcement, or a vote): not admin is kept, admin clears it. */
 export function noteRole(sql: SqlStorage, userId: string, role: "admin" | "member"): void {
   if (role === "admin") sql.exec("DELETE FROM demoted_admins WHERE user_id = ?", userId);
   else

@@ -80,7 +80,7 @@ export const roomTables = {
     /** For `wait`: the expiry notice went out, so the expiry job leaves it be. */
     expiry_noticed: "INTEGER",
   },
-  /** Admins the App API said were demoted (cleared if made admin again): their votes under `admins` stop counting. */
+  /** Members last known not to be org admins (role announcements, own votes): their `admins` votes do not count. */
   demoted_admins: {
     user_id: "TEXT PRIMARY KEY",
     demoted_at: "TEXT NOT NULL",
