@@ -7,7 +7,7 @@ import { getAgentByName } from "agents";
 import { errorFields, log } from "../api/log";
 import { agentInstanceName } from "../protocol/agent-runs";
 import { type Approval, approvalRequested } from "../protocol/agents";
-import { approvingVotes, castVote, votesOf } from "./approval-votes";
+import { castVote, countedApprovals, noteRole, votesOf } from "./approval-votes";
 import {
   type ApprovalRequest,
   createApproval,
@@ -70,7 +70,9 @@ export function decideApproval(
   // All synchronous from here: nothing else runs in the room between the check and the writes.
   if (!openForVotes(approval, now)) return { error: "conflict" };
   if (!castVote(room.sql, approvalId, decider.userId, decision, now)) return { error: "conflict" };
-  const votes = approvingVotes(votesOf(room.sql, approvalId));
+  // The voter's role now (REST reads Postgres) also mends a role announcement the room missed.
+  if (decider.role) noteRole(room.sql, decider.userId, decider.role);
+  const votes = countedApprovals(room.sql, approval, votesOf(room.sql, approvalId));
   const outcome = decision === "deny" ? "denied" : votes >= approval.quorum ? "approved" : null;
   const decided = outcome ? decide(room.sql, approvalId, outcome, decider.userId) : null;
   queueAudit(room, `approval-vote:${approvalId}:${decider.userId}`, {

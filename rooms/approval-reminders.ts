@@ -7,6 +7,7 @@ import { chatDeciders } from "../api/approval-deciders";
 import { openDatabase } from "../api/db/client";
 import { waitingFor } from "../protocol/approval-policy";
 import { postNotice } from "./approval-flow";
+import { countedApprovals } from "./approval-votes";
 import { getApproval } from "./approvals";
 import { cachedChat, type RoomState } from "./room-state";
 import type { ScheduledJob } from "./scheduler";
@@ -60,7 +61,7 @@ export function approvalReminders(room: RoomState): ScheduledJob {
         };
         room.sendTo?.(waiting, event);
         const who = waiting.length > 0 ? waiting.map((id) => names.get(id) ?? id).join(", ") : "nobody in the chat";
-        const left = approval.quorum - approval.votes.filter((v) => v.decision === "approve").length;
+        const left = approval.quorum - countedApprovals(room.sql, approval, approval.votes);
         postNotice(
           room,
           `approval-reminder:${approval_id}`,

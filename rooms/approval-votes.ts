@@ -3,6 +3,7 @@
  * approval's status is still decided in `approvals.ts`: votes only say when the quorum or a denial has been reached.
  */
 import type { ApprovalVote } from "../protocol/approval-policy";
+import { isRevoked } from "./revocation";
 import type { RoomApproval } from "./rows";
 
 type VoteRow = { approval_id: string; user_id: string; decision: ApprovalVote["decision"]; at: string };
@@ -40,8 +41,34 @@ export function withVotes(sql: SqlStorage, approval: RoomApproval): RoomApproval
   return { ...approval, votes: votesOf(sql, approval.approvalId) };
 }
 
-export function approvingVotes(votes: ApprovalVote[]): number {
-  return votes.filter((vote) => vote.decision === "approve").length;
+/**
+ * Approving votes that still count toward the quorum: a voter removed from the chat (or the org) since, or an admin
+ * demoted since under an `admins` policy, is no longer one of the approvers; the vote stays on record but no longer
+ * helps reach the quorum.
+ */
+export function countedApprovals(
+  sql: SqlStorage,
+  approval: { approvers: RoomApproval["approvers"] },
+  votes: ApprovalVote[],
+): number {
+  const stillAllowed = (userId: string) =>
+    !isRevoked(sql, userId) && (approval.approvers !== "admins" || !wasDemoted(sql, userId));
+  return votes.filter((vote) => vote.decision === "approve" && stillAllowed(vote.by)).length;
+}
+
+/** A member's org role as last heard (the App API's announcement, or a vote): not admin is kept, admin clears it. */
+export function noteRole(sql: SqlStorage, userId: string, role: "admin" | "member"): void {
+  if (role === "admin") sql.exec("DELETE FROM demoted_admins WHERE user_id = ?", userId);
+  else
+    sql.exec(
+      "INSERT INTO demoted_admins (user_id, demoted_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+      userId,
+      new Date().toISOString(),
+    );
+}
+
+function wasDemoted(sql: SqlStorage, userId: string): boolean {
+  return sql.exec("SELECT 1 FROM demoted_admins WHERE user_id = ?", userId).toArray().length > 0;
 }
 
 /** For a backup: an approval's votes travel in its row of the approvals object (old backups have none). */

@@ -16,6 +16,7 @@ import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
 import { activate, activeChat } from "./activation";
 import { approvalDeadlines, decideApproval } from "./approval-flow";
 import { approvalReminders } from "./approval-reminders";
+import { noteRole } from "./approval-votes";
 import { type Decider, listApprovals } from "./approvals";
 import { getArtifact } from "./artifacts";
 import { auditOutbox } from "./audit-outbox";
@@ -260,6 +261,7 @@ export class ChatRoom extends Server<Env> {
 
   /** A member's org role changed: their open sockets decide approvals with the new one. */
   setMemberRole(userId: string, role: "admin" | "member"): void {
+    noteRole(this.store, userId, role);
     for (const connection of this.getConnections<MemberIdentity>(userTag(userId))) {
       if (connection.state) connection.setState({ ...connection.state, role });
     }

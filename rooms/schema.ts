@@ -85,6 +85,11 @@ export const roomTables = {
     /** For `wait`: the expiry notice went out, so the expiry job leaves it be. */
     expiry_noticed: "INTEGER",
   },
+  /** Members last known not to be org admins (role announcements, own votes): their `admins` votes do not count. */
+  demoted_admins: {
+    user_id: "TEXT PRIMARY KEY",
+    demoted_at: "TEXT NOT NULL",
+  },
   /** One vote per member per approval (`approval_votes_once`). */
   approval_votes: {
     approval_id: "TEXT NOT NULL",

@@ -4,6 +4,7 @@
  * still vote. The room decides who may vote; the card only hides buttons that would be refused.
  */
 import type { RoomEventOf } from "../../protocol/events";
+import { namedVoters, stillWaitingFor } from "./approval-waiting";
 import type { ApprovalView, ChatView } from "./chat-connection";
 
 /** Applies a vote or a reminder to the card's state (a repeated vote event changes nothing). */
@@ -17,13 +18,6 @@ export function withApprovalEvent(
   if (approval.votes.some((vote) => vote.by === event.by)) return approval;
   const vote = { by: event.by, decision: event.decision, at: new Date().toISOString() };
   return { ...approval, quorum: event.needed, votes: [...approval.votes, vote] };
-}
-
-/** Who may vote, as far as the card can tell without the member list: named users, or the initiator. */
-function namedVoters(approval: ApprovalView): string[] | null {
-  if (typeof approval.approvers === "object") return approval.approvers.users;
-  if (approval.approvers === "initiator") return [approval.initiator];
-  return null;
 }
 
 export function ApprovalCard({
@@ -44,8 +38,8 @@ export function ApprovalCard({
   const approvedBy = a.votes.filter((v) => v.decision === "approve").map((v) => nameOf(v.by));
   const voted = new Set(a.votes.map((v) => v.by));
   const named = namedVoters(a);
-  // The reminder is the room's word on who is still needed; before one, named voters who have not voted.
-  const waiting = a.reminder?.waitingFor ?? named?.filter((id) => !voted.has(id)) ?? null;
+  // A vote after the reminder takes its voter off the reminder's list too.
+  const waiting = stillWaitingFor(a);
   const mayVote = me !== null && !voted.has(me) && (named === null || named.includes(me));
   return (
     <li class="approval" data-testid="approval">
