@@ -21,7 +21,12 @@ async function agentRunStates(chatId: string, agentId: string): Promise<string[]
   return runInDurableObject(agentStub(chatId, agentId), (_agent, state) => {
     const sql = state.storage.sql;
     const hasTable = sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'run_state'").toArray().length > 0;
-    return hasTable ? sql.exec<{ state: string }>("SELECT state FROM run_state").toArray().map((r) => r.state) : [];
+    return hasTable
+      ? sql
+          .exec<{ state: string }>("SELECT state FROM run_state")
+          .toArray()
+          .map((r) => r.state)
+      : [];
   });
 }
 
