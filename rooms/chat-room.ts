@@ -304,12 +304,12 @@ export class ChatRoom extends Server<Env> {
   }
 
   /** Stores the next summary; its model tokens count as the org's usage (once per version). */
-  storeSummary(summary: Summary, tokens?: { tokensIn: number; tokensOut: number }): boolean {
+  storeSummary(summary: Summary, tokens?: { tokensIn: number; tokensOut: number }, readAt?: string): boolean {
     if (tokens) {
       countSummaryTokens(this.store, summary.version, tokens);
       noteUsage(this.room);
     }
-    return acceptSummary(this.room, summary);
+    return acceptSummary(this.room, summary, readAt);
   }
 
   // ---- RPC surface for the Orchestrator: runs, approvals and artifacts ----
