@@ -1,7 +1,8 @@
 /**
  * What a deleted chat leaves outside its room: the storage of the agents that ran in it (each keeps its runs'
- * conversations, the chat's words included) goes with the purge, and live-progress sockets close at the deletion as
- * the room's do. `PARLOR_CHAT_DELETE_GRACE_DAYS` is about 4 s in this run.
+ * conversations, the chat's words included) goes with the purge, and its backups cannot be restored into a new chat
+ * while it waits for the purge (that would keep its words past it). `PARLOR_CHAT_DELETE_GRACE_DAYS` is about 4 s in
+ * this run.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -77,4 +78,41 @@ describe("purging a deleted chat", () => {
     );
     expect(left).toEqual([]);
   }, 40_000);
+
+  it("its backups cannot be restored into a new chat while it waits for the purge; restored, they can again", async () => {
+    const { orgId, chatId, admin, members } = await chatWithMembers(1);
+    expect(
+      (
+        await api(members[0].token, "POST", `/chats/${chatId}/messages`, {
+          text: "keep?",
+          clientMessageId: unique("m"),
+        })
+      ).status,
+    ).toBe(201);
+    const backup = await api<{ backup: { id: string } }>(admin.token, "POST", `/chats/${chatId}/backups`);
+    expect(backup.status).toBe(201);
+    const restore = () =>
+      api<{ id: string }>(admin.token, "POST", `/orgs/${orgId}/chats/restore`, {
+        chatId,
+        backupId: backup.body.backup.id,
+      });
+    const chatsBefore = await orgChatCount(orgId);
+
+    expect((await api(admin.token, "DELETE", `/chats/${chatId}`)).status).toBe(200);
+    const refused = await restore();
+    expect(refused.status).toBe(404);
+    expect(await orgChatCount(orgId)).toBe(chatsBefore);
+
+    expect((await api(admin.token, "POST", `/chats/${chatId}/restore-deleted`)).status).toBe(200);
+    expect((await restore()).status).toBe(201);
+  });
 });
+
+async function orgChatCount(orgId: string): Promise<number> {
+  const { db, close } = openDatabase(env);
+  try {
+    return (await db.select({ id: chats.id }).from(chats).where(eq(chats.orgId, orgId))).length;
+  } finally {
+    await close();
+  }
+}
