@@ -374,7 +374,9 @@ export class ChatRoom extends Server<Env> {
   }
 
   /** Every rename, archive and deletion, pushed by the App API; a deleted chat's sockets close at once. */
-  setLifecycle(lifecycle: ChatLifecycle): void {
+  setLifecycle(lifecycle: ChatLifecycle, chat?: ChatRef): void {
+    // A room never activated (a chat older than activation at creation) would otherwise never know what to purge.
+    if (chat) activate(this.store, chat);
     const held = setLifecycle(this.room, lifecycle);
     // Always: a repeated push (the cron's sweep) also repairs an alarm the purge should have set.
     this.scheduler.reschedule();

@@ -108,6 +108,28 @@ describe("purging a deleted chat", () => {
   });
 });
 
+describe("a chat whose room was never told which chat it serves", () => {
+  it("is purged all the same once deleted (a chat made before rooms were activated at creation)", async () => {
+    const { orgId, admin } = await chatWithMembers(0);
+    const { db, close } = openDatabase(env);
+    try {
+      const [legacy] = await db
+        .insert(chats)
+        .values({ orgId, title: "legacy", createdBy: admin.userId })
+        .returning({ id: chats.id });
+      expect((await api(admin.token, "DELETE", `/chats/${legacy.id}`)).status).toBe(200);
+      await eventually(
+        () => db.select({ id: chats.id }).from(chats).where(eq(chats.id, legacy.id)),
+        (rows) => rows.length === 0,
+        "the legacy chat's row to be purged",
+        20_000,
+      );
+    } finally {
+      await close();
+    }
+  }, 30_000);
+});
+
 async function orgChatCount(orgId: string): Promise<number> {
   const { db, close } = openDatabase(env);
   try {
