@@ -11,6 +11,8 @@ export type SummaryJob = { chatId: string; from: number; to: number; version: nu
 
 export async function summarizeChat(env: Env, job: SummaryJob): Promise<void> {
   const room = roomOf(env, job.chatId);
+  // The room refuses the summary if what is read here is deleted, edited or rebuilt before it lands.
+  const readAt = new Date().toISOString();
   const latest = await room.latestSummary();
   if ((latest?.version ?? 0) !== job.version - 1) return; // another job got there first; nothing to do
   const previous = latest;
@@ -29,6 +31,7 @@ export async function summarizeChat(env: Env, job: SummaryJob): Promise<void> {
     await room.storeSummary(
       { version: job.version, messageCursor: last.seq, text: text.trim() },
       { tokensIn: usage.inputTokens ?? 0, tokensOut: usage.outputTokens ?? 0 },
+      readAt,
     );
   }
 }

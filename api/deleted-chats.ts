@@ -15,13 +15,13 @@ const PER_SWEEP = 50;
 
 export async function sweepDeletedChats(env: Env, db: Database, now = Date.now()): Promise<number> {
   const overdue = await db
-    .select({ ...lifecycleColumns, id: chats.id })
+    .select({ ...lifecycleColumns, id: chats.id, orgId: chats.orgId })
     .from(chats)
     .where(lte(chats.purgeAt, new Date(now - OVERDUE_MS)))
     .limit(PER_SWEEP);
   for (const row of overdue) {
     try {
-      await pushLifecycle(env, row.id, lifecycleOf(row));
+      await pushLifecycle(env, { chatId: row.id, orgId: row.orgId }, lifecycleOf(row));
     } catch (error) {
       log("error", "deleted_chat_sweep_failed", { chatId: row.id, ...errorFields(error) });
     }

@@ -7,7 +7,7 @@ import { getServerByName } from "partyserver";
 import type { RoomBilling } from "../billing/allowance";
 import type { Approval, Artifact } from "../protocol/agents";
 import type { RunRefusal } from "../protocol/billing";
-import type { CatchUp, Message, PostMessageBody } from "../protocol/chat";
+import { type CatchUp, closeCodes, type Message, type PostMessageBody } from "../protocol/chat";
 import type { ChatCounters } from "../protocol/counters";
 import { retryAfterSeconds } from "../protocol/limits";
 import type { Decider } from "../rooms/approvals";
@@ -51,8 +51,11 @@ export async function postToRoom(
 }
 
 /** Tells the room a chat's title, archive state or tombstone changed; older revisions than the room's are ignored. */
-export async function pushLifecycle(env: Env, chatId: string, lifecycle: ChatLifecycle): Promise<void> {
-  await roomOf(env, chatId).setLifecycle(lifecycle);
+export async function pushLifecycle(env: Env, chat: ChatRef, lifecycle: ChatLifecycle): Promise<void> {
+  const { chatId } = chat;
+  await roomOf(env, chatId).setLifecycle(lifecycle, chat);
+  // A progress socket opened before the deletion would otherwise stay open (reopening one is a 404).
+  if (lifecycle.deleted) await (await progressOf(env, chatId)).closeAll(closeCodes.chatDeleted, "chat deleted");
 }
 
 function chatClosed(why: "archived" | "deleted"): ApiError {

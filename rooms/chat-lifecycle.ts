@@ -5,12 +5,14 @@
  * period is over, the room's alarm purges it: its rows in Postgres (with the audit entry), its backups in R2, then
  * its own storage.
  */
+import { getAgentByName } from "agents";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { appendAudit } from "../api/audit/append";
 import { type ChatLifecycle, lifecycleColumns, lifecycleOf } from "../api/db/chat-lifecycle";
 import { openDatabase } from "../api/db/client";
 import { chats } from "../api/db/schema";
+import { agentInstanceName } from "../protocol/agent-runs";
 import { snapshotPrefix } from "./backup-format";
 import type { ChatRef } from "./room-address";
 import { readMeta, writeMeta } from "./room-meta";
@@ -82,6 +84,7 @@ export function chatPurge(room: RoomState, wipe: () => void): ScheduledJob {
         return;
       }
       await deleteAll(room.env.BACKUPS, snapshotPrefix(chat.orgId, chat.chatId));
+      await destroyAgents(room, chat);
       wipe();
     },
   };
@@ -108,6 +111,18 @@ async function purgeRows(env: Env, chat: ChatRef, now: number): Promise<PurgeOut
     });
   } finally {
     await close();
+  }
+}
+
+/**
+ * Each agent that ran here is an actor of this chat alone, whose storage keeps its runs (a run waiting for a decision
+ * keeps its whole conversation): it is destroyed too. Read from `runs` before the room's own storage goes.
+ */
+async function destroyAgents(room: RoomState, chat: ChatRef): Promise<void> {
+  const ran = room.sql.exec<{ agent_id: string }>("SELECT DISTINCT agent_id FROM runs").toArray();
+  for (const { agent_id } of ran) {
+    const agent = await getAgentByName(room.env.ChatAgent, agentInstanceName(chat.chatId, agent_id));
+    await agent.destroy();
   }
 }
 

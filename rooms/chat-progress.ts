@@ -50,6 +50,16 @@ export class ChatProgress extends YServer<Env> {
     return closed;
   }
 
+  /** The chat was deleted: every socket to its document closes, with the chat's close code. */
+  closeAll(code: number, reason: string): number {
+    let closed = 0;
+    for (const connection of this.getConnections()) {
+      connection.close(code, reason);
+      closed++;
+    }
+    return closed;
+  }
+
   /**
    * y-partyserver applies and re-broadcasts awareness messages even from read-only connections, which would let one
    * member push arbitrary data to every other member's client: clients of this document have nothing to announce, so

@@ -306,12 +306,12 @@ export class ChatRoom extends Server<Env> {
   }
 
   /** Stores the next summary; its model tokens count as the org's usage (once per version). */
-  storeSummary(summary: Summary, tokens?: { tokensIn: number; tokensOut: number }): boolean {
+  storeSummary(summary: Summary, tokens?: { tokensIn: number; tokensOut: number }, readAt?: string): boolean {
     if (tokens) {
       countSummaryTokens(this.store, summary.version, tokens);
       noteUsage(this.room);
     }
-    return acceptSummary(this.room, summary);
+    return acceptSummary(this.room, summary, readAt);
   }
 
   // ---- RPC surface for the Orchestrator: runs, approvals and artifacts ----
@@ -376,7 +376,9 @@ export class ChatRoom extends Server<Env> {
   }
 
   /** Every rename, archive and deletion, pushed by the App API; a deleted chat's sockets close at once. */
-  setLifecycle(lifecycle: ChatLifecycle): void {
+  setLifecycle(lifecycle: ChatLifecycle, chat?: ChatRef): void {
+    // A room never activated (a chat older than activation at creation) would otherwise never know what to purge.
+    if (chat) activate(this.store, chat);
     const held = setLifecycle(this.room, lifecycle);
     // Always: a repeated push (the cron's sweep) also repairs an alarm the purge should have set.
     this.scheduler.reschedule();

@@ -13,6 +13,7 @@ import { appendMessage } from "./message-log";
 import { cachedChat, type RoomState } from "./room-state";
 import { type MessageRow, toMessage } from "./rows";
 import { latestSummary } from "./summaries";
+import { noteSummariesRebuilt } from "./summary-freshness";
 
 export type Editor = { userId: string; name: string; role?: "admin" | "member" };
 export type EditRefusal = { error: "not_found" | "forbidden" | "conflict"; message: string };
@@ -116,6 +117,7 @@ export function rebuildSummaries(room: RoomState, admin: Editor): { removed: num
   const removed = room.sql.exec("DELETE FROM summaries RETURNING version").toArray().length;
   room.cache.summary = undefined;
   room.summaryAsked = null;
+  noteSummariesRebuilt(room.sql, new Date().toISOString());
   queueAudit(room, `summaries:${crypto.randomUUID()}`, {
     actor: { type: "user", id: admin.userId },
     action: "chat.summaries_rebuilt",

@@ -9,6 +9,7 @@ import type { Message } from "../protocol/chat";
 import { messagesAfter, messagesUpTo } from "./message-log";
 import { cachedChat, cachedSummary, type RoomState } from "./room-state";
 import { latestSummary, type Summary, storeSummary, summaryDue } from "./summaries";
+import { changedSinceRead } from "./summary-freshness";
 
 export type RunContext = { summary: Summary | null; messages: Message[] };
 
@@ -37,9 +38,13 @@ export function messagesBetween(sql: SqlStorage, from: number, to: number): Mess
   return messagesAfter(sql, from - 1, Math.min(500, to - from + 1));
 }
 
-/** Keeps the summary the job made if it is the next version. */
-export function acceptSummary(room: RoomState, summary: Summary): boolean {
+/** Keeps the summary the job made if it is the next version and nothing it read changed since `readAt`. */
+export function acceptSummary(room: RoomState, summary: Summary, readAt?: string): boolean {
   room.cache.summary = undefined;
+  if (readAt !== undefined && changedSinceRead(room.sql, summary.messageCursor, readAt)) {
+    room.summaryAsked = null;
+    return false;
+  }
   return storeSummary(room.sql, summary);
 }
 

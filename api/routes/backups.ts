@@ -3,7 +3,7 @@
  * list of its snapshots, and a restore into a new chat that is created only once the whole backup has been read and
  * every checksum matched (422 `backup_corrupt` otherwise, and nothing is created).
  */
-import { eq } from "drizzle-orm";
+import { and, eq, isNotNull } from "drizzle-orm";
 import { type Backup, backupResponse, backupsResponse, manifestSchema, restoreBody } from "../../protocol/backups";
 import { chatIdParams, createdResponse, orgIdParams } from "../../protocol/orgs";
 import { BackupCorrupt, manifestKey, readManifest, snapshotPrefix, verifySnapshot } from "../../rooms/backup-format";
@@ -11,7 +11,7 @@ import { backupOf } from "../../rooms/backups";
 import type { ChatRoom } from "../../rooms/chat-room";
 import { requireChatMember, requireOrgAdmin } from "../access";
 import { chatMemberships, chats } from "../db/schema";
-import { ApiError, forbidden } from "../errors";
+import { ApiError, forbidden, notFound } from "../errors";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { activateRoom } from "../orchestrator";
 
@@ -51,7 +51,8 @@ const restoreRoute = authedRoute(
     summary: "Restore a chat's backup into a new chat of the org (org admins); the restorer is its member",
     description:
       "Every object is read and checked against the manifest before anything is created: a corrupt, truncated or " +
-      "missing object answers 422 `backup_corrupt` saying which, and nothing is created. Same seqs, ids, authors, " +
+      "missing object answers 422 `backup_corrupt` saying which, and nothing is created. A deleted chat's backups " +
+      "answer 404 until the chat is restored. Same seqs, ids, authors, " +
       "texts and times; artifacts keep their ids; pending approvals come back expired.",
     request: { params: orgIdParams, body: jsonBody(restoreBody) },
     responses: { 201: jsonContent(createdResponse, "The new chat's id.") },
@@ -98,6 +99,12 @@ export const orgRestoreRoutes = router().openapi(restoreRoute, async function re
   const { userId } = c.var.caller;
   const { orgId } = await requireOrgAdmin(c.var.db, c.req.valid("param").orgId, userId);
   const { chatId: sourceId, backupId } = c.req.valid("json");
+  // A deleted chat's backups wait for its purge; restoring one would keep its words past it (restore the chat instead).
+  const [deleted] = await c.var.db
+    .select({ id: chats.id })
+    .from(chats)
+    .where(and(eq(chats.id, sourceId), isNotNull(chats.deletedAt)));
+  if (deleted) throw notFound("chat not found");
   let manifest: Awaited<ReturnType<typeof readManifest>>;
   try {
     manifest = await readManifest(c.env.BACKUPS, manifestKey(orgId, sourceId, backupId), { orgId, chatId: sourceId });

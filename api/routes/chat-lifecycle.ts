@@ -125,7 +125,7 @@ export const chatLifecycleRoutes = router()
       if (archiving) await c.var.audit.record(tx, { ...audit, action: archived ? "chat.archived" : "chat.unarchived" });
       return after;
     });
-    await pushLifecycle(c.env, chat.id, lifecycleOf(row));
+    await pushLifecycle(c.env, { chatId: chat.id, orgId: chat.orgId }, lifecycleOf(row));
     return c.json({ chat: chatOf(row) }, 200);
   })
   .openapi(deleteChatRoute, async function deleteChat(c) {
@@ -153,7 +153,7 @@ export const chatLifecycleRoutes = router()
       });
     }
     // Told again on a repeat, so a room a first attempt could not reach closes its sockets now.
-    await pushLifecycle(c.env, target.id, lifecycle);
+    await pushLifecycle(c.env, { chatId: target.id, orgId: target.orgId }, lifecycle);
     const deleted = lifecycle.deleted;
     if (!deleted) throw conflict("the chat was restored meanwhile");
     return c.json(
@@ -186,7 +186,7 @@ export const chatLifecycleRoutes = router()
       });
       return after;
     });
-    await pushLifecycle(c.env, target.id, lifecycleOf(row));
+    await pushLifecycle(c.env, { chatId: target.id, orgId: target.orgId }, lifecycleOf(row));
     return c.json({ chat: chatOf(row) }, 200);
   });
 

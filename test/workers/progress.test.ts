@@ -236,6 +236,21 @@ describe("live progress (Yjs)", () => {
     }
   });
 
+  it("deleting the chat closes every progress socket (4004), as it closes the chat's sockets", async () => {
+    const fixture = await chatWithMembers(1);
+    const watcher = await watchProgress(fixture.chatId, fixture.members[0].token);
+    const socket = watcher.provider.ws as unknown as WorkerSocket;
+    const closed = new Promise<number>((resolve) =>
+      socket.addEventListener("close", (event) => resolve((event as CloseEvent).code)),
+    );
+    try {
+      expect((await api(fixture.admin.token, "DELETE", `/chats/${fixture.chatId}`)).status).toBe(200);
+      expect(await closed).toBe(4004);
+    } finally {
+      watcher.provider.destroy();
+    }
+  });
+
   it("a progress socket that did not come through the Orchestrator is refused", async () => {
     const fixture = await chatWithMembers(0);
     const stub = await getServerByName(env.ChatProgress as DurableObjectNamespace<ChatProgress>, fixture.chatId);
