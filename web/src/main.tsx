@@ -168,17 +168,15 @@ function App({ mode }: { mode: SignInMode }) {
           </section>
         )}
         {org && <OrgSecrets org={org} />}
-        {org && (
-          <section>
-            <button type="button" class="link" data-testid="open-marketplace" onClick={() => setPane("marketplace")}>
-              Marketplace
-            </button>
-          </section>
-        )}
+        <section>
+          <button type="button" class="link" data-testid="open-marketplace" onClick={() => setPane("marketplace")}>
+            Marketplace
+          </button>
+        </section>
       </aside>
       <main>
-        {org && pane === "marketplace" ? (
-          <Marketplace key={org.id} org={org} />
+        {pane === "marketplace" ? (
+          <Marketplace key={org?.id ?? ""} org={org} />
         ) : org && pane === "billing" ? (
           <OrgBilling key={org.id} org={org} />
         ) : chat && org && pane === "backups" ? (

@@ -13,8 +13,9 @@ type Listing = InferResponseType<(typeof market.listings)["$get"], 200>["listing
 type Install = InferResponseType<(typeof orgMarket.installs)["$get"], 200>["installs"][number];
 type Decision = "approve" | "reject" | "take_down";
 
-export function Marketplace({ org }: { org: OrgRef }) {
-  const admin = org.role === "admin";
+/** `org`: the org installs and publishing are for (none selected: browse, report and moderate only). */
+export function Marketplace({ org }: { org: OrgRef | null }) {
+  const adminOf = org?.role === "admin" ? org : null;
   const [q, setQ] = useState("");
   const [listings, setListings] = useState<Listing[]>([]);
   const [moderator, setModerator] = useState(false);
@@ -46,7 +47,7 @@ export function Marketplace({ org }: { org: OrgRef }) {
     );
   }, []);
 
-  function install(listing: Listing) {
+  function install(listing: Listing, org: OrgRef) {
     const handle = prompt(`Install @${listing.definition.handle} as (handle)`, listing.definition.handle);
     if (!handle) return;
     void run(async () => {
@@ -92,8 +93,8 @@ export function Marketplace({ org }: { org: OrgRef }) {
         {listings.map((listing) => (
           <li key={listing.id} data-testid="listing">
             <ListingSummary listing={listing} />
-            {admin && (
-              <button type="button" class="small-button" onClick={() => install(listing)}>
+            {adminOf && (
+              <button type="button" class="small-button" onClick={() => install(listing, adminOf)}>
                 Install
               </button>
             )}{" "}
@@ -104,8 +105,8 @@ export function Marketplace({ org }: { org: OrgRef }) {
         ))}
         {listings.length === 0 && <li class="hint">No listings{q ? " match" : " yet"}.</li>}
       </ul>
-      {admin && <Installed org={org} version={version} run={run} />}
-      {admin && <Publish org={org} version={version} run={run} />}
+      {adminOf && <Installed org={adminOf} version={version} run={run} />}
+      {adminOf && <Publish org={adminOf} version={version} run={run} />}
       {moderator && <ModerationQueue version={version} run={run} />}
     </div>
   );
