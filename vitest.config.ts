@@ -67,6 +67,8 @@ export default defineConfig({
                 // through the DNS-over-HTTPS stand-in (test/doh-stand-in.ts).
                 PARLOR_DEV_ALLOW_ORIGINS: [serviceUrl, serviceUrl.replace("127.0.0.1", "localhost")].join(","),
                 PARLOR_DOH_URL: dohUrl,
+                // Marketplace moderators (test/workers/marketplace.test.ts signs in as this one).
+                PARLOR_MODERATORS: "moderator-of-tests",
                 // A "database" that accepts connections and never answers (test/hung-postgres.ts).
                 TEST_HUNG_DATABASE_URL: hungDatabaseUrl,
                 // Billing talks to the Stripe stand-in (test/stripe-stand-in.ts); tests sign its webhooks.

@@ -21,6 +21,7 @@ import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devCounterRoutes } from "./routes/dev-counters";
 import { devToolRoutes } from "./routes/dev-tools";
 import { egressRoutes } from "./routes/egress";
+import { marketplaceRoutes, orgMarketplaceRoutes } from "./routes/marketplace";
 import { messageEditRoutes } from "./routes/message-edits";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
@@ -52,6 +53,7 @@ const configRoute = publicRoute({
 const authenticatedRoot = router();
 authenticatedRoot.use("/orgs/*", authenticate(), database);
 authenticatedRoot.use("/chats/*", authenticate(), database);
+authenticatedRoot.use("/marketplace/*", authenticate(), database);
 const authenticated = authenticatedRoot
   .route("/orgs", orgRoutes)
   .route("/orgs", orgChatRoutes)
@@ -71,7 +73,9 @@ const authenticated = authenticatedRoot
   .route("/chats", chatSearchRoutes)
   .route("/orgs", orgSearchRoutes)
   .route("/chats", chatLifecycleRoutes)
-  .route("/orgs", orgRenameRoutes);
+  .route("/orgs", orgRenameRoutes)
+  .route("/marketplace", marketplaceRoutes)
+  .route("/orgs", orgMarketplaceRoutes);
 
 const root = router().basePath("/api");
 root.use(requestId());

@@ -89,6 +89,11 @@ export async function syncRoomAgents(env: Env, chatId: string, agents: RoomAgent
   await roomOf(env, chatId).setAgents(agents);
 }
 
+/** Posts a Parlor notice in a chat, once per `key`. */
+export async function noticeInRoom(env: Env, chatId: string, key: string, text: string): Promise<void> {
+  await roomOf(env, chatId).noticeFromParlor(key, text);
+}
+
 export async function listRoomApprovals(env: Env, chatId: string, status?: Approval["status"]): Promise<Approval[]> {
   return await roomOf(env, chatId).listApprovals(status);
 }

@@ -65,6 +65,8 @@ interface ParlorSecrets {
   PARLOR_CHAT_DELETE_GRACE_DAYS?: string;
   /** How many snapshots a chat keeps (default 7); older ones are deleted whole. */
   PARLOR_BACKUP_KEEP?: string;
+  /** Marketplace moderators: comma-separated user ids (unset: nobody moderates). */
+  PARLOR_MODERATORS?: string;
   /** A Postgres connection string, used when no HYPERDRIVE binding is present. */
   DATABASE_URL?: string;
 }

@@ -49,6 +49,13 @@ export const AUDIT_ACTIONS = [
   "chat.deleted",
   "chat.undeleted",
   "chat.purged",
+  "marketplace.submitted",
+  "marketplace.approved",
+  "marketplace.rejected",
+  "marketplace.taken_down",
+  "marketplace.reported",
+  "marketplace.installed",
+  "marketplace.install_updated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -14,7 +14,7 @@ import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type Pres
 import type { ChatCounters } from "../protocol/counters";
 import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
 import { activate, activeChat } from "./activation";
-import { approvalDeadlines, decideApproval } from "./approval-flow";
+import { approvalDeadlines, decideApproval, postNotice } from "./approval-flow";
 import { approvalReminders } from "./approval-reminders";
 import { noteRole } from "./approval-votes";
 import { type Decider, listApprovals } from "./approvals";
@@ -107,6 +107,7 @@ const ROOM_RPC = [
   "rebuildSummaries",
   "search",
   "setLifecycle",
+  "noticeFromParlor",
 ] as const satisfies readonly (keyof ChatRoom)[];
 
 export class ChatRoom extends Server<Env> {
@@ -269,6 +270,11 @@ export class ChatRoom extends Server<Env> {
 
   setAgents(agents: RoomAgent[]): void {
     setAgents(this.room, agents);
+  }
+
+  /** A notice by Parlor from outside the room (a marketplace take-down), stored once per key. */
+  noticeFromParlor(key: string, text: string): void {
+    postNotice(this.room, key, text);
   }
 
   /** What this room did since it woke, in the units Cloudflare bills; `rowsWritten` is SQLite's total_changes(). */

@@ -15,6 +15,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { AgentTools } from "../../protocol/agents";
 import { AGENT_TRIGGERS, BILLING_STATUSES, ORG_ROLES } from "../../protocol/enums";
+import type { ListingDefinition } from "../../protocol/marketplace";
 import type { SecretGrants } from "../../protocol/secrets";
 
 export const orgRole = pgEnum("org_role", ORG_ROLES);
@@ -354,3 +355,78 @@ export const orgEgress = pgTable("org_egress", {
 });
 
 export type OrgRole = (typeof orgRole.enumValues)[number];
+
+/** A publisher org's agent on the marketplace; what it offers lives in its versions. */
+export const marketplaceListings = pgTable(
+  "marketplace_listings",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id").references(() => agents.id, { onDelete: "set null" }),
+    /** Set by a moderator's take-down: no new installs, ever; the reason is shown to the publisher. */
+    takenDownAt: timestamp("taken_down_at", { withTimezone: true }),
+    takenDownReason: text("taken_down_reason"),
+    /** Reports after this are open; a review of any kind sets it. */
+    reviewedAt: timestamp("reviewed_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("marketplace_listings_agent").on(t.agentId)],
+);
+
+/** One submitted definition of a listing: pending until a moderator approves or rejects it. Never a secret value. */
+export const marketplaceVersions = pgTable(
+  "marketplace_versions",
+  {
+    listingId: uuid("listing_id")
+      .notNull()
+      .references(() => marketplaceListings.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    status: text("status").$type<"pending" | "approved" | "rejected">().notNull().default("pending"),
+    description: text("description").notNull(),
+    definition: jsonb("definition").$type<ListingDefinition>().notNull(),
+    reason: text("reason"),
+    submittedBy: text("submitted_by").notNull(),
+    reviewedBy: text("reviewed_by"),
+    createdAt: createdAt(),
+    reviewedAt: timestamp("reviewed_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.listingId, t.version] })],
+);
+
+/** One member's report of a listing (one each). */
+export const marketplaceReports = pgTable(
+  "marketplace_reports",
+  {
+    listingId: uuid("listing_id")
+      .notNull()
+      .references(() => marketplaceListings.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    reason: text("reason").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.listingId, t.userId] })],
+);
+
+/** An installed agent and the listing version it is pinned to (until an admin updates it). */
+export const marketplaceInstalls = pgTable(
+  "marketplace_installs",
+  {
+    agentId: uuid("agent_id")
+      .primaryKey()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id, { onDelete: "cascade" }),
+    listingId: uuid("listing_id")
+      .notNull()
+      .references(() => marketplaceListings.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    installedBy: text("installed_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("marketplace_installs_by_listing").on(t.listingId)],
+);

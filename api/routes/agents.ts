@@ -328,6 +328,6 @@ async function syncRoom(env: Env, db: Database, chatId: string): Promise<void> {
   );
 }
 
-async function syncChatsOfAgent(env: Env, db: Database, agentId: string): Promise<void> {
+export async function syncChatsOfAgent(env: Env, db: Database, agentId: string): Promise<void> {
   await Promise.all((await chatsOfAgent(db, agentId)).map((chatId) => syncRoom(env, db, chatId)));
 }

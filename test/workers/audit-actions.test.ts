@@ -36,6 +36,14 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "chat.deleted",
   "chat.undeleted",
   "chat.purged",
+  // test/workers/marketplace.test.ts
+  "marketplace.submitted",
+  "marketplace.approved",
+  "marketplace.rejected",
+  "marketplace.taken_down",
+  "marketplace.reported",
+  "marketplace.installed",
+  "marketplace.install_updated",
 ];
 
 /** Each action this file covers, and the test that causes it. */

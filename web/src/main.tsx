@@ -11,6 +11,7 @@ import { ChatBackups } from "./backups";
 import { OrgBilling } from "./billing";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { ChatList } from "./chat-list";
+import { Marketplace } from "./marketplace";
 import { OrgMembers } from "./members";
 import { MessageActions, MessageText } from "./message-actions";
 import { OrgRename } from "./org-rename";
@@ -60,7 +61,7 @@ function App({ mode }: { mode: SignInMode }) {
   const [org, setOrg] = useState<OrgRef | null>(null);
   const [chat, setChat] = useState<ChatRef | null>(null);
   /** What the main pane shows: the selected chat, its backups, or the org's billing page (admins). */
-  const [pane, setPane] = useState<"chat" | "backups" | "billing">("chat");
+  const [pane, setPane] = useState<"chat" | "backups" | "billing" | "marketplace">("chat");
   /** Bumped to reload the chat list (after a restore made a chat). */
   const [chatsVersion, setChatsVersion] = useState(0);
   /** Bumped to reload the org list (after leaving an org or a role change). */
@@ -167,9 +168,16 @@ function App({ mode }: { mode: SignInMode }) {
           </section>
         )}
         {org && <OrgSecrets org={org} />}
+        <section>
+          <button type="button" class="link" data-testid="open-marketplace" onClick={() => setPane("marketplace")}>
+            Marketplace
+          </button>
+        </section>
       </aside>
       <main>
-        {org && pane === "billing" ? (
+        {pane === "marketplace" ? (
+          <Marketplace key={org?.id ?? ""} org={org} />
+        ) : org && pane === "billing" ? (
           <OrgBilling key={org.id} org={org} />
         ) : chat && org && pane === "backups" ? (
           <ChatBackups
