@@ -49,6 +49,7 @@ export const AUDIT_ACTIONS = [
   "chat.deleted",
   "chat.undeleted",
   "chat.purged",
+  "member.invited",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

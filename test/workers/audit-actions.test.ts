@@ -36,6 +36,7 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "chat.deleted",
   "chat.undeleted",
   "chat.purged",
+  "member.invited",
 ];
 
 /** Each action this file covers, and the test that causes it. */

@@ -8,8 +8,9 @@ import { call, client, type OrgMember, type OrgRef, session } from "./api";
 
 type Role = OrgMember["role"];
 
-export function listMembers(orgId: string): Promise<OrgMember[]> {
-  return call(client.api.orgs[":orgId"].members.$get({ param: { orgId } })).then((r) => r.members);
+export function listMembers(orgId: string, q?: string): Promise<OrgMember[]> {
+  const query = q ? { q } : {};
+  return call(client.api.orgs[":orgId"].members.$get({ param: { orgId }, query })).then((r) => r.members);
 }
 
 const PENDING_NOTE = "Sent to Clerk: the change shows here once Clerk confirms it.";
