@@ -146,7 +146,7 @@ function InviteForm({ org, onInvited }: { org: OrgRef; onInvited: () => void }) 
       </label>
       <input
         id="invite-who"
-        name="invite"
+        name="orgMember"
         placeholder="invite by email or name"
         value={who}
         onInput={(e) => setWho(e.currentTarget.value)}
@@ -187,12 +187,28 @@ export function ChatMemberPicker({ org, onAdd }: { org: OrgRef; onAdd: (userId: 
       clearTimeout(timer);
     };
   }, [q, org.id]);
+  const [problem, setProblem] = useState<string | null>(null);
+  /** Enter adds the member whose name is the text typed (any case), or the only one found. */
+  async function addTyped(event: Event) {
+    event.preventDefault();
+    const text = q.trim();
+    if (!text) return;
+    const members = await listMembers(org.id, text).catch(() => []);
+    const pick =
+      members.find((m) => m.name.toLowerCase() === text.toLowerCase()) ?? (members.length === 1 ? members[0] : null);
+    if (!pick)
+      return setProblem(members.length === 0 ? `no org member named like “${text}”` : "pick one from the list");
+    setProblem(null);
+    await onAdd(pick.userId);
+    setQ("");
+    setFound([]);
+  }
   return (
-    <div class="member-picker">
+    <form class="member-picker" onSubmit={(e) => void addTyped(e)}>
       <label for="chat-member-search">Add to chat</label>{" "}
       <input
         id="chat-member-search"
-        name="chatMemberSearch"
+        name="chatMember"
         type="search"
         placeholder="search org members by name"
         autocomplete="off"
@@ -219,6 +235,7 @@ export function ChatMemberPicker({ org, onAdd }: { org: OrgRef; onAdd: (userId: 
           ))}
         </ul>
       )}
-    </div>
+      {problem && <span class="error"> {problem}</span>}
+    </form>
   );
 }
