@@ -11,6 +11,7 @@ import { authenticate } from "./middleware/authenticate";
 import { database } from "./middleware/database";
 import { strictBody } from "./middleware/strict-body";
 import { jsonContent, publicRoute, router } from "./openapi";
+import { agentTemplateRoutes } from "./routes/agent-templates";
 import { chatAgentRoutes, orgAgentRoutes } from "./routes/agents";
 import { approvalRoutes } from "./routes/approvals";
 import { auditRoutes } from "./routes/audit";
@@ -21,6 +22,7 @@ import { chatMemberRoutes, orgChatRoutes } from "./routes/chats";
 import { devCounterRoutes } from "./routes/dev-counters";
 import { devToolRoutes } from "./routes/dev-tools";
 import { egressRoutes } from "./routes/egress";
+import { invitationRoutes } from "./routes/invitations";
 import { marketplaceRoutes, orgMarketplaceRoutes } from "./routes/marketplace";
 import { messageEditRoutes } from "./routes/message-edits";
 import { messageRoutes, socketRoutes } from "./routes/messages";
@@ -75,7 +77,9 @@ const authenticated = authenticatedRoot
   .route("/chats", chatLifecycleRoutes)
   .route("/orgs", orgRenameRoutes)
   .route("/marketplace", marketplaceRoutes)
-  .route("/orgs", orgMarketplaceRoutes);
+  .route("/orgs", orgMarketplaceRoutes)
+  .route("/orgs", agentTemplateRoutes)
+  .route("/orgs", invitationRoutes);
 
 const root = router().basePath("/api");
 root.use(requestId());

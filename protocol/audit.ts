@@ -56,6 +56,7 @@ export const AUDIT_ACTIONS = [
   "marketplace.reported",
   "marketplace.installed",
   "marketplace.install_updated",
+  "member.invited",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

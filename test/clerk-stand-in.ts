@@ -105,6 +105,21 @@ export async function startClerkStandIn(): Promise<ClerkStandIn> {
       return send(200, orgJson(id));
     }
     const orgId = parts[2];
+    if (orgs.has(orgId) && parts[3] === "invitations" && req.method === "POST" && parts.length === 4) {
+      const at = Date.now();
+      return send(200, {
+        object: "organization_invitation",
+        id: `orginv_${randomBytes(8).toString("hex")}`,
+        email_address: body.email_address,
+        role: body.role,
+        organization_id: orgId,
+        status: "pending",
+        public_metadata: {},
+        private_metadata: {},
+        created_at: at,
+        updated_at: at,
+      });
+    }
     if (!orgs.has(orgId) || parts[3] !== "memberships") return send(404, { errors: [{ code: "resource_not_found" }] });
     if (req.method === "POST" && parts.length === 4) {
       const key = `${orgId}/${body.user_id}`;

@@ -1,5 +1,5 @@
 /** Orgs and their members. The caller who creates an org becomes its admin. */
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, ilike, isNull } from "drizzle-orm";
 import type { Context } from "hono";
 import { syncSeats } from "../../billing/seats";
 import {
@@ -13,6 +13,7 @@ import {
   removeOrgMemberBody,
   removeOrgMemberResponse,
 } from "../../protocol/orgs";
+import { orgMembersQuery } from "../../protocol/people";
 import { requireOrgAdmin, requireOrgMember } from "../access";
 import { clerkDirectory, clerkRole } from "../clerk";
 import type { AppEnv } from "../context";
@@ -51,7 +52,8 @@ const listMembersRoute = authedRoute(
     path: "/{orgId}/members",
     tags,
     summary: "The org's members",
-    request: { params: orgIdParams },
+    description: "`q` keeps those whose name contains it, in any case: only the org's own members are searched.",
+    request: { params: orgIdParams, query: orgMembersQuery },
     responses: { 200: jsonContent(orgMembersResponse, "Members in the order they joined.") },
   },
   ["not_found"],
@@ -148,7 +150,7 @@ export const orgRoutes = router()
       .select({ userId: orgMemberships.userId, name: users.name, role: orgMemberships.role })
       .from(orgMemberships)
       .innerJoin(users, eq(users.id, orgMemberships.userId))
-      .where(eq(orgMemberships.orgId, orgId))
+      .where(and(eq(orgMemberships.orgId, orgId), nameContains(c.req.valid("query").q)))
       .orderBy(asc(orgMemberships.createdAt));
     return c.json({ members }, 200);
   })
@@ -198,12 +200,18 @@ export const orgRoutes = router()
     return c.json({ removed: { userId }, chats: chatIds }, 200);
   });
 
+/** A name filter for `?q=` (LIKE's wildcards in it taken literally); none when empty. */
+function nameContains(q: string | undefined) {
+  if (!q) return undefined;
+  return ilike(users.name, `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`);
+}
+
 /** The caller as the actor of membership changes made through this API. */
 function auditAs(c: Context<AppEnv>): MembershipAudit {
   return { actor: { type: "user", id: c.var.caller.userId }, record: c.var.audit.record };
 }
 
-async function clerkOrgOf(db: AppEnv["Variables"]["db"], orgId: string): Promise<string> {
+export async function clerkOrgOf(db: AppEnv["Variables"]["db"], orgId: string): Promise<string> {
   const [org] = await db.select({ clerkOrgId: orgs.clerkOrgId }).from(orgs).where(eq(orgs.id, orgId));
   if (!org?.clerkOrgId) throw new Error(`org ${orgId} has no Clerk organization`);
   return org.clerkOrgId;

@@ -44,6 +44,8 @@ const OWNED_ELSEWHERE: readonly string[] = [
   "marketplace.reported",
   "marketplace.installed",
   "marketplace.install_updated",
+  // test/workers/people.test.ts
+  "member.invited",
 ];
 
 /** Each action this file covers, and the test that causes it. */

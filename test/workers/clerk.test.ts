@@ -184,7 +184,7 @@ const clerkUser = (id: string, names: { first_name?: string; last_name?: string;
 });
 
 async function orgMemberNames(token: string, orgId: string): Promise<Record<string, string>> {
-  const listed = await client(token).api.orgs[":orgId"].members.$get({ param: { orgId } });
+  const listed = await client(token).api.orgs[":orgId"].members.$get({ param: { orgId }, query: {} });
   return Object.fromEntries((await listed.json()).members.map((m) => [m.userId, m.name]));
 }
 

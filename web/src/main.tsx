@@ -5,14 +5,16 @@
 import type { Clerk } from "@clerk/clerk-js";
 import { render } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { AdminNav, AdminScreen, type AdminScreenName, isAdminScreen } from "./admin";
 import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
 import { ApprovalCard, nameOfUser } from "./approval-card";
 import { ChatBackups } from "./backups";
 import { OrgBilling } from "./billing";
+import { ChatAgents } from "./chat-agents";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { ChatList } from "./chat-list";
 import { Marketplace } from "./marketplace";
-import { OrgMembers } from "./members";
+import { ChatMemberPicker, OrgMembers } from "./members";
 import { MessageActions, MessageText } from "./message-actions";
 import { OrgRename } from "./org-rename";
 import { type ProgressView, watchProgress } from "./progress";
@@ -61,7 +63,7 @@ function App({ mode }: { mode: SignInMode }) {
   const [org, setOrg] = useState<OrgRef | null>(null);
   const [chat, setChat] = useState<ChatRef | null>(null);
   /** What the main pane shows: the selected chat, its backups, or the org's billing page (admins). */
-  const [pane, setPane] = useState<"chat" | "backups" | "billing" | "marketplace">("chat");
+  const [pane, setPane] = useState<"chat" | "backups" | "billing" | "marketplace" | AdminScreenName>("chat");
   /** Bumped to reload the chat list (after a restore made a chat). */
   const [chatsVersion, setChatsVersion] = useState(0);
   /** Bumped to reload the org list (after leaving an org or a role change). */
@@ -111,7 +113,7 @@ function App({ mode }: { mode: SignInMode }) {
             key={org.id}
             version={chatsVersion}
             org={org}
-            selected={pane === "billing" ? null : chat}
+            selected={pane === "billing" || isAdminScreen(pane) ? null : chat}
             onSelect={(c) => {
               setChat(c);
               setPane("chat");
@@ -165,6 +167,7 @@ function App({ mode }: { mode: SignInMode }) {
                 </button>
               </li>
             </ul>
+            <AdminNav pane={pane} onOpen={setPane} />
           </section>
         )}
         {org && <OrgSecrets org={org} />}
@@ -177,6 +180,8 @@ function App({ mode }: { mode: SignInMode }) {
       <main>
         {pane === "marketplace" ? (
           <Marketplace key={org?.id ?? ""} org={org} />
+        ) : org && isAdminScreen(pane) ? (
+          <AdminScreen org={org} screen={pane} />
         ) : org && pane === "billing" ? (
           <OrgBilling key={org.id} org={org} />
         ) : chat && org && pane === "backups" ? (
@@ -360,61 +365,6 @@ function ArtifactLink({ chatId, artifactId }: { chatId: string; artifactId: stri
       )}
       {error && <span class="error"> {error}</span>}
     </span>
-  );
-}
-
-/** The agents in a chat, and a one-click way to bring the built-in assistant in. */
-function ChatAgents({ chat, org, onChange }: { chat: ChatRef; org: OrgRef; onChange: (agents: ChatAgent[]) => void }) {
-  const [agents, reload, error] = useList(
-    () =>
-      call(client.api.chats[":chatId"].agents.$get({ param: { chatId: chat.id } })).then((r) => {
-        onChange(r.agents);
-        return r.agents;
-      }),
-    [chat.id],
-  );
-  const [problem, setProblem] = useState<string | null>(null);
-  async function addAssistant() {
-    try {
-      const orgAgents = client.api.orgs[":orgId"].agents;
-      const existing = await call(orgAgents.$get({ param: { orgId: org.id } }));
-      let agentId = existing.agents.find((a) => a.handle === "assistant")?.id;
-      if (!agentId) {
-        const created = await call(
-          orgAgents.$post({
-            param: { orgId: org.id },
-            json: {
-              name: "Assistant",
-              handle: "assistant",
-              systemPrompt: "You help the team. Keep answers short.",
-              trigger: "mention",
-              // Development lets an agent reach this very server, so the HTTP tool can be tried with no network.
-              tools: {
-                http: { allow: [{ baseUrl: `${location.origin}/api/dev/echo`, methods: ["GET", "POST"] }] },
-                history: {},
-              },
-            },
-          }),
-        );
-        agentId = created.id;
-      }
-      await call(client.api.chats[":chatId"].agents.$post({ param: { chatId: chat.id }, json: { agentId } }));
-      setProblem(null);
-      reload();
-    } catch (e) {
-      setProblem((e as Error).message);
-    }
-  }
-  return (
-    <div class="agents" data-testid="agents">
-      agents: {agents.map((a) => `@${a.handle}`).join(", ") || "none"}{" "}
-      {!agents.some((a) => a.handle === "assistant") && (
-        <button type="button" class="small-button" onClick={addAssistant}>
-          add @assistant
-        </button>
-      )}
-      {(problem ?? error) && <span class="error"> {problem ?? error}</span>}
-    </div>
   );
 }
 
@@ -642,7 +592,7 @@ function ChatRoomView({
           Send
         </button>
       </form>
-      <CreateForm name="chatMember" placeholder="add org member to chat" onCreate={addMember} />
+      <ChatMemberPicker org={org} onAdd={addMember} />
       <ChatAgents chat={chat} org={org} onChange={setAgents} />
       <SearchBox scope={{ chat }} onOpen={(_chat, seq) => showMessage(scroller.current, seq)} />
       {progress.length > 0 && (
