@@ -24,6 +24,7 @@ import { egressRoutes } from "./routes/egress";
 import { messageEditRoutes } from "./routes/message-edits";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
+import { readingRoutes } from "./routes/reading";
 import { runRoutes } from "./routes/runs";
 import { chatSearchRoutes, orgSearchRoutes } from "./routes/search";
 import { secretRoutes } from "./routes/secrets";
@@ -71,7 +72,8 @@ const authenticated = authenticatedRoot
   .route("/chats", chatSearchRoutes)
   .route("/orgs", orgSearchRoutes)
   .route("/chats", chatLifecycleRoutes)
-  .route("/orgs", orgRenameRoutes);
+  .route("/orgs", orgRenameRoutes)
+  .route("/chats", readingRoutes);
 
 const root = router().basePath("/api");
 root.use(requestId());
