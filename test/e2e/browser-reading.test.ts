@@ -173,11 +173,9 @@ describe.skipIf(!existsSync(CHROMIUM))("reading in the web client", () => {
     await bob.screenshot({ path: join(screenshots, "markdown.png") });
 
     // Even markup that got past the sanitiser could not load the pixel: the CSP refuses it.
-    await bob.evaluate((src) => {
-      const img = document.createElement("img");
-      img.src = src;
-      document.body.append(img);
-    }, `${pixel}?csp`);
+    await bob.evaluate(
+      `(() => { const img = document.createElement("img"); img.src = ${JSON.stringify(`${pixel}?csp`)}; document.body.append(img); })()`,
+    );
     await bob.waitForTimeout(500);
     expect(strangerHits).toEqual([]);
     expect(violations.length).toBeGreaterThan(0);

@@ -156,10 +156,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
 
   it("the assistant asks before a POST; the member approves in the web client and sees the result", async () => {
     const dana = await chatWithAssistant("dana", "Dana", "Approvals", "ops");
-    await dana.fill(
-      "[name=message]",
-      `@assistant POST ${parlor.baseUrl}/api/dev/echo/tickets {"title":"ship it"}`,
-    );
+    await dana.fill("[name=message]", `@assistant POST ${parlor.baseUrl}/api/dev/echo/tickets {"title":"ship it"}`);
     await dana.press("[name=message]", "Enter");
     const card = dana.locator("[data-testid=approval]");
     await card.waitFor();

@@ -60,7 +60,8 @@ purifier.addHook("afterSanitizeAttributes", (node) => {
 
 /** Sanitised HTML for a message's text. */
 export function renderMarkdown(text: string): string {
-  const html = marked.parse(text, { async: false });
+  // Messages are shown with white-space: pre-wrap, so the newlines marked puts between blocks would add blank lines.
+  const html = marked.parse(text, { async: false }).replace(/>\n+</g, "><");
   return purifier
     .sanitize(html, {
       ALLOWED_TAGS,
