@@ -83,6 +83,8 @@ export default defineConfig({
                 }),
                 PARLOR_APP_URL: "http://app.parlor.test",
                 PARLOR_USAGE_BATCH_MS: "1000",
+                // Chat lists' lastSeq and unread trail the room by this (rooms/chat-activity.ts).
+                PARLOR_ACTIVITY_BATCH_MS: "200",
                 PARLOR_AUDIT_SIGNING_KEY: auditSigningKey,
                 PARLOR_AUDIT_CHECKPOINT_MS: "300",
                 PARLOR_RATE_LIMITS: testRateLimits,

@@ -27,6 +27,7 @@ import { marketplaceRoutes, orgMarketplaceRoutes } from "./routes/marketplace";
 import { messageEditRoutes } from "./routes/message-edits";
 import { messageRoutes, socketRoutes } from "./routes/messages";
 import { orgRoutes } from "./routes/orgs";
+import { readingRoutes } from "./routes/reading";
 import { runRoutes } from "./routes/runs";
 import { chatSearchRoutes, orgSearchRoutes } from "./routes/search";
 import { secretRoutes } from "./routes/secrets";
@@ -79,7 +80,8 @@ const authenticated = authenticatedRoot
   .route("/marketplace", marketplaceRoutes)
   .route("/orgs", orgMarketplaceRoutes)
   .route("/orgs", agentTemplateRoutes)
-  .route("/orgs", invitationRoutes);
+  .route("/orgs", invitationRoutes)
+  .route("/chats", readingRoutes);
 
 const root = router().basePath("/api");
 root.use(requestId());

@@ -44,6 +44,8 @@ interface ParlorSecrets {
   PARLOR_APP_URL?: string;
   /** How long a room collects usage before sending it as one batch (default 10000 ms). */
   PARLOR_USAGE_BATCH_MS?: string;
+  /** How long a room waits after a message before sending its newest seq and time to Postgres (default 5000 ms). */
+  PARLOR_ACTIVITY_BATCH_MS?: string;
   /** Base64 PKCS#8 of an Ed25519 private key: signs the audit checkpoints in R2. Unset: no checkpoints. */
   PARLOR_AUDIT_SIGNING_KEY?: string;
   /** How long after a write to an org's audit log its checkpoint is written (default 60000 ms). */

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { ORG_ROLES } from "./enums";
 import { displayName, timestamp, userId, uuid, writtenText } from "./primitives";
+import { chatReadingFields } from "./reading";
 
 export const orgRole = z.enum(ORG_ROLES);
 export type OrgRole = z.infer<typeof orgRole>;
@@ -57,7 +58,9 @@ export const chatSchema = z
     archived: z.boolean(),
   })
   .meta({ id: "Chat" });
-export const chatsResponse = z.object({ chats: z.array(chatSchema) });
+/** A chat in the caller's list, with how far it has got and how far they have read it (`reading.ts`). */
+export const chatListItemSchema = chatSchema.extend(chatReadingFields).meta({ id: "ChatListItem" });
+export const chatsResponse = z.object({ chats: z.array(chatListItemSchema) });
 
 export const chatMemberBody = z.object({ userId });
 export const chatMemberSchema = z.object({ userId, name: z.string() }).meta({ id: "ChatMember" });

@@ -23,6 +23,7 @@ import { auditOutbox } from "./audit-outbox";
 import { noteBackup, scheduledBackups } from "./backup-schedule";
 import { restoreSnapshot, writeSnapshot } from "./backups";
 import { setRoomBilling } from "./billing-gate";
+import { chatActivity, noteActivity } from "./chat-activity";
 import {
   type ChatClosed,
   chatPurge,
@@ -162,6 +163,7 @@ export class ChatRoom extends Server<Env> {
     this.scheduler.register(auditOutbox(this.room));
     this.scheduler.register(scheduledBackups(this.room));
     this.scheduler.register(approvalReminders(this.room));
+    this.scheduler.register(chatActivity(this.room));
     this.room.sendTo = (userIds, event) => {
       for (const userId of userIds)
         for (const connection of this.getConnections(userTag(userId))) send(connection, event);
@@ -676,6 +678,7 @@ export class ChatRoom extends Server<Env> {
   }
 
   private broadcastEvent(event: RoomEvent, without?: string[]): void {
+    if (event.type === "message") noteActivity(this.room);
     const payload = JSON.stringify(event);
     this.counterLog.observe(event);
     if (without) {

@@ -96,6 +96,9 @@ export const chats = pgTable(
     purgeAt: timestamp("purge_at", { withTimezone: true }),
     /** Bumped by every rename, archive and deletion: the room keeps the newest state it is told (pushes may cross). */
     revision: integer("revision").notNull().default(0),
+    /** The newest message's seq and time, as the room last sent them (in batches: `rooms/chat-activity.ts`). */
+    lastSeq: integer("last_seq").notNull().default(0),
+    lastActivityAt: timestamp("last_activity_at", { withTimezone: true }),
   },
   (t) => [index("chats_by_org").on(t.orgId, t.createdAt)],
 );
@@ -113,6 +116,8 @@ export const chatMemberships = pgTable(
     orgId: uuid("org_id").notNull(),
     userId: text("user_id").notNull(),
     createdAt: createdAt(),
+    /** The member's read cursor: the seq they have read up to (only ever moves forward). */
+    readSeq: integer("read_seq").notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.chatId, t.userId] }),

@@ -90,6 +90,9 @@ export const orgChatRoutes = router()
         createdBy: chats.createdBy,
         createdAt: chats.createdAt,
         archivedAt: chats.archivedAt,
+        lastSeq: chats.lastSeq,
+        lastActivityAt: chats.lastActivityAt,
+        readSeq: chatMemberships.readSeq,
       })
       .from(chatMemberships)
       .innerJoin(chats, eq(chats.id, chatMemberships.chatId))
@@ -104,10 +107,12 @@ export const orgChatRoutes = router()
       .orderBy(desc(chats.createdAt));
     return c.json(
       {
-        chats: rows.map(({ archivedAt, ...row }) => ({
+        chats: rows.map(({ archivedAt, lastActivityAt, readSeq, ...row }) => ({
           ...row,
           createdAt: row.createdAt.toISOString(),
           archived: archivedAt !== null,
+          lastActivityAt: (lastActivityAt ?? row.createdAt).toISOString(),
+          unread: Math.max(0, row.lastSeq - readSeq),
         })),
       },
       200,

@@ -80,8 +80,8 @@ describe.skipIf(!existsSync(CHROMIUM))("admin screens in the browser", () => {
     await ada.getByLabel("Add an agent").selectOption({ label: "Assistant (@assistant)" });
     await ada.getByRole("button", { name: "add to chat" }).click();
     await ada.locator("[data-testid=agents]", { hasText: "agents: @assistant" }).waitFor();
-    await ada.fill("input[name=message]", `@assistant GET ${parlor.baseUrl}/api/dev/echo/hello`);
-    await ada.press("input[name=message]", "Enter");
+    await ada.fill("[name=message]", `@assistant GET ${parlor.baseUrl}/api/dev/echo/hello`);
+    await ada.press("[name=message]", "Enter");
     await ben
       .locator("[data-testid=messages] li.author-agent .text", { hasText: "The request returned 200." })
       .waitFor({ timeout: 30_000 });

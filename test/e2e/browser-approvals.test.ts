@@ -91,8 +91,8 @@ describe.skipIf(!existsSync(CHROMIUM))("approval cards in two browser windows", 
     await openChat(bob, "Treasury", "payments");
     await alice.locator("[data-testid=present]", { hasText: "Bob" }).waitFor();
 
-    await alice.fill("input[name=message]", `@payer POST ${parlor.baseUrl}/api/dev/echo/payments {"amount":5}`);
-    await alice.press("input[name=message]", "Enter");
+    await alice.fill("[name=message]", `@payer POST ${parlor.baseUrl}/api/dev/echo/payments {"amount":5}`);
+    await alice.press("[name=message]", "Enter");
     const aliceCard = alice.locator("[data-testid=approval]");
     const bobCard = bob.locator("[data-testid=approval]");
     await aliceCard.locator("[data-testid=approval-votes]", { hasText: "0 of 2 approvals" }).waitFor();

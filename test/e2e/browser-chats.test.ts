@@ -73,7 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))("renaming, archiving and deleting chats i
 
     await alice.click("[data-testid=chat-archive]");
     await bob.locator("[data-testid=archived]").waitFor();
-    expect(await bob.locator("input[name=message]").isDisabled()).toBe(true);
+    expect(await bob.locator("[name=message]").isDisabled()).toBe(true);
     await alice.locator("aside [data-testid=chat-item]", { hasText: "roadmap" }).waitFor({ state: "detached" });
     await alice.click("[data-testid=show-archived]");
     const archived = alice.locator("aside [data-testid=chat-item]", { hasText: "roadmap (archived)" });
@@ -82,8 +82,8 @@ describe.skipIf(!existsSync(CHROMIUM))("renaming, archiving and deleting chats i
     await alice.screenshot({ path: join(tmpdir(), "parlor-browser-chats-archived.png") });
     await archived.locator("[data-testid=chat-archive]", { hasText: "unarchive" }).click();
     await bob.locator("[data-testid=archived]").waitFor({ state: "detached" });
-    await bob.fill("input[name=message]", "back to work");
-    await bob.press("input[name=message]", "Enter");
+    await bob.fill("[name=message]", "back to work");
+    await bob.press("[name=message]", "Enter");
     await alice.waitForSelector("[data-testid=messages] >> text=back to work");
 
     alice.once("dialog", (dialog) => void dialog.accept());

@@ -66,8 +66,8 @@ describe.skipIf(!existsSync(CHROMIUM))("editing, deleting and searching in the w
     await bob.click("text=# fixes");
     await bob.waitForSelector("text=live");
 
-    await alice.fill("input[name=message]", "teh launch plan");
-    await alice.press("input[name=message]", "Enter");
+    await alice.fill("[name=message]", "teh launch plan");
+    await alice.press("[name=message]", "Enter");
     await message(bob, "teh launch plan").waitFor();
     // Bob (a member) has no actions on Alice's message.
     expect(await message(bob, "teh launch plan").locator("[data-testid=edit], [data-testid=delete]").count()).toBe(0);
@@ -80,14 +80,14 @@ describe.skipIf(!existsSync(CHROMIUM))("editing, deleting and searching in the w
     await edited.locator("[data-testid=edited]").waitFor();
     expect(await edited.locator(".text").textContent()).toBe("the launch plan (edited)");
 
-    await bob.fill("input[name=message]", "oops my password is hunter2");
-    await bob.press("input[name=message]", "Enter");
+    await bob.fill("[name=message]", "oops my password is hunter2");
+    await bob.press("[name=message]", "Enter");
     await message(alice, "hunter2").waitFor();
     // Alice, an admin, may delete Bob's message but not edit it.
     expect(await message(alice, "hunter2").locator("[data-testid=edit]").count()).toBe(0);
     expect(await message(alice, "hunter2").locator("[data-testid=delete]").count()).toBe(1);
-    await bob.fill("input[name=message]", "and a typo here");
-    await bob.press("input[name=message]", "Enter");
+    await bob.fill("[name=message]", "and a typo here");
+    await bob.press("[name=message]", "Enter");
     await message(alice, "a typo here").waitFor();
 
     await message(bob, "hunter2").locator("[data-testid=delete]").click();
@@ -119,8 +119,8 @@ describe.skipIf(!existsSync(CHROMIUM))("editing, deleting and searching in the w
     await alice.press("input[name=chatTitle]", "Enter");
     await alice.waitForSelector("h2 >> text=# roadmap");
     await alice.waitForSelector("text=live");
-    await alice.fill("input[name=message]", "launch day is friday");
-    await alice.press("input[name=message]", "Enter");
+    await alice.fill("[name=message]", "launch day is friday");
+    await alice.press("[name=message]", "Enter");
     await message(alice, "launch day is friday").waitFor();
     await alice.click("text=# fixes");
     await alice.waitForSelector("h2 >> text=# fixes");

@@ -117,8 +117,8 @@ describe.skipIf(!existsSync(CHROMIUM))("the marketplace in the web client", () =
     await bob.click("aside >> text=# general");
     await bob.waitForSelector("text=live");
     await bob.locator("[data-testid=agents]", { hasText: "@helper" }).waitFor();
-    await bob.fill("input[name=message]", "@helper hello there");
-    await bob.press("input[name=message]", "Enter");
+    await bob.fill("[name=message]", "@helper hello there");
+    await bob.press("[name=message]", "Enter");
     await bob.locator("[data-testid=messages] li.author-agent").first().waitFor({ timeout: 30_000 });
     expect(await bob.locator("[data-testid=messages] li.author-agent .author").first().textContent()).toBe(
       "Ticket helper",

@@ -61,12 +61,12 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await bob.waitForSelector("text=live");
     await alice.locator("[data-testid=present]", { hasText: "Bob" }).waitFor();
 
-    await alice.fill("input[name=message]", "hello bob");
+    await alice.fill("[name=message]", "hello bob");
     await bob.locator("[data-testid=typing]", { hasText: "Alice typing" }).waitFor();
-    await alice.press("input[name=message]", "Enter");
+    await alice.press("[name=message]", "Enter");
     await bob.waitForSelector("[data-testid=messages] >> text=hello bob");
-    await bob.fill("input[name=message]", "hi alice");
-    await bob.press("input[name=message]", "Enter");
+    await bob.fill("[name=message]", "hi alice");
+    await bob.press("[name=message]", "Enter");
     await alice.waitForSelector("[data-testid=messages] >> text=hi alice");
 
     const texts = (page: Page) =>
@@ -96,14 +96,14 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await bob.click("text=Resume");
     await bob.click("text=# resume");
     await bob.waitForSelector("text=live");
-    await alice.fill("input[name=message]", "before the drop");
-    await alice.press("input[name=message]", "Enter");
+    await alice.fill("[name=message]", "before the drop");
+    await alice.press("[name=message]", "Enter");
     await bob.waitForSelector("[data-testid=messages] >> text=before the drop");
 
     await parlor.kill("SIGTERM");
     await bob.waitForSelector("text=reconnecting");
-    await bob.fill("input[name=message]", "sent while offline");
-    await bob.press("input[name=message]", "Enter");
+    await bob.fill("[name=message]", "sent while offline");
+    await bob.press("[name=message]", "Enter");
     await bob.locator(".pending", { hasText: "sent while offline" }).waitFor();
     parlor = await startParlor(dataDir, databaseUrl, parlor.port);
 
@@ -111,8 +111,8 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await bob.waitForSelector("[data-testid=messages] li:not(.pending) >> text=sent while offline", {
       timeout: 30_000,
     });
-    await alice.fill("input[name=message]", "after the drop");
-    await alice.press("input[name=message]", "Enter");
+    await alice.fill("[name=message]", "after the drop");
+    await alice.press("[name=message]", "Enter");
     await bob.waitForSelector("[data-testid=messages] >> text=after the drop");
     const texts = (page: Page) =>
       page.$$eval("[data-testid=messages] li .text", (els) => els.map((e) => e.textContent));
@@ -139,8 +139,8 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     const carol = await chatWithAssistant("carol", "Carol", "Agents", "ask");
     // Long enough (40 words, 50 ms each) that a loaded machine still catches it mid-stream.
     const ask = `@assistant summarise the launch plan in one line please ${"and keep it short ".repeat(9).trim()}`;
-    await carol.fill("input[name=message]", ask);
-    await carol.press("input[name=message]", "Enter");
+    await carol.fill("[name=message]", ask);
+    await carol.press("[name=message]", "Enter");
     // Mid-stream, part of the reply is on screen before the whole of it is stored.
     const streaming = carol.locator("[data-testid=streaming] .text", { hasText: "You said:" });
     await streaming.waitFor();
@@ -156,17 +156,14 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
 
   it("the assistant asks before a POST; the member approves in the web client and sees the result", async () => {
     const dana = await chatWithAssistant("dana", "Dana", "Approvals", "ops");
-    await dana.fill(
-      "input[name=message]",
-      `@assistant POST ${parlor.baseUrl}/api/dev/echo/tickets {"title":"ship it"}`,
-    );
-    await dana.press("input[name=message]", "Enter");
+    await dana.fill("[name=message]", `@assistant POST ${parlor.baseUrl}/api/dev/echo/tickets {"title":"ship it"}`);
+    await dana.press("[name=message]", "Enter");
     const card = dana.locator("[data-testid=approval]");
     await card.waitFor();
     expect(await card.textContent()).toContain(`POST${parlor.baseUrl}/api/dev/echo/tickets`.replace("POST", "POST "));
     await dana.locator("[data-testid=tool]", { hasText: "waiting approval" }).waitFor();
     // The live-progress document (Yjs) shows the same state.
-    await dana.locator("[data-testid=progress]", { hasText: "waiting approval" }).waitFor();
+    await dana.locator("[data-testid=progress]", { hasText: "waiting for approval" }).waitFor();
     await card.locator("button", { hasText: "Approve" }).click();
     const reply = dana.locator("[data-testid=messages] li.author-agent .text", {
       hasText: "The request returned 201.",
@@ -183,8 +180,8 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
   it("a member stops the assistant mid-reply, keeps what it wrote, and retries it", async () => {
     const erin = await chatWithAssistant("erin", "Erin", "Stops", "long");
     const words = Array.from({ length: 80 }, (_, i) => `word${i}`).join(" ");
-    await erin.fill("input[name=message]", `@assistant ${words}`);
-    await erin.press("input[name=message]", "Enter");
+    await erin.fill("[name=message]", `@assistant ${words}`);
+    await erin.press("[name=message]", "Enter");
     await erin.locator("[data-testid=streaming] .text", { hasText: "You said:" }).waitFor();
     await erin.locator("[data-testid=stop]").click();
     const stopped = erin.locator("[data-testid=messages] li.author-agent", { hasText: "(stopped)" });
@@ -391,7 +388,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await hal.waitForTimeout(3000);
     expect(sockets.length).toBe(tried);
     expect(await hal.locator("text=reconnecting").count()).toBe(0);
-    expect(await hal.locator("input[name=message]").isDisabled()).toBe(true);
+    expect(await hal.locator("[name=message]").isDisabled()).toBe(true);
   });
 
   it("a socket refused for a signed-out token returns the tab to sign-in", async () => {
@@ -436,8 +433,8 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     expect(gaps[2]).toBeLessThan(6000);
     expect(probes.length).toBeGreaterThanOrEqual(2);
     // Recovered: a message sent now is stored and shown.
-    await jo.fill("input[name=message]", "back again");
-    await jo.press("input[name=message]", "Enter");
+    await jo.fill("[name=message]", "back again");
+    await jo.press("[name=message]", "Enter");
     await jo.waitForSelector("[data-testid=messages] li:not(.pending) >> text=back again");
   });
 
@@ -490,8 +487,8 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await nia.waitForSelector("text=live");
     await nia.fill("input[name=chatMember]", "oli");
     await nia.press("input[name=chatMember]", "Enter");
-    await nia.fill("input[name=message]", "kick-off from Nia");
-    await nia.press("input[name=message]", "Enter");
+    await nia.fill("[name=message]", "kick-off from Nia");
+    await nia.press("[name=message]", "Enter");
     await nia.waitForSelector("[data-testid=messages] li:not(.pending) >> text=kick-off from Nia");
 
     // A member writes; members see no Backups control (the API would answer them 403).
@@ -500,8 +497,8 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await oli.click("text=# records");
     await oli.waitForSelector("text=live");
     for (const text of ["first from Oli", "second from Oli", "third from Oli"]) {
-      await oli.fill("input[name=message]", text);
-      await oli.press("input[name=message]", "Enter");
+      await oli.fill("[name=message]", text);
+      await oli.press("[name=message]", "Enter");
       await oli.waitForSelector(`[data-testid=messages] li:not(.pending) >> text=${text}`);
     }
     expect(await oli.getByRole("button", { name: "Backups" }).count()).toBe(0);

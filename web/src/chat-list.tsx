@@ -5,11 +5,13 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { type Chat, type ChatRef, call, client, type OrgRef, session } from "./api";
+import { sinceLabel, useListRefresh } from "./unread";
 
 export function ChatList({
   org,
   selected,
   version,
+  openUnread,
   onSelect,
   onDeleted,
 }: {
@@ -17,6 +19,8 @@ export function ChatList({
   selected: ChatRef | null;
   /** Bumped by the app to reload the list (a restore made a chat, the open chat was renamed). */
   version: number;
+  /** The open chat's unread count as its socket sees it, which is newer than the list's. */
+  openUnread?: { chatId: string; unread: number } | null;
   onSelect: (chat: ChatRef) => void;
   onDeleted: (chatId: string) => void;
 }) {
@@ -29,6 +33,7 @@ export function ChatList({
   const [createTitle, setCreateTitle] = useState("");
   const [renaming, setRenaming] = useState<string | null>(null);
   const reload = () => setReloads((n) => n + 1);
+  useListRefresh(reload);
 
   useEffect(() => {
     const query = showArchived ? { include: "archived" as const } : {};
@@ -105,11 +110,17 @@ export function ChatList({
               # {chat.title}
               {chat.archived && <em class="archived"> (archived)</em>}
             </button>
+            <ChatActivity chat={chat} unread={openUnread?.chatId === chat.id ? openUnread.unread : chat.unread} />
             {selected?.id === chat.id && mayTidy(chat) && (
               <div class="chat-actions">
                 {renaming === chat.id ? (
                   <form class="inline" onSubmit={(e) => rename(chat, e)}>
-                    <input name="chatRename" value={newTitle} onInput={(e) => setNewTitle(e.currentTarget.value)} />
+                    <input
+                      name="chatRename"
+                      value={newTitle}
+                      onInput={(e) => setNewTitle(e.currentTarget.value)}
+                      onKeyDown={(e) => e.key === "Escape" && setRenaming(null)}
+                    />
                     <button type="submit">save</button>
                   </form>
                 ) : (
@@ -154,5 +165,22 @@ export function ChatList({
         <button type="submit">+</button>
       </form>
     </section>
+  );
+}
+
+/** A chat's unread count (when any) and how long ago it last had a message. */
+function ChatActivity({ chat, unread }: { chat: Chat; unread: number }) {
+  return (
+    <span class="chat-activity">
+      {unread > 0 && (
+        <span class="unread" data-testid="unread" title={`${unread} unread`}>
+          {unread}
+          <span class="visually-hidden"> unread</span>
+        </span>
+      )}
+      <time dateTime={chat.lastActivityAt} title={new Date(chat.lastActivityAt).toLocaleString()}>
+        {sinceLabel(chat.lastActivityAt)}
+      </time>
+    </span>
   );
 }

@@ -6,6 +6,7 @@ import type { Clerk } from "@clerk/clerk-js";
 import { render } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { AdminNav, AdminScreen, type AdminScreenName, isAdminScreen } from "./admin";
+import { AgentState } from "./agent-state";
 import { type Artifact, type ChatAgent, type ChatRef, call, client, type OrgRef, session } from "./api";
 import { ApprovalCard, nameOfUser } from "./approval-card";
 import { ChatBackups } from "./backups";
@@ -13,13 +14,16 @@ import { OrgBilling } from "./billing";
 import { ChatAgents } from "./chat-agents";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { ChatList } from "./chat-list";
+import { Composer } from "./composer";
 import { Marketplace } from "./marketplace";
 import { ChatMemberPicker, OrgMembers } from "./members";
 import { MessageActions, MessageText } from "./message-actions";
 import { OrgRename } from "./org-rename";
 import { type ProgressView, watchProgress } from "./progress";
+import { ReconnectBanner } from "./reconnect-banner";
 import { SearchBox } from "./search";
 import { OrgSecrets } from "./secrets";
+import { useMarkRead } from "./unread";
 
 type SignInMode = { kind: "dev" } | { kind: "clerk"; clerk: Clerk } | { kind: "none" };
 
@@ -68,6 +72,8 @@ function App({ mode }: { mode: SignInMode }) {
   const [chatsVersion, setChatsVersion] = useState(0);
   /** Bumped to reload the org list (after leaving an org or a role change). */
   const [orgsVersion, setOrgsVersion] = useState(0);
+  /** The open chat's unread count as its socket sees it (the list's own count trails the room by a batch). */
+  const [openUnread, setOpenUnread] = useState<{ chatId: string; unread: number } | null>(null);
   const signOut = () => {
     session.clear();
     setUser(null);
@@ -114,6 +120,7 @@ function App({ mode }: { mode: SignInMode }) {
             version={chatsVersion}
             org={org}
             selected={pane === "billing" || isAdminScreen(pane) ? null : chat}
+            openUnread={openUnread}
             onSelect={(c) => {
               setChat(c);
               setPane("chat");
@@ -203,6 +210,7 @@ function App({ mode }: { mode: SignInMode }) {
             org={org}
             onBackups={() => setPane("backups")}
             onUpdated={() => setChatsVersion((v) => v + 1)}
+            onUnread={(unread) => setOpenUnread({ chatId: chat.id, unread })}
           />
         ) : (
           <p class="hint">Pick or create a chat.</p>
@@ -373,23 +381,31 @@ function ChatRoomView({
   org,
   onBackups,
   onUpdated,
+  onUnread,
 }: {
   chat: ChatRef;
   org: OrgRef;
   onBackups: () => void;
   /** The chat was renamed or (un)archived while open: the sidebar reloads. */
   onUpdated: () => void;
+  /** How many messages past the reader's cursor the open chat holds (0 while they read at the bottom). */
+  onUnread: (unread: number) => void;
 }) {
   const [view, setView] = useState<ChatView>(emptyView);
   const [agents, setAgents] = useState<ChatAgent[]>([]);
   const [progress, setProgress] = useState<ProgressView>([]);
   const agentName = (agentId: string) => agents.find((a) => a.agentId === agentId)?.name ?? "agent";
-  const [text, setText] = useState("");
   const [actionError, setActionError] = useState<string | null>(null);
   const connection = useRef<ChatConnection | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   /** Follow new messages while the reader is at the bottom. */
   const atBottom = useRef(true);
+  /** The same, as state: reaching the bottom marks the chat read. */
+  const [reading, setReading] = useState(true);
+  const [readSeq, setReadSeq] = useState(0);
+  const newestSeq = view.messages.at(-1)?.seq ?? 0;
+  useMarkRead(chat.id, newestSeq, reading && view.connected, (_chatId, seq) => setReadSeq((r) => Math.max(r, seq)));
+  useEffect(() => onUnread(readSeq === 0 ? 0 : Math.max(0, newestSeq - readSeq)), [newestSeq, readSeq]);
   /** Where the list stood when older messages were asked for, to keep the reader's place once they are prepended. */
   const anchor = useRef<{ firstSeq: number; height: number; top: number } | null>(null);
 
@@ -429,17 +445,12 @@ function ChatRoomView({
     const list = scroller.current;
     if (!list) return;
     atBottom.current = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    setReading(atBottom.current);
     // Near the top and not also at the bottom: while catch-up renders, a list barely taller than its box is pinned to
     // the bottom at a scrollTop under 40, which is not the reader asking for more (the control is there for that).
     if (list.scrollTop < 40 && !atBottom.current) loadEarlier();
   }
 
-  function submit(event: Event) {
-    event.preventDefault();
-    if (!text.trim()) return;
-    connection.current?.send(text);
-    setText("");
-  }
   async function retry(runId: string) {
     try {
       await call(client.api.chats[":chatId"].runs[":runId"].retry.$post({ param: { chatId: chat.id, runId } }));
@@ -490,6 +501,7 @@ function ChatRoomView({
           </button>
         )}
       </header>
+      <ReconnectBanner connected={view.connected} stopped={view.stopped !== null} />
       <div class="scroller" ref={scroller} onScroll={onScroll}>
         {view.hasEarlier && (
           <button
@@ -576,35 +588,15 @@ function ChatRoomView({
         {view.typing.length > 0 ? `${view.typing.map((u) => u.name).join(", ")} typing…` : " "}
       </p>
       {view.error && <p class="error">{view.error}</p>}
-      <form class="composer" onSubmit={submit}>
-        <input
-          name="message"
-          placeholder="Message"
-          value={text}
-          autocomplete="off"
-          disabled={readOnly}
-          onInput={(e) => {
-            setText(e.currentTarget.value);
-            connection.current?.typingNow();
-          }}
-        />
-        <button type="submit" disabled={readOnly}>
-          Send
-        </button>
-      </form>
+      <Composer
+        disabled={readOnly}
+        onSend={(text) => connection.current?.send(text)}
+        onTyping={() => connection.current?.typingNow()}
+      />
       <ChatMemberPicker org={org} onAdd={addMember} />
       <ChatAgents chat={chat} org={org} onChange={setAgents} />
       <SearchBox scope={{ chat }} onOpen={(_chat, seq) => showMessage(scroller.current, seq)} />
-      {progress.length > 0 && (
-        <ul class="progress" data-testid="progress">
-          {progress.slice(0, 5).map((run) => (
-            <li key={run.runId} class={`progress-${run.status}`}>
-              {agentName(run.agentId)}: {run.status.replace("_", " ")}
-              {run.tools.map((t) => ` · ${t.name} ${t.status.replace("_", " ")}`).join("")}
-            </li>
-          ))}
-        </ul>
-      )}
+      <AgentState progress={progress} agentName={agentName} />
       {actionError && <p class="error">{actionError}</p>}
     </div>
   );

@@ -5,6 +5,7 @@
 import { useState } from "preact/hooks";
 import type { Message } from "../../protocol/chat";
 import { call, client } from "./api";
+import { Markdown } from "./markdown";
 
 export function MessageText({ message }: { message: Message }) {
   if (message.deletedAt) {
@@ -16,7 +17,7 @@ export function MessageText({ message }: { message: Message }) {
   }
   return (
     <>
-      {message.text}
+      <Markdown text={message.text} />
       {message.editedAt && (
         <em class="edited" data-testid="edited" title={new Date(message.editedAt).toLocaleString()}>
           {" "}
