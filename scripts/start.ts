@@ -99,7 +99,7 @@ if (passed.length > 0) log(`passing to the Worker: ${passed.join(", ")}`);
 const varsFile = resolve(dataDir, "dev.vars");
 writeFileSync(varsFile, devVarsFile(vars), { mode: 0o600 });
 
-await run("vite", ["build", "--logLevel", "warn"], { cwd: resolve(root, "web") });
+await run("vite", ["build", "--mode", "development", "--logLevel", "warn"], { cwd: resolve(root, "web") });
 log("web client built");
 
 if (stopping) await new Promise(() => {}); // a signal came during start-up: stop() exits
