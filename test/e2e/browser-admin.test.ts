@@ -94,7 +94,8 @@ describe.skipIf(!existsSync(CHROMIUM))("admin screens in the browser", () => {
     await ada.locator("[data-testid=egress-status]", { hasText: "Saved" }).waitFor();
     await ada.getByRole("button", { name: "Agents" }).click();
     await ada.getByRole("button", { name: "Egress" }).click();
-    await ada.waitForFunction('document.querySelector("textarea[name=denyHosts]")?.value !== ""');
+    // Polled from here: a string predicate would be evaluated in the page, which its CSP (no 'unsafe-eval') refuses.
+    await expect.poll(() => ada.locator("textarea[name=denyHosts]").inputValue()).not.toBe("");
     expect(await ada.getByLabel("Always refused hosts").inputValue()).toBe("evil.example\n*.tracker.example");
 
     // A member's caps save on the billing screen.
@@ -112,7 +113,7 @@ describe.skipIf(!existsSync(CHROMIUM))("admin screens in the browser", () => {
       await entries.locator("td", { hasText: action }).first().waitFor();
     }
     await ada.getByLabel("Action").selectOption("egress.settings_changed");
-    await ada.waitForFunction('document.querySelectorAll("[data-testid=audit-entries] tr").length === 1');
+    await expect.poll(() => ada.locator("[data-testid=audit-entries] tr").count()).toBe(1);
 
     // At 375 px every admin screen fits: nothing wider than the window.
     await ada.setViewportSize({ width: 375, height: 800 });

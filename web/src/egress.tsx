@@ -14,6 +14,8 @@ export function OrgEgress({ org }: { org: OrgRef }) {
   const [denyHosts, setDenyHosts] = useState("");
   const [allowPorts, setAllowPorts] = useState("");
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  // The form stays disabled until the stored settings arrive: typed before that, they would be overwritten.
+  const [loaded, setLoaded] = useState(false);
 
   function show(egress: { allowHosts: string[]; denyHosts: string[]; allowPorts: number[] }) {
     setAllowHosts(egress.allowHosts.join("\n"));
@@ -22,7 +24,10 @@ export function OrgEgress({ org }: { org: OrgRef }) {
   }
   useEffect(() => {
     call(egressApi().$get({ param: { orgId: org.id } })).then(
-      (r) => show(r.egress),
+      (r) => {
+        show(r.egress);
+        setLoaded(true);
+      },
       (e: Error) => setStatus({ ok: false, text: e.message }),
     );
   }, [org.id]);
@@ -47,31 +52,38 @@ export function OrgEgress({ org }: { org: OrgRef }) {
         <code>*.example.com</code> matches every host below it.
       </p>
       <form class="stacked" onSubmit={save}>
-        <label>
-          Always refused hosts
-          <textarea name="denyHosts" rows={3} value={denyHosts} onInput={(e) => setDenyHosts(e.currentTarget.value)} />
-        </label>
-        <label>
-          Only these hosts (empty: any an agent's allow list names)
-          <textarea
-            name="allowHosts"
-            rows={3}
-            value={allowHosts}
-            onInput={(e) => setAllowHosts(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Extra ports besides 80 and 443
-          <input
-            name="allowPorts"
-            placeholder="8080, 8443"
-            value={allowPorts}
-            onInput={(e) => setAllowPorts(e.currentTarget.value)}
-          />
-        </label>
-        <p>
-          <button type="submit">Save egress settings</button>
-        </p>
+        <fieldset disabled={!loaded}>
+          <label>
+            Always refused hosts
+            <textarea
+              name="denyHosts"
+              rows={3}
+              value={denyHosts}
+              onInput={(e) => setDenyHosts(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            Only these hosts (empty: any an agent's allow list names)
+            <textarea
+              name="allowHosts"
+              rows={3}
+              value={allowHosts}
+              onInput={(e) => setAllowHosts(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            Extra ports besides 80 and 443
+            <input
+              name="allowPorts"
+              placeholder="8080, 8443"
+              value={allowPorts}
+              onInput={(e) => setAllowPorts(e.currentTarget.value)}
+            />
+          </label>
+          <p>
+            <button type="submit">Save egress settings</button>
+          </p>
+        </fieldset>
       </form>
       {status && (
         <p class={status.ok ? "saved" : "error"} role={status.ok ? "status" : "alert"} data-testid="egress-status">
