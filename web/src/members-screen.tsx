@@ -60,6 +60,8 @@ export function MembersScreen({
       return true;
     } catch (e) {
       setError((e as Error).message);
+      // Drawn again so a refused role change puts the select back to the stored role.
+      setMembers((list) => list && [...list]);
       return false;
     }
   }

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { call, client, type OrgMember, type OrgRef, session } from "./api";
+import { useListRefresh } from "./list-refresh";
 
 export function listMembers(orgId: string, q?: string): Promise<OrgMember[]> {
   const query = q ? { q } : {};
@@ -19,6 +20,9 @@ export function SidebarMembers({ org, onOpen }: { org: OrgRef; onOpen: () => voi
   const me = session.user();
   const [members, setMembers] = useState<OrgMember[]>([]);
   const [error, setError] = useState<string | null>(null);
+  // Polled too: people join and leave from elsewhere (another admin, Clerk's webhooks, someone leaving).
+  const [reloads, setReloads] = useState(0);
+  useListRefresh(() => setReloads((n) => n + 1));
   useEffect(() => {
     const load = () =>
       listMembers(org.id).then(
@@ -28,11 +32,10 @@ export function SidebarMembers({ org, onOpen }: { org: OrgRef; onOpen: () => voi
         },
         (e: Error) => setError(e.message),
       );
-    setMembers([]);
     void load();
     membersChanged.addEventListener("change", load);
     return () => membersChanged.removeEventListener("change", load);
-  }, [org.id]);
+  }, [org.id, reloads]);
   return (
     <section aria-labelledby="members-heading">
       <h2 id="members-heading">Members</h2>
