@@ -44,7 +44,7 @@ describeWithBrowser("members, secrets and reading state in the browser", () => {
     await sidebar.locator("li[data-user=cy] .role-member").waitFor();
 
     // Caps are set on the billing screen and shown on the members screen.
-    await ada.getByRole("button", { name: "Billing & usage" }).first().click();
+    await ada.getByRole("button", { name: "Edit caps" }).click();
     const cyCaps = ada.locator("[data-testid=caps] tr[data-user=cy]");
     await cyCaps.locator("input[name=agentRunsPerPeriod]").fill("3");
     await cyCaps.getByRole("button", { name: "Save" }).click();

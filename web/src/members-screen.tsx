@@ -148,11 +148,10 @@ export function MembersScreen({
       )}
       {isAdmin && (
         <p class="muted">
-          Caps per billing period are set on{" "}
+          Caps count per billing period and are kept with the org's billing.{" "}
           <button type="button" class="inline-link" onClick={onOpenBilling}>
-            Billing &amp; usage
+            Edit caps
           </button>
-          .
         </p>
       )}
       {note && <p class="note">{note}</p>}
