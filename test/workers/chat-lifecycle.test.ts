@@ -279,6 +279,24 @@ describe("deleting a chat", () => {
     });
     expect((await api(admin.token, "POST", `/chats/${chatId}/restore-deleted`)).status).toBe(404);
   }, 40_000);
+
+  it("past its grace a deleted chat cannot be restored, even before its room's purge has run", async () => {
+    const { chatId, admin } = await chatWithMembers(0);
+    expect((await api(admin.token, "DELETE", `/chats/${chatId}`)).status).toBe(200);
+    const { db, close } = openDatabase(env);
+    try {
+      // The grace runs out now; the room's alarm still waits for the purgeAt it was given (about 4 s away).
+      await db
+        .update(chats)
+        .set({ purgeAt: new Date(Date.now() - 1000) })
+        .where(eq(chats.id, chatId));
+      expect((await api(admin.token, "POST", `/chats/${chatId}/restore-deleted`)).status).toBe(404);
+      const [row] = await db.select({ deletedAt: chats.deletedAt }).from(chats).where(eq(chats.id, chatId));
+      expect(row?.deletedAt).not.toBeNull();
+    } finally {
+      await close();
+    }
+  });
 });
 
 describe("renaming an org", () => {
