@@ -325,6 +325,39 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     expect((await received(prefix)).map((r) => r.path)).toEqual([new URL(parked.url).pathname]);
   }, 60_000);
 
+  it("stopping a run that waits for a decision expires its approval for everyone and in the audit log", async () => {
+    const fixture = await chatWithMembers(0);
+    const prefix = `/${unique("stopped")}`;
+    await addOpsAgent(fixture, prefix, { approvers: "members" });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    const approvalId = await askApproval(socket, prefix);
+    const { runId } = socket.of("approval.requested")[0];
+    const stopped = await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/runs/${runId}/stop`);
+    expect(stopped.status).toBe(200);
+    await socket.until((s) => s.of("approval.decided").length === 1, "the approval closed");
+    expect(socket.of("approval.decided")[0]).toMatchObject({ approvalId, runId, decision: "expired", by: "parlor" });
+    expect((await approvals(fixture))[0]).toMatchObject({ approvalId, status: "expired" });
+    expect((await vote(fixture.admin.token, fixture, approvalId, "approve")).status).toBe(409);
+    const entries = await eventually(
+      async () => {
+        await runDurableObjectAlarm(roomStub(fixture.chatId));
+        const answer = await api<{ entries: AuditEntry[] }>(
+          fixture.admin.token,
+          "GET",
+          `/orgs/${fixture.orgId}/audit?action=approval.expired`,
+        );
+        return answer.body.entries;
+      },
+      (found) => found.length === 1,
+      "the expiry's audit entry",
+    );
+    expect(entries[0]).toMatchObject({
+      actor: { type: "system", id: "parlor" },
+      target: expect.stringMatching(new RegExp(`^approval:${approvalId} .* run_stopped$`)),
+    });
+    expect(await received(prefix)).toEqual([]);
+  });
+
   it("each vote is audited, and a backup carries the votes into the restored chat", async () => {
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
