@@ -265,15 +265,21 @@ function SignIn({ onSignedIn }: { onSignedIn: (userId: string) => void }) {
     <form class="sign-in" onSubmit={submit}>
       <h1>Parlor</h1>
       <p>Development sign-in: pick any user id.</p>
+      <label for="sign-in-user">User id</label>
       <input
+        id="sign-in-user"
         name="userId"
-        placeholder="user id, e.g. alice"
+        autocomplete="username"
+        placeholder="e.g. alice"
         value={userId}
         onInput={(e) => setUserId(e.currentTarget.value)}
       />
+      <label for="sign-in-name">Display name (optional)</label>
       <input
+        id="sign-in-name"
         name="name"
-        placeholder="display name (optional)"
+        autocomplete="name"
+        placeholder="e.g. Alice"
         value={name}
         onInput={(e) => setName(e.currentTarget.value)}
       />
