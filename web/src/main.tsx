@@ -68,7 +68,7 @@ function App({ mode }: { mode: SignInMode }) {
   const [user, setUser] = useState(session.user());
   const [org, setOrg] = useState<OrgRef | null>(null);
   const [chat, setChat] = useState<ChatRef | null>(null);
-  /** What the main pane shows: the selected chat, its backups, or the org's billing page (admins). */
+  /** What the main pane shows: the selected chat, its backups, the members screen, or an admin screen. */
   const [pane, setPane] = useState<"chat" | "backups" | "billing" | "marketplace" | "members" | AdminScreenName>(
     "chat",
   );
