@@ -18,10 +18,16 @@ export async function agentOf(fixture: ChatFixture, fields: Record<string, unkno
   return created.body.id;
 }
 
-export async function publish(fixture: ChatFixture, agentId: string, description = "Helps with tickets") {
+export async function publish(
+  fixture: ChatFixture,
+  agentId: string,
+  description = "Helps with tickets",
+  note?: string,
+) {
   return api<{ listing: Listing }>(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/marketplace/listings`, {
     agentId,
     description,
+    ...(note === undefined ? {} : { note }),
   });
 }
 

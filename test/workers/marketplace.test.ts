@@ -322,6 +322,29 @@ describe("marketplace", () => {
     expect((await review(listingId, "approve")).status).toBe(409);
   });
 
+  it("an install writes agent.created and marketplace.installed together, and a refused install writes neither", async () => {
+    const { listingId } = await approvedListing();
+    const installer = await chatWithMembers(0);
+    const installed = await install(installer, listingId, "copied");
+    expect(installed.status).toBe(201);
+    const created = await newestAudit(installer.admin.token, installer.orgId, "agent.created");
+    const recorded = await newestAudit(installer.admin.token, installer.orgId, "marketplace.installed");
+    expect(created).toMatchObject({
+      actor: { type: "user", id: installer.admin.userId },
+      target: `agent:${installed.body.agentId}`,
+      outcome: "success",
+    });
+    expect(recorded?.target).toContain(`agent:${installed.body.agentId} `);
+    // One transaction: the two entries are neighbours in the org's chain.
+    expect((recorded?.seq ?? 0) - (created?.seq ?? 0)).toBe(1);
+
+    expect((await install(installer, listingId, "copied")).status).toBe(409);
+    expect((await newestAudit(installer.admin.token, installer.orgId, "agent.created"))?.seq).toBe(created?.seq);
+    expect((await newestAudit(installer.admin.token, installer.orgId, "marketplace.installed"))?.seq).toBe(
+      recorded?.seq,
+    );
+  });
+
   it("every decision is audited: submitted, approved, rejected, installed", async () => {
     const publisher = await chatWithMembers(0);
     const agentId = await agentOf(publisher, {});
