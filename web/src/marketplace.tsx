@@ -17,6 +17,7 @@ export function Marketplace({ org }: { org: OrgRef | null }) {
   const adminOf = org?.role === "admin" ? org : null;
   const [q, setQ] = useState("");
   const [listings, setListings] = useState<Listing[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [moderator, setModerator] = useState(false);
   const [version, setVersion] = useState(0);
   const [notice, setNotice] = useState<string | null>(null);
@@ -35,10 +36,23 @@ export function Marketplace({ org }: { org: OrgRef | null }) {
   }
   useEffect(() => {
     call(market.listings.$get({ query: { q: q || undefined } })).then(
-      (r) => setListings(r.listings),
+      (r) => {
+        setListings(r.listings);
+        setNextCursor(r.nextCursor);
+      },
       (e: Error) => setError(e.message),
     );
   }, [q, version]);
+  function more() {
+    if (!nextCursor) return;
+    call(market.listings.$get({ query: { q: q || undefined, cursor: nextCursor } })).then(
+      (r) => {
+        setListings((shown) => [...shown, ...r.listings]);
+        setNextCursor(r.nextCursor);
+      },
+      (e: Error) => setError(e.message),
+    );
+  }
   useEffect(() => {
     call(market.moderator.$get()).then(
       (r) => setModerator(r.moderator),
@@ -60,7 +74,9 @@ export function Marketplace({ org }: { org: OrgRef | null }) {
     const reason = prompt(`Why should moderators look at "${listing.definition.name}"?`);
     if (!reason) return;
     void run(async () => {
-      await call(market.listings[":id"].reports.$post({ param: { id: listing.id }, json: { reason } }));
+      // The org selected is the one the report is made for: moderators see it.
+      const json = org ? { reason, orgId: org.id } : { reason };
+      await call(market.listings[":id"].reports.$post({ param: { id: listing.id }, json }));
       return "Reported: a moderator will review it.";
     });
   }
@@ -104,6 +120,11 @@ export function Marketplace({ org }: { org: OrgRef | null }) {
         ))}
         {listings.length === 0 && <li class="hint">No listings{q ? " match" : " yet"}.</li>}
       </ul>
+      {nextCursor && (
+        <button type="button" class="small-button" onClick={more}>
+          More listings
+        </button>
+      )}
       {adminOf && <Installed org={adminOf} version={version} run={run} />}
       {adminOf && <Publish org={adminOf} version={version} run={run} />}
       {moderator && <ModerationQueue version={version} run={run} />}
@@ -116,6 +137,7 @@ function Publish({ org, version, run }: { org: OrgRef; version: number; run: Run
   const [own, setOwn] = useState<Listing[]>([]);
   const [agentId, setAgentId] = useState("");
   const [description, setDescription] = useState("");
+  const [note, setNote] = useState("");
   useEffect(() => {
     call(client.api.orgs[":orgId"].agents.$get({ param: { orgId: org.id } })).then((r) => setAgents(r.agents));
     call(orgMarket.listings.$get({ param: { orgId: org.id } })).then((r) => setOwn(r.listings));
@@ -125,10 +147,10 @@ function Publish({ org, version, run }: { org: OrgRef; version: number; run: Run
     event.preventDefault();
     if (!agentId || !description.trim()) return;
     void run(async () => {
-      const { listing } = await call(
-        orgMarket.listings.$post({ param: { orgId: org.id }, json: { agentId, description } }),
-      );
+      const json = note.trim() ? { agentId, description, note } : { agentId, description };
+      const { listing } = await call(orgMarket.listings.$post({ param: { orgId: org.id }, json }));
       setDescription("");
+      setNote("");
       return `Submitted version ${listing.version}: it waits for a moderator.`;
     });
   }
@@ -155,6 +177,10 @@ function Publish({ org, version, run }: { org: OrgRef; version: number; run: Run
             maxLength={2000}
             onInput={(e) => setDescription(e.currentTarget.value)}
           />
+        </label>{" "}
+        <label>
+          What changed (optional){" "}
+          <input name="publishNote" value={note} maxLength={500} onInput={(e) => setNote(e.currentTarget.value)} />
         </label>{" "}
         <button type="submit">Publish</button>
       </form>
