@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../api/db/client";
 import { marketplaceListings, marketplaceVersions } from "../../api/db/schema";
 import type { Listing } from "../../protocol/marketplace";
-import { api, chatWithMembers, tokenFor, unique } from "./helpers";
+import { api, type ChatFixture, chatWithMembers, tokenFor, unique } from "./helpers";
 import { agentOf, moderatorToken, publish, review } from "./marketplace-fixtures";
 
 type Page = { listings: Listing[]; nextCursor: string | null };
@@ -16,10 +16,14 @@ async function browse(query: string, token?: string): Promise<{ status: number; 
   return api<Page>(token ?? (await tokenFor(unique("browser"))), "GET", `/marketplace/listings?${query}`);
 }
 
-/** An approved listing with this name and description, published by a fresh org. */
-async function listed(name: string, description: string): Promise<string> {
-  const publisher = await chatWithMembers(0);
-  const agentId = await agentOf(publisher, { name });
+/** An approved listing with this name and description, of a new agent of the publisher's org. */
+async function listed(publisher: ChatFixture, name: string, description: string): Promise<string> {
+  const agentId = await agentOf(publisher, {
+    name,
+    handle: unique("h")
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, ""),
+  });
   const published = await publish(publisher, agentId, description);
   expect(published.status, JSON.stringify(published.body)).toBe(201);
   expect((await review(published.body.listing.id, "approve")).status).toBe(200);
@@ -30,9 +34,10 @@ async function listed(name: string, description: string): Promise<string> {
 describe("marketplace browsing", { timeout: 60_000 }, () => {
   it("search matches every word in the name, handle or description, case-insensitively; % and _ are plain text", async () => {
     const token = unique("tok").replace(/[^a-z0-9]/gi, "");
-    const percent = await listed(`Budget ${token}`, "Keeps spend under 5% a month");
-    const fifty = await listed(`Budget ${token} two`, "Keeps spend under 50 a month");
-    const underscore = await listed(`Snake ${token}`, "Reads snake_case names");
+    const publisher = await chatWithMembers(0);
+    const percent = await listed(publisher, `Budget ${token}`, "Keeps spend under 5% a month");
+    const fifty = await listed(publisher, `Budget ${token} two`, "Keeps spend under 50 a month");
+    const underscore = await listed(publisher, `Snake ${token}`, "Reads snake_case names");
     const ids = async (q: string) =>
       (await browse(`q=${encodeURIComponent(q)}`)).body.listings.map((listing) => listing.id).sort();
 
@@ -80,7 +85,8 @@ describe("marketplace browsing", { timeout: 60_000 }, () => {
   it("pages come newest first, each listing once, until nextCursor is null", async () => {
     const token = unique("page").replace(/[^a-z0-9]/gi, "");
     const made: string[] = [];
-    for (let i = 0; i < 5; i++) made.push(await listed(`Pager ${token} ${i}`, "One of five"));
+    const publisher = await chatWithMembers(0);
+    for (let i = 0; i < 5; i++) made.push(await listed(publisher, `Pager ${token} ${i}`, "One of five"));
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
