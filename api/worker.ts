@@ -3,6 +3,7 @@ import { app } from "./app";
 import { openDatabase } from "./db/client";
 import { sweepDeletedChats } from "./deleted-chats";
 import { deliverRevocations } from "./memberships";
+import { serveWebClient } from "./web-client";
 
 export { ChatAgent } from "../agents/chat-agent";
 export { OrgLimiter } from "../agents/org-limiter";
@@ -14,7 +15,8 @@ export { SocketTickets } from "./socket-tickets";
 
 export default {
   fetch(request, env, ctx) {
-    return app.fetch(request, env, ctx);
+    if (new URL(request.url).pathname.startsWith("/api/")) return app.fetch(request, env, ctx);
+    return serveWebClient(request, env);
   },
   /** Sweeps for revocations a room could not take at the time, and overdue purges (production: every minute). */
   async scheduled(_controller, env, ctx) {

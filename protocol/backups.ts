@@ -15,6 +15,8 @@ export const backupSchema = z
     createdAt: timestamp,
     messages: z.number().int().min(0),
     lastSeq: z.number().int().min(0),
+    /** What its objects hold in R2, in bytes (gzip'd), the manifest apart. */
+    bytes: z.number().int().min(0),
     /** SHA-256 (hex) over the objects' SHA-256 values, in the manifest's order. */
     sha256: z.string(),
   })

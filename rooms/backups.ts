@@ -39,6 +39,7 @@ export function backupOf(manifest: Manifest): Backup {
     createdAt: manifest.createdAt,
     messages: manifest.messages,
     lastSeq: manifest.lastSeq,
+    bytes: manifest.objects.reduce((sum, object) => sum + object.bytes, 0),
     sha256: manifest.sha256,
   };
 }

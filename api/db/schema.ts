@@ -392,6 +392,8 @@ export const marketplaceVersions = pgTable(
     status: text("status").$type<"pending" | "approved" | "rejected">().notNull().default("pending"),
     description: text("description").notNull(),
     definition: jsonb("definition").$type<ListingDefinition>().notNull(),
+    /** The publisher's note on what changed in this version, shown to installers; null when none was given. */
+    note: text("note"),
     reason: text("reason"),
     submittedBy: text("submitted_by").notNull(),
     reviewedBy: text("reviewed_by"),
@@ -409,6 +411,8 @@ export const marketplaceReports = pgTable(
       .notNull()
       .references(() => marketplaceListings.id, { onDelete: "cascade" }),
     userId: text("user_id").notNull(),
+    /** The org the reporter reported for (one they belong to), shown to moderators; null when none was named. */
+    orgId: uuid("org_id").references(() => orgs.id, { onDelete: "set null" }),
     reason: text("reason").notNull(),
     createdAt: createdAt(),
   },

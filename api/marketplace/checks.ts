@@ -30,11 +30,19 @@ export type CheckContext = {
   devAllowOrigins: readonly string[];
 };
 
-export function checkSubmission(definition: ListingDefinition, description: string, context: CheckContext): string[] {
+/** What a publisher writes beside the definition: the listing's description and the version's change note. */
+export type SubmissionTexts = { description: string; note: string | null };
+
+export function checkSubmission(
+  definition: ListingDefinition,
+  { description, note }: SubmissionTexts,
+  context: CheckContext,
+): string[] {
   const problems: string[] = [];
   const texts: [string, string][] = [
     ["the name", definition.name],
     ["the description", description],
+    ...(note === null ? [] : [["the change note", note] as [string, string]]),
     ["the prompt", definition.systemPrompt],
   ];
   for (const [where, text] of texts) {

@@ -4,11 +4,11 @@
  * when an admin updates it to the newest approved version; a publisher's later edits never reach it.
  */
 import { and, desc, eq } from "drizzle-orm";
-import type { ListingDefinition } from "../../protocol/marketplace";
+import type { ListingDefinition, ListingVersion } from "../../protocol/marketplace";
 import { isUuid } from "../access";
 import type { AuditTrail } from "../audit/trail";
 import type { Database } from "../db/client";
-import { agents, marketplaceInstalls, marketplaceListings } from "../db/schema";
+import { agents, marketplaceInstalls, marketplaceListings, marketplaceVersions } from "../db/schema";
 import { conflict, notFound } from "../errors";
 import { approvedVersion } from "./listings";
 
@@ -45,6 +45,13 @@ export async function installListing(
       listingId,
       version: approved.version,
       installedBy: installer.userId,
+    });
+    // An install creates an agent: the org's log says so as it does for one made by hand, then where it came from.
+    await audit.record(tx, {
+      orgId: installer.orgId,
+      actor: { type: "user", id: installer.userId },
+      action: "agent.created",
+      target: `agent:${agent.id}`,
     });
     await audit.record(tx, {
       orgId: installer.orgId,
@@ -125,6 +132,43 @@ export async function installsOf(db: Database, orgId: string) {
       };
     }),
   );
+}
+
+/**
+ * An installed agent's listing history as its org sees it: the approved versions (date, change note), the one it is
+ * pinned to, and whether a newer one can be installed.
+ */
+export async function installVersions(db: Database, orgId: string, agentId: string) {
+  if (!isUuid(agentId)) throw notFound("installed agent not found");
+  const [install] = await db
+    .select({
+      listingId: marketplaceInstalls.listingId,
+      version: marketplaceInstalls.version,
+      takenDownAt: marketplaceListings.takenDownAt,
+    })
+    .from(marketplaceInstalls)
+    .innerJoin(marketplaceListings, eq(marketplaceListings.id, marketplaceInstalls.listingId))
+    .where(and(eq(marketplaceInstalls.agentId, agentId), eq(marketplaceInstalls.orgId, orgId)));
+  if (!install) throw notFound("installed agent not found");
+  const rows = await db
+    .select()
+    .from(marketplaceVersions)
+    .where(and(eq(marketplaceVersions.listingId, install.listingId), eq(marketplaceVersions.status, "approved")))
+    .orderBy(desc(marketplaceVersions.version));
+  const versions: ListingVersion[] = rows.map((row) => ({
+    version: row.version,
+    approvedAt: (row.reviewedAt ?? row.createdAt).toISOString(),
+    note: row.note,
+    description: row.description,
+  }));
+  const newest = versions[0]?.version ?? 0;
+  const takenDown = install.takenDownAt !== null;
+  return {
+    versions,
+    version: install.version,
+    updateAvailable: !takenDown && newest > install.version ? newest : null,
+    takenDown,
+  };
 }
 
 /** What an install copies: everything but the handle, which is the installer's to choose. */

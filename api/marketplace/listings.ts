@@ -13,7 +13,19 @@ type ListingRow = Awaited<ReturnType<typeof listingRows>>[number];
 export type VersionRow = typeof marketplaceVersions.$inferSelect;
 
 export async function readListings(db: Database, audience: Audience, where?: SQL): Promise<Listing[]> {
-  const rows = await listingRows(db, where);
+  return toListings(db, audience, await listingRows(db, where));
+}
+
+/** The listings with these ids as `audience` sees them, in the order given. */
+export async function listingsByIds(db: Database, audience: Audience, ids: string[]): Promise<Listing[]> {
+  if (ids.length === 0) return [];
+  const rows = await listingRows(db, inArray(marketplaceListings.id, ids));
+  const order = new Map(ids.map((id, index) => [id, index]));
+  rows.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+  return toListings(db, audience, rows);
+}
+
+async function toListings(db: Database, audience: Audience, rows: ListingRow[]): Promise<Listing[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
   const versions = await db
@@ -48,12 +60,6 @@ export async function approvedVersion(db: Database, listingId: string): Promise<
   return version;
 }
 
-export function matchesQuery(listing: Listing, q: string | undefined): boolean {
-  const words = (q ?? "").toLowerCase().split(/\s+/).filter(Boolean);
-  const text = `${listing.definition.name} ${listing.definition.handle} ${listing.description}`.toLowerCase();
-  return words.every((word) => text.includes(word));
-}
-
 function listingRows(db: Database, where?: SQL) {
   return db
     .select({
@@ -69,8 +75,7 @@ function listingRows(db: Database, where?: SQL) {
     .from(marketplaceListings)
     .innerJoin(orgs, eq(orgs.id, marketplaceListings.orgId))
     .where(and(isNull(orgs.deletedAt), where))
-    .orderBy(desc(marketplaceListings.updatedAt))
-    .limit(500);
+    .orderBy(desc(marketplaceListings.updatedAt), desc(marketplaceListings.id));
 }
 
 /** Reports since the listing's last review. */

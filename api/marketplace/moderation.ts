@@ -4,11 +4,11 @@
  * are told in their chats. Each decision is audited in the publisher's log.
  */
 import { and, desc, eq, gt } from "drizzle-orm";
-import type { REVIEW_DECISIONS } from "../../protocol/marketplace";
+import type { ListingReport, REVIEW_DECISIONS } from "../../protocol/marketplace";
 import { isUuid } from "../access";
 import type { AuditTrail } from "../audit/trail";
 import type { Database } from "../db/client";
-import { marketplaceListings, marketplaceReports, marketplaceVersions } from "../db/schema";
+import { marketplaceListings, marketplaceReports, marketplaceVersions, orgs } from "../db/schema";
 import { conflict, notFound } from "../errors";
 import type { Tx } from "../memberships";
 
@@ -82,7 +82,7 @@ export async function reportListing(
   db: Database,
   audit: AuditTrail,
   listingId: string,
-  report: { userId: string; reason: string },
+  report: { userId: string; reason: string; orgId: string | null },
 ): Promise<void> {
   if (!isUuid(listingId)) throw notFound("listing not found");
   await db.transaction(async (tx) => {
@@ -93,7 +93,7 @@ export async function reportListing(
     if (!listing) throw notFound("listing not found");
     const created = await tx
       .insert(marketplaceReports)
-      .values({ listingId, userId: report.userId, reason: report.reason })
+      .values({ listingId, userId: report.userId, orgId: report.orgId, reason: report.reason })
       .onConflictDoNothing()
       .returning({ listingId: marketplaceReports.listingId });
     if (created.length === 0) throw conflict("you have reported this listing already");
@@ -104,6 +104,33 @@ export async function reportListing(
       target: `listing:${listingId}`,
     });
   });
+}
+
+/** A listing's reports for moderators, newest first: each one's reason and the org its reporter named. */
+export async function reportsOf(db: Database, listingId: string): Promise<ListingReport[]> {
+  if (!isUuid(listingId)) throw notFound("listing not found");
+  const [listing] = await db
+    .select({ reviewedAt: marketplaceListings.reviewedAt })
+    .from(marketplaceListings)
+    .where(eq(marketplaceListings.id, listingId));
+  if (!listing) throw notFound("listing not found");
+  const rows = await db
+    .select({
+      reason: marketplaceReports.reason,
+      orgId: orgs.id,
+      orgName: orgs.name,
+      createdAt: marketplaceReports.createdAt,
+    })
+    .from(marketplaceReports)
+    .leftJoin(orgs, eq(orgs.id, marketplaceReports.orgId))
+    .where(eq(marketplaceReports.listingId, listingId))
+    .orderBy(desc(marketplaceReports.createdAt));
+  return rows.map((row) => ({
+    reason: row.reason,
+    reporterOrg: row.orgId && row.orgName !== null ? { id: row.orgId, name: row.orgName } : null,
+    createdAt: row.createdAt.toISOString(),
+    open: listing.reviewedAt === null || row.createdAt > listing.reviewedAt,
+  }));
 }
 
 /** A report newer than the listing's last review, if any. */

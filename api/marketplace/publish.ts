@@ -15,11 +15,12 @@ import { openValue, secretScope, secretsConfigured } from "../db/secret-values";
 import { badRequest, conflict, notFound } from "../errors";
 import { checkSubmission } from "./checks";
 
-export type Submission = { orgId: string; agentId: string; description: string; userId: string };
+export type Submission = { orgId: string; agentId: string; description: string; note?: string; userId: string };
 
 /** Answers the listing's id; a submission that fails the automated checks is refused (400) and stores nothing. */
 export async function submitListing(env: Env, db: Database, audit: AuditTrail, submission: Submission) {
   const { orgId, agentId, description, userId } = submission;
+  const note = submission.note ?? null;
   if (!isUuid(agentId)) throw notFound("agent not found");
   // A plain header value becomes a secret reference first, so the copy below never holds a value.
   await movePlainHeaders(env, db, agentId);
@@ -36,11 +37,15 @@ export async function submitListing(env: Env, db: Database, audit: AuditTrail, s
     trigger: agent.trigger,
     tools: agent.tools,
   };
-  const problems = checkSubmission(definition, description, {
-    secretValues: await secretValuesOf(env, db, orgId),
-    development: env.PARLOR_ENV === "development",
-    devAllowOrigins: devAllowOrigins(env),
-  });
+  const problems = checkSubmission(
+    definition,
+    { description, note },
+    {
+      secretValues: await secretValuesOf(env, db, orgId),
+      development: env.PARLOR_ENV === "development",
+      devAllowOrigins: devAllowOrigins(env),
+    },
+  );
   if (problems.length > 0) throw badRequest(`the submission did not pass the automated checks: ${problems.join("; ")}`);
 
   return db.transaction(async (tx) => {
@@ -62,7 +67,9 @@ export async function submitListing(env: Env, db: Database, audit: AuditTrail, s
       .update(marketplaceVersions)
       .set({ status: "rejected", reason: `superseded by version ${version}`, reviewedAt: new Date() })
       .where(and(eq(marketplaceVersions.listingId, listingId), eq(marketplaceVersions.status, "pending")));
-    await tx.insert(marketplaceVersions).values({ listingId, version, description, definition, submittedBy: userId });
+    await tx
+      .insert(marketplaceVersions)
+      .values({ listingId, version, description, note, definition, submittedBy: userId });
     await tx.update(marketplaceListings).set({ updatedAt: new Date() }).where(eq(marketplaceListings.id, listingId));
     await audit.record(tx, {
       orgId,

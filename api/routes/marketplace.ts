@@ -5,8 +5,11 @@ import {
   installParams,
   installResponse,
   installsResponse,
+  installVersionsResponse,
   listingIdParams,
+  listingReportsResponse,
   listingResponse,
+  listingsPageResponse,
   listingsQuery,
   listingsResponse,
   moderatorResponse,
@@ -18,9 +21,10 @@ import {
 import { orgIdParams } from "../../protocol/orgs";
 import { requireOrgAdmin, requireOrgMember } from "../access";
 import { marketplaceListings } from "../db/schema";
-import { installListing, installsOf, updateInstall } from "../marketplace/installs";
-import { matchesQuery, readListing, readListings } from "../marketplace/listings";
-import { reportListing, reviewListing } from "../marketplace/moderation";
+import { browseListings } from "../marketplace/browse";
+import { installListing, installsOf, installVersions, updateInstall } from "../marketplace/installs";
+import { readListing, readListings } from "../marketplace/listings";
+import { reportListing, reportsOf, reviewListing } from "../marketplace/moderation";
 import { isModerator, requireModerator } from "../marketplace/moderators";
 import { submitListing } from "../marketplace/publish";
 import { noticeTakeDown } from "../marketplace/take-down-notices";
@@ -35,10 +39,25 @@ const browseRoute = authedRoute(
     path: "/listings",
     tags,
     summary: "Approved listings, searched by name and description; `status=pending|reported` for moderators",
+    description:
+      "`q`: words that must each appear, case-insensitively, in the listing's name, handle or description (as " +
+      "text: `%` and `_` are no wildcards). Newest first (last updated); `limit` 1-100 (default 50); pass " +
+      "`nextCursor` back as `cursor` for the next page.",
     request: { query: listingsQuery },
-    responses: { 200: jsonContent(listingsResponse, "Newest first; at most 100.") },
+    responses: { 200: jsonContent(listingsPageResponse, "One page, newest first.") },
   },
   ["forbidden"],
+);
+const listingReportsRoute = authedRoute(
+  {
+    method: "get",
+    path: "/listings/{id}/reports",
+    tags,
+    summary: "A listing's reports: each one's reason, the org its reporter named, and whether it is open (moderators)",
+    request: { params: listingIdParams },
+    responses: { 200: jsonContent(listingReportsResponse, "Newest first.") },
+  },
+  ["forbidden", "not_found"],
 );
 const reviewRoute = authedRoute(
   {
@@ -60,6 +79,7 @@ const reportRoute = authedRoute(
     path: "/listings/{id}/reports",
     tags,
     summary: "Report a listing to the moderators (once per person and listing)",
+    description: "`orgId`, optional, names an org the reporter belongs to (404 otherwise); moderators see it.",
     request: { params: listingIdParams, body: jsonBody(reportListingBody) },
     responses: { 201: jsonContent(reportResponse, "Reported: the listing is in the moderators' queue.") },
   },
@@ -114,6 +134,18 @@ const installRoute = authedRoute(
   },
   ["forbidden", "not_found", "conflict"],
 );
+const installVersionsRoute = authedRoute(
+  {
+    method: "get",
+    path: "/{orgId}/marketplace/installs/{agentId}/versions",
+    tags,
+    summary:
+      "An installed agent's listing history: approved versions with their change notes, and the pinned one (org members)",
+    request: { params: installParams },
+    responses: { 200: jsonContent(installVersionsResponse, "Approved versions newest first, and where the agent is.") },
+  },
+  ["not_found"],
+);
 const updateInstallRoute = authedRoute(
   {
     method: "post",
@@ -135,22 +167,18 @@ const moderatorRoute = authedRoute({
   responses: { 200: jsonContent(moderatorResponse, "Yes or no.") },
 });
 
-const MAX_RESULTS = 100;
+const DEFAULT_PAGE = 50;
 
 export const marketplaceRoutes = router()
   .openapi(moderatorRoute, (c) => c.json({ moderator: isModerator(c.env, c.var.caller.userId) }, 200))
   .openapi(browseRoute, async function browse(c) {
-    const { q, status = "approved" } = c.req.valid("query");
+    const { q, status = "approved", cursor, limit = DEFAULT_PAGE } = c.req.valid("query");
     if (status !== "approved") requireModerator(c.env, c.var.caller.userId);
-    const listings = await readListings(c.var.db, status === "approved" ? "public" : "moderator");
-    const queued = listings.filter((listing) =>
-      status === "pending"
-        ? listing.status === "pending"
-        : status === "reported"
-          ? listing.openReports > 0 && listing.status !== "taken_down"
-          : true,
-    );
-    return c.json({ listings: queued.filter((listing) => matchesQuery(listing, q)).slice(0, MAX_RESULTS) }, 200);
+    return c.json(await browseListings(c.var.db, { queue: status, q, cursor, limit }), 200);
+  })
+  .openapi(listingReportsRoute, async function listingReports(c) {
+    requireModerator(c.env, c.var.caller.userId);
+    return c.json({ reports: await reportsOf(c.var.db, c.req.valid("param").id) }, 200);
   })
   .openapi(reviewRoute, async function review(c) {
     requireModerator(c.env, c.var.caller.userId);
@@ -162,7 +190,9 @@ export const marketplaceRoutes = router()
   })
   .openapi(reportRoute, async function report(c) {
     const { id } = c.req.valid("param");
-    await reportListing(c.var.db, c.var.audit, id, { userId: c.var.caller.userId, ...c.req.valid("json") });
+    const { reason, orgId } = c.req.valid("json");
+    const reporterOrg = orgId ? (await requireOrgMember(c.var.db, orgId, c.var.caller.userId)).orgId : null;
+    await reportListing(c.var.db, c.var.audit, id, { userId: c.var.caller.userId, reason, orgId: reporterOrg });
     return c.json({ report: { listingId: id, created: true } }, 201);
   });
 
@@ -192,6 +222,11 @@ export const orgMarketplaceRoutes = router()
     const installer = { orgId, userId: c.var.caller.userId };
     const { agentId, version } = await installListing(c.var.db, c.var.audit, installer, listingId, handle);
     return c.json({ agentId, listingId, version }, 201);
+  })
+  .openapi(installVersionsRoute, async function versionsOfInstall(c) {
+    const params = c.req.valid("param");
+    const { orgId } = await requireOrgMember(c.var.db, params.orgId, c.var.caller.userId);
+    return c.json(await installVersions(c.var.db, orgId, params.agentId), 200);
   })
   .openapi(updateInstallRoute, async function updateInstalled(c) {
     const params = c.req.valid("param");

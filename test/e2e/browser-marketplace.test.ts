@@ -1,7 +1,8 @@
 /**
  * The marketplace in the web client, from publishing to a run: an admin publishes one of the org's agents, a
  * moderator approves it from the queue, another org's admin finds it by search, installs it, adds it to a chat, and
- * the installed agent answers a mention there with the built-in model.
+ * the installed agent answers a mention there with the built-in model. Then what installers and moderators read of a
+ * listing's past: its version history with change notes, and reports with their reason and reporter org.
  */
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
@@ -89,5 +90,75 @@ describeWithBrowser("the marketplace in the web client", () => {
     expect(await bob.locator("[data-testid=messages] li.author-agent .author").first().textContent()).toBe(
       "Ticket helper",
     );
+  }, 180_000);
+  /** Over REST: a user's typed client, signed in with a development token. */
+  async function apiAs(userId: string, name: string) {
+    const answer = await parlorClient(parlor().baseUrl).api.dev.token.$post({ json: { userId, name } });
+    const { token } = await answer.json();
+    return parlorClient(parlor().baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+  }
+
+  it("an installer reads the version history with change notes; a moderator reads a report's reason and org", async () => {
+    const publisher = await apiAs("history-pat", "Pat");
+    const moderator = await apiAs(MODERATOR, "Mia");
+    const installer = await apiAs("history-ivy", "Ivy");
+    const makers = await (await publisher.orgs.$post({ json: { name: "Digesters" } })).json();
+    const agent = await (
+      await publisher.orgs[":orgId"].agents.$post({
+        param: { orgId: makers.id },
+        json: { name: "Digest writer", handle: "digest", systemPrompt: "You write digests.", tools: {} },
+      })
+    ).json();
+    const publishVersion = async (json: { agentId: string; description: string; note?: string }) => {
+      const published = await publisher.orgs[":orgId"].marketplace.listings.$post({
+        param: { orgId: makers.id },
+        json,
+      });
+      expect(published.status).toBe(201);
+      const { listing } = await published.json();
+      const approved = await moderator.marketplace.listings[":id"].review.$post({
+        param: { id: listing.id },
+        json: { decision: "approve", reason: "fine" },
+      });
+      expect(approved.status).toBe(200);
+      return listing.id;
+    };
+    const listingId = await publishVersion({ agentId: agent.id, description: "Writes a daily digest" });
+    const readers = await (await installer.orgs.$post({ json: { name: "Readers" } })).json();
+    const installed = await installer.orgs[":orgId"].marketplace.installs.$post({
+      param: { orgId: readers.id },
+      json: { listingId },
+    });
+    expect(installed.status).toBe(201);
+    await publishVersion({ agentId: agent.id, description: "Writes a daily digest", note: "Weekly digests too" });
+
+    const ivy = await signIn("history-ivy", "Ivy");
+    await ivy.click("text=Readers");
+    await ivy.click("[data-testid=open-marketplace]");
+    const install = ivy.locator("[data-testid=install]", { hasText: "@digest" });
+    await install.locator("summary", { hasText: "version history" }).click();
+    const history = install.locator("[data-testid=version-history]");
+    await history.locator("text=Pinned to v1 · v2 available").waitFor();
+    expect(await history.locator("[data-testid=listing-version]").allTextContents()).toEqual([
+      expect.stringMatching(/^v2 .*Weekly digests too$/),
+      expect.stringMatching(/^v1 \(pinned\) .*no change note$/),
+    ]);
+
+    await ivy.fill("input[name=marketSearch]", "daily digest");
+    const listing = ivy.locator("[data-testid=listing]", { hasText: "Digest writer" });
+    ivy.once("dialog", (dialog) => void dialog.accept("It posts the same digest twice"));
+    await listing.locator("button", { hasText: "report" }).click();
+    await ivy.locator("text=Reported: a moderator will review it.").waitFor();
+
+    const mia = await signIn(MODERATOR, "Mia");
+    await mia.click("[data-testid=open-marketplace]");
+    const queued = mia.locator("[data-testid=queued-listing]", { hasText: "Digest writer" });
+    const report = queued.locator("[data-testid=listing-report]");
+    await report.waitFor();
+    expect(await report.textContent()).toContain("It posts the same digest twice");
+    expect(await report.textContent()).toContain("Readers");
+    await queued.locator("button", { hasText: "Dismiss reports" }).click();
+    await mia.locator("text=approve: Digest writer.").waitFor();
+    await expect.poll(() => mia.locator("[data-testid=listing-report]").count()).toBe(0);
   }, 180_000);
 });

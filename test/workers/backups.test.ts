@@ -91,6 +91,10 @@ describe("backups", () => {
         "summaries.jsonl.gz",
       ].sort(),
     );
+    // Its size is what its objects hold, the manifest apart.
+    expect(backup.bytes).toBe(
+      objects.objects.filter((o) => !o.key.endsWith("/manifest.json")).reduce((sum, o) => sum + o.size, 0),
+    );
 
     const restored = await expectStatus(await restore(fixture, backup.id), 201);
     const { id } = await restored.json();

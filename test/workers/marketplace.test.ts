@@ -5,67 +5,25 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { AuditAction, AuditEntry } from "../../protocol/audit";
 import type { Listing } from "../../protocol/marketplace";
-import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, tokenFor, unique } from "./helpers";
+import { api, chatWithMembers, connect, type TestSocket, tokenFor, unique } from "./helpers";
+import {
+  agentOf,
+  approvedListing,
+  install,
+  MODERATOR,
+  moderatorToken,
+  newestAudit,
+  publish,
+  review,
+} from "./marketplace-fixtures";
 
 const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
-const MODERATOR = "moderator-of-tests";
-const moderatorToken = () => tokenFor(MODERATOR, "Moderator");
 
 type Recorded = { method: string; path: string; headers: Record<string, string> };
 async function received(prefix: string): Promise<Recorded[]> {
   const response = await fetch(`${service}/__requests?prefix=${encodeURIComponent(prefix)}`);
   return ((await response.json()) as { requests: Recorded[] }).requests;
-}
-
-async function agentOf(fixture: ChatFixture, fields: Record<string, unknown>): Promise<string> {
-  const created = await api<{ id: string }>(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/agents`, {
-    name: "Helper",
-    handle: "helper",
-    systemPrompt: "You help with tickets.",
-    ...fields,
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body.id;
-}
-
-async function publish(fixture: ChatFixture, agentId: string, description = "Helps with tickets") {
-  return api<{ listing: Listing }>(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/marketplace/listings`, {
-    agentId,
-    description,
-  });
-}
-
-async function review(listingId: string, decision: "approve" | "reject" | "take_down", reason = "looks fine") {
-  return api<{ listing: Listing }>(await moderatorToken(), "POST", `/marketplace/listings/${listingId}/review`, {
-    decision,
-    reason,
-  });
-}
-
-async function install(fixture: ChatFixture, listingId: string, handle?: string) {
-  return api<{ agentId: string; version: number }>(
-    fixture.admin.token,
-    "POST",
-    `/orgs/${fixture.orgId}/marketplace/installs`,
-    handle ? { listingId, handle } : { listingId },
-  );
-}
-
-/** A publisher's approved listing of an agent with no tools. */
-async function approvedListing(publisher?: ChatFixture) {
-  const fixture = publisher ?? (await chatWithMembers(1));
-  const agentId = await agentOf(fixture, { name: unique("Helper") });
-  const published = await publish(fixture, agentId);
-  expect(published.status).toBe(201);
-  expect((await review(published.body.listing.id, "approve")).status).toBe(200);
-  return { publisher: fixture, agentId, listingId: published.body.listing.id };
-}
-
-async function newestAudit(token: string, orgId: string, action: AuditAction): Promise<AuditEntry | undefined> {
-  const answer = await api<{ entries: AuditEntry[] }>(token, "GET", `/orgs/${orgId}/audit?action=${action}`);
-  return answer.body.entries[0];
 }
 
 describe("marketplace", () => {
@@ -362,6 +320,29 @@ describe("marketplace", () => {
       target: `listing:${listingId} reports dismissed`,
     });
     expect((await review(listingId, "approve")).status).toBe(409);
+  });
+
+  it("an install writes agent.created and marketplace.installed together, and a refused install writes neither", async () => {
+    const { listingId } = await approvedListing();
+    const installer = await chatWithMembers(0);
+    const installed = await install(installer, listingId, "copied");
+    expect(installed.status).toBe(201);
+    const created = await newestAudit(installer.admin.token, installer.orgId, "agent.created");
+    const recorded = await newestAudit(installer.admin.token, installer.orgId, "marketplace.installed");
+    expect(created).toMatchObject({
+      actor: { type: "user", id: installer.admin.userId },
+      target: `agent:${installed.body.agentId}`,
+      outcome: "success",
+    });
+    expect(recorded?.target).toContain(`agent:${installed.body.agentId} `);
+    // One transaction: the two entries are neighbours in the org's chain.
+    expect((recorded?.seq ?? 0) - (created?.seq ?? 0)).toBe(1);
+
+    expect((await install(installer, listingId, "copied")).status).toBe(409);
+    expect((await newestAudit(installer.admin.token, installer.orgId, "agent.created"))?.seq).toBe(created?.seq);
+    expect((await newestAudit(installer.admin.token, installer.orgId, "marketplace.installed"))?.seq).toBe(
+      recorded?.seq,
+    );
   });
 
   it("every decision is audited: submitted, approved, rejected, installed", async () => {

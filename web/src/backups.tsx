@@ -156,6 +156,9 @@ export function ChatBackups({
                   {count(b.messages)} {b.messages === 1 ? "message" : "messages"}
                 </span>
                 <span class="muted">up to #{b.lastSeq}</span>
+                <span class="muted" data-testid="backup-size">
+                  {size(b.bytes)}
+                </span>
               </span>
               <button
                 type="button"
@@ -171,4 +174,11 @@ export function ChatBackups({
       )}
     </section>
   );
+}
+
+/** A size in bytes for people: 812 B, 14.2 KB, 3.1 MB. */
+function size(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} KB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
