@@ -28,7 +28,17 @@ export const createdResponse = z.object({ id: uuid });
 export const orgSchema = z
   .object({ id: uuid, name: z.string(), role: orgRole, createdAt: timestamp })
   .meta({ id: "Org" });
-export const orgsResponse = z.object({ orgs: z.array(orgSchema) });
+/** An org in the caller's list, with how many messages wait unread across its chats the caller is in. */
+export const orgListItemSchema = orgSchema
+  .extend({
+    /**
+     * Unread messages summed over the caller's chats of the org that are neither archived nor deleted; it trails
+     * live messages by up to a batch, as each chat's `unread` does (`reading.ts`).
+     */
+    unread: z.number().int().nonnegative(),
+  })
+  .meta({ id: "OrgListItem" });
+export const orgsResponse = z.object({ orgs: z.array(orgListItemSchema) });
 
 export const orgMemberSchema = z.object({ userId, name: z.string(), role: orgRole }).meta({ id: "OrgMember" });
 export const orgMembersResponse = z.object({ members: z.array(orgMemberSchema) });

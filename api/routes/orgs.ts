@@ -1,5 +1,5 @@
 /** Orgs and their members. The caller who creates an org becomes its admin. */
-import { and, asc, eq, ilike, isNull } from "drizzle-orm";
+import { and, asc, eq, ilike, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { syncSeats } from "../../billing/seats";
 import {
@@ -17,7 +17,7 @@ import { orgMembersQuery } from "../../protocol/people";
 import { requireOrgAdmin, requireOrgMember } from "../access";
 import { clerkDirectory, clerkRole } from "../clerk";
 import type { AppEnv } from "../context";
-import { orgMemberships, orgs, pendingRevocations, users } from "../db/schema";
+import { chatMemberships, chats, orgMemberships, orgs, pendingRevocations, users } from "../db/schema";
 import {
   announceRole,
   deleteMembership,
@@ -36,7 +36,9 @@ const listMyOrgsRoute = authedRoute({
   path: "/",
   tags,
   summary: "The caller's orgs",
-  responses: { 200: jsonContent(orgsResponse, "The orgs the caller is a member of, oldest first.") },
+  responses: {
+    200: jsonContent(orgsResponse, "The orgs the caller is a member of, oldest first, each with the caller's unread."),
+  },
 });
 const createOrgRoute = authedRoute({
   method: "post",
@@ -93,11 +95,30 @@ const removeMemberRoute = authedRoute(
 
 export const orgRoutes = router()
   .openapi(listMyOrgsRoute, async function listMyOrgs(c) {
+    const { userId } = c.var.caller;
+    // One statement for every org: the caller's unread summed per org in a subquery, not a query per org.
+    const unreadByOrg = c.var.db
+      .select({
+        orgId: chatMemberships.orgId,
+        unread: sql<number>`sum(greatest(${chats.lastSeq} - ${chatMemberships.readSeq}, 0))::int`.as("unread"),
+      })
+      .from(chatMemberships)
+      .innerJoin(chats, and(eq(chats.id, chatMemberships.chatId), isNull(chats.deletedAt), isNull(chats.archivedAt)))
+      .where(eq(chatMemberships.userId, userId))
+      .groupBy(chatMemberships.orgId)
+      .as("unread_by_org");
     const rows = await c.var.db
-      .select({ id: orgs.id, name: orgs.name, role: orgMemberships.role, createdAt: orgs.createdAt })
+      .select({
+        id: orgs.id,
+        name: orgs.name,
+        role: orgMemberships.role,
+        createdAt: orgs.createdAt,
+        unread: sql<number>`coalesce(${unreadByOrg.unread}, 0)`.mapWith(Number),
+      })
       .from(orgMemberships)
       .innerJoin(orgs, and(eq(orgs.id, orgMemberships.orgId), isNull(orgs.deletedAt)))
-      .where(eq(orgMemberships.userId, c.var.caller.userId))
+      .leftJoin(unreadByOrg, eq(unreadByOrg.orgId, orgs.id))
+      .where(eq(orgMemberships.userId, userId))
       .orderBy(asc(orgs.createdAt));
     return c.json({ orgs: rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() })) }, 200);
   })

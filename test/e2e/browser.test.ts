@@ -436,8 +436,9 @@ describeWithBrowser("the web client in two browser windows", () => {
     expect(await lee.locator("input[name=tokensPerPeriod]").inputValue()).toBe("");
     expect(await kim.locator("[data-testid=caps] tr[data-user=kim]").textContent()).toContain("no caps");
 
-    // An admin makes the member an admin; the list shows the new role.
-    await members.locator("li[data-user=lee]").getByRole("button", { name: "make admin" }).click();
+    // An admin makes the member an admin on the members screen; the sidebar's list shows the new role.
+    await kim.getByRole("button", { name: "Manage members" }).click();
+    await kim.getByLabel("Role of lee").selectOption("admin");
     await members.locator("li[data-user=lee] .role-admin").waitFor();
   });
 

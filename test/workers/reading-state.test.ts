@@ -116,4 +116,36 @@ describe("reading state", () => {
     const answer = await api(stranger.admin.token, "PUT", `/chats/${chatId}/read`, { seq: 0 });
     expect([403, 404]).toContain(answer.status);
   });
+  it("an org's unread in the org list sums the caller's chats of it, archived and deleted chats left out", async () => {
+    const { orgId, chatId, admin, members } = await chatWithMembers(1);
+    const reader = members[0];
+    const orgUnread = async (token: string) => {
+      const answer = await api<{ orgs: { id: string; unread: number }[] }>(token, "GET", "/orgs");
+      expect(answer.status).toBe(200);
+      return answer.body.orgs.find((o) => o.id === orgId)?.unread;
+    };
+    expect(await orgUnread(reader.token)).toBe(0);
+
+    const second = await api<{ id: string }>(admin.token, "POST", `/orgs/${orgId}/chats`, { title: "second" });
+    const third = await api<{ id: string }>(admin.token, "POST", `/orgs/${orgId}/chats`, { title: "third" });
+    for (const id of [second.body.id, third.body.id]) {
+      expect((await api(admin.token, "POST", `/chats/${id}/members`, { userId: reader.userId })).status).toBe(201);
+    }
+    for (const text of ["a", "b"]) await post(admin.token, chatId, text);
+    for (const text of ["c", "d", "e"]) await post(admin.token, second.body.id, text);
+    await post(admin.token, third.body.id, "f");
+    await settled(reader.token, orgId, chatId, 2);
+    await settled(reader.token, orgId, second.body.id, 3);
+    await settled(reader.token, orgId, third.body.id, 1);
+    expect(await orgUnread(reader.token)).toBe(6);
+    // The writer has read everything they wrote; a reader's cursor is theirs alone.
+    expect(await orgUnread(admin.token)).toBe(0);
+
+    await api(reader.token, "PUT", `/chats/${chatId}/read`, { seq: 1 });
+    expect(await orgUnread(reader.token)).toBe(5);
+    expect((await api(admin.token, "PATCH", `/chats/${second.body.id}`, { archived: true })).status).toBe(200);
+    expect(await orgUnread(reader.token)).toBe(2);
+    expect((await api(admin.token, "DELETE", `/chats/${third.body.id}`)).status).toBe(200);
+    expect(await orgUnread(reader.token)).toBe(1);
+  });
 });

@@ -4,8 +4,9 @@ import { OrgAgents } from "./agents";
 import type { OrgRef } from "./api";
 import { OrgAudit } from "./audit";
 import { OrgEgress } from "./egress";
+import { OrgSecrets } from "./secrets";
 
-export const ADMIN_SCREENS = { agents: "Agents", egress: "Egress", audit: "Audit log" } as const;
+export const ADMIN_SCREENS = { agents: "Agents", secrets: "Secrets", egress: "Egress", audit: "Audit log" } as const;
 export type AdminScreenName = keyof typeof ADMIN_SCREENS;
 
 export const isAdminScreen = (pane: string): pane is AdminScreenName => pane in ADMIN_SCREENS;
@@ -31,6 +32,7 @@ export function AdminNav({ pane, onOpen }: { pane: string; onOpen: (screen: Admi
 
 export function AdminScreen({ org, screen }: { org: OrgRef; screen: AdminScreenName }) {
   if (screen === "agents") return <OrgAgents key={org.id} org={org} />;
+  if (screen === "secrets") return <OrgSecrets key={org.id} org={org} />;
   if (screen === "egress") return <OrgEgress key={org.id} org={org} />;
   return <OrgAudit key={org.id} org={org} />;
 }

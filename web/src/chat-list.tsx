@@ -1,11 +1,14 @@
 /**
  * The sidebar's chats: pick one, create one, and tidy them. The chat's creator and org admins rename and archive
  * the selected chat (archived chats are listed only with "show archived"); admins delete it, after a confirm.
- * Each change reloads the list; the open chat hears renames and archives live (`chat.updated`).
+ * Each change reloads the list; the open chat hears renames and archives live (`chat.updated`). Chats are listed by
+ * last activity, newest first (the open chat's socket counts before the list hears of it), ties by title.
  */
 import { useEffect, useState } from "preact/hooks";
 import { type Chat, type ChatRef, call, client, type OrgRef, session } from "./api";
-import { sinceLabel, useListRefresh } from "./unread";
+import { byActivity } from "./chat-order";
+import { seenChatActivity, useListRefresh } from "./list-refresh";
+import { sinceLabel } from "./unread";
 
 export function ChatList({
   org,
@@ -88,9 +91,10 @@ export function ChatList({
   }
 
   const mayTidy = (chat: Chat) => org.role === "admin" || chat.createdBy === me;
+  const seen = seenChatActivity();
   return (
-    <section>
-      <h2>Chats</h2>
+    <section aria-labelledby="chats-heading">
+      <h2 id="chats-heading">Chats</h2>
       <button type="button" class="link small" onClick={reload}>
         refresh
       </button>{" "}
@@ -104,18 +108,31 @@ export function ChatList({
         show archived
       </label>
       <ul>
-        {chats.map((chat) => (
+        {byActivity(chats, seen).map((chat) => (
           <li key={chat.id} class={selected?.id === chat.id ? "selected" : ""} data-testid="chat-item">
-            <button type="button" class="link" onClick={() => onSelect(chat)}>
+            <button
+              type="button"
+              class="link"
+              aria-current={selected?.id === chat.id ? "true" : undefined}
+              onClick={() => onSelect(chat)}
+            >
               # {chat.title}
               {chat.archived && <em class="archived"> (archived)</em>}
             </button>
-            <ChatActivity chat={chat} unread={openUnread?.chatId === chat.id ? openUnread.unread : chat.unread} />
+            <ChatActivity
+              chat={chat}
+              at={latest(chat.lastActivityAt, seen.get(chat.id))}
+              unread={openUnread?.chatId === chat.id ? openUnread.unread : chat.unread}
+            />
             {selected?.id === chat.id && mayTidy(chat) && (
               <div class="chat-actions">
                 {renaming === chat.id ? (
                   <form class="inline" onSubmit={(e) => rename(chat, e)}>
+                    <label class="visually-hidden" for="chat-rename">
+                      New title for {chat.title}
+                    </label>
                     <input
+                      id="chat-rename"
                       name="chatRename"
                       value={newTitle}
                       onInput={(e) => setNewTitle(e.currentTarget.value)}
@@ -156,20 +173,31 @@ export function ChatList({
       </ul>
       {error && <p class="error">{error}</p>}
       <form class="inline" onSubmit={create}>
+        <label class="visually-hidden" for="new-chat-title">
+          New chat title
+        </label>
         <input
+          id="new-chat-title"
           name="chatTitle"
           placeholder="new chat"
           value={createTitle}
           onInput={(e) => setCreateTitle(e.currentTarget.value)}
         />
-        <button type="submit">+</button>
+        <button type="submit" aria-label="Create chat">
+          +
+        </button>
       </form>
     </section>
   );
 }
 
+/** The later of two times (the second may be missing). */
+function latest(a: string, b: string | undefined): string {
+  return b && Date.parse(b) > Date.parse(a) ? b : a;
+}
+
 /** A chat's unread count (when any) and how long ago it last had a message. */
-function ChatActivity({ chat, unread }: { chat: Chat; unread: number }) {
+function ChatActivity({ chat, at, unread }: { chat: Chat; at: string; unread: number }) {
   return (
     <span class="chat-activity">
       {unread > 0 && (
@@ -178,8 +206,8 @@ function ChatActivity({ chat, unread }: { chat: Chat; unread: number }) {
           <span class="visually-hidden"> unread</span>
         </span>
       )}
-      <time dateTime={chat.lastActivityAt} title={new Date(chat.lastActivityAt).toLocaleString()}>
-        {sinceLabel(chat.lastActivityAt)}
+      <time dateTime={at} title={`${chat.title}: last message ${new Date(at).toLocaleString()}`}>
+        {sinceLabel(at)}
       </time>
     </span>
   );

@@ -15,14 +15,16 @@ import { ChatAgents } from "./chat-agents";
 import { ChatConnection, type ChatView, emptyView } from "./chat-connection";
 import { ChatList } from "./chat-list";
 import { Composer } from "./composer";
+import { noteChatActivity } from "./list-refresh";
 import { Marketplace } from "./marketplace";
-import { ChatMemberPicker, OrgMembers } from "./members";
+import { ChatMemberPicker, SidebarMembers } from "./members";
+import { MembersScreen } from "./members-screen";
 import { MessageActions, MessageText } from "./message-actions";
+import { OrgList } from "./org-list";
 import { OrgRename } from "./org-rename";
 import { type ProgressView, watchProgress } from "./progress";
 import { ReconnectBanner } from "./reconnect-banner";
 import { SearchBox } from "./search";
-import { OrgSecrets } from "./secrets";
 import { useMarkRead } from "./unread";
 
 type SignInMode = { kind: "dev" } | { kind: "clerk"; clerk: Clerk } | { kind: "none" };
@@ -66,8 +68,10 @@ function App({ mode }: { mode: SignInMode }) {
   const [user, setUser] = useState(session.user());
   const [org, setOrg] = useState<OrgRef | null>(null);
   const [chat, setChat] = useState<ChatRef | null>(null);
-  /** What the main pane shows: the selected chat, its backups, or the org's billing page (admins). */
-  const [pane, setPane] = useState<"chat" | "backups" | "billing" | "marketplace" | AdminScreenName>("chat");
+  /** What the main pane shows: the selected chat, its backups, the members screen, or an admin screen. */
+  const [pane, setPane] = useState<"chat" | "backups" | "billing" | "marketplace" | "members" | AdminScreenName>(
+    "chat",
+  );
   /** Bumped to reload the chat list (after a restore made a chat). */
   const [chatsVersion, setChatsVersion] = useState(0);
   /** Bumped to reload the org list (after leaving an org or a role change). */
@@ -105,7 +109,7 @@ function App({ mode }: { mode: SignInMode }) {
             </button>
           </span>
         </header>
-        <Orgs
+        <OrgList
           key={orgsVersion}
           selected={org}
           onSelect={(o) => {
@@ -113,13 +117,18 @@ function App({ mode }: { mode: SignInMode }) {
             setChat(null);
             setPane("chat");
           }}
+          onCreated={(o) => {
+            setOrg(o);
+            setChat(null);
+            setPane("members");
+          }}
         />
         {org && (
           <ChatList
             key={org.id}
             version={chatsVersion}
             org={org}
-            selected={pane === "billing" || isAdminScreen(pane) ? null : chat}
+            selected={pane === "chat" || pane === "backups" ? chat : null}
             openUnread={openUnread}
             onSelect={(c) => {
               setChat(c);
@@ -140,22 +149,7 @@ function App({ mode }: { mode: SignInMode }) {
             }}
           />
         )}
-        {org && (
-          <OrgMembers
-            org={org}
-            onRoleChanged={(role) => {
-              setOrg({ ...org, role });
-              setOrgsVersion((v) => v + 1);
-              if (role !== "admin") setPane("chat");
-            }}
-            onLeft={() => {
-              setOrg(null);
-              setChat(null);
-              setPane("chat");
-              setOrgsVersion((v) => v + 1);
-            }}
-          />
-        )}
+        {org && <SidebarMembers key={org.id} org={org} onOpen={() => setPane("members")} />}
         {org?.role === "admin" && (
           <section>
             <h2>Admin</h2>
@@ -177,7 +171,6 @@ function App({ mode }: { mode: SignInMode }) {
             <AdminNav pane={pane} onOpen={setPane} />
           </section>
         )}
-        {org && <OrgSecrets org={org} />}
         <section>
           <button type="button" class="link" data-testid="open-marketplace" onClick={() => setPane("marketplace")}>
             Marketplace
@@ -187,6 +180,22 @@ function App({ mode }: { mode: SignInMode }) {
       <main>
         {pane === "marketplace" ? (
           <Marketplace key={org?.id ?? ""} org={org} />
+        ) : org && pane === "members" ? (
+          <MembersScreen
+            key={org.id}
+            org={org}
+            onOpenBilling={() => setPane("billing")}
+            onRoleChanged={(role) => {
+              setOrg({ ...org, role });
+              setOrgsVersion((v) => v + 1);
+            }}
+            onLeft={() => {
+              setOrg(null);
+              setChat(null);
+              setPane("chat");
+              setOrgsVersion((v) => v + 1);
+            }}
+          />
         ) : org && isAdminScreen(pane) ? (
           <AdminScreen org={org} screen={pane} />
         ) : org && pane === "billing" ? (
@@ -256,89 +265,27 @@ function SignIn({ onSignedIn }: { onSignedIn: (userId: string) => void }) {
     <form class="sign-in" onSubmit={submit}>
       <h1>Parlor</h1>
       <p>Development sign-in: pick any user id.</p>
+      <label for="sign-in-user">User id</label>
       <input
+        id="sign-in-user"
         name="userId"
-        placeholder="user id, e.g. alice"
+        autocomplete="username"
+        placeholder="e.g. alice"
         value={userId}
         onInput={(e) => setUserId(e.currentTarget.value)}
       />
+      <label for="sign-in-name">Display name (optional)</label>
       <input
+        id="sign-in-name"
         name="name"
-        placeholder="display name (optional)"
+        autocomplete="name"
+        placeholder="e.g. Alice"
         value={name}
         onInput={(e) => setName(e.currentTarget.value)}
       />
       <button type="submit">Sign in</button>
       {error && <p class="error">{error}</p>}
     </form>
-  );
-}
-
-function useList<T>(load: () => Promise<T[]>, deps: unknown[]): [T[], () => void, string | null] {
-  const [items, setItems] = useState<T[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [version, setVersion] = useState(0);
-  useEffect(() => {
-    load().then(setItems, (e: Error) => setError(e.message));
-  }, [...deps, version]);
-  return [items, () => setVersion((v) => v + 1), error];
-}
-
-function CreateForm({
-  placeholder,
-  name,
-  onCreate,
-}: {
-  placeholder: string;
-  name: string;
-  onCreate: (value: string) => Promise<unknown>;
-}) {
-  const [value, setValue] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  async function submit(event: Event) {
-    event.preventDefault();
-    if (!value.trim()) return;
-    try {
-      await onCreate(value.trim());
-      setValue("");
-      setError(null);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }
-  return (
-    <form class="inline" onSubmit={submit}>
-      <input name={name} placeholder={placeholder} value={value} onInput={(e) => setValue(e.currentTarget.value)} />
-      <button type="submit">+</button>
-      {error && <p class="error">{error}</p>}
-    </form>
-  );
-}
-
-function Orgs({ selected, onSelect }: { selected: OrgRef | null; onSelect: (org: OrgRef) => void }) {
-  const [orgs, reload] = useList(() => call(client.api.orgs.$get()).then((r) => r.orgs), []);
-  return (
-    <section>
-      <h2>Orgs</h2>
-      <ul>
-        {orgs.map((org) => (
-          <li key={org.id} class={selected?.id === org.id ? "selected" : ""}>
-            <button type="button" class="link" onClick={() => onSelect(org)}>
-              {org.name}
-            </button>
-          </li>
-        ))}
-      </ul>
-      <CreateForm
-        name="orgName"
-        placeholder="new org"
-        onCreate={async (name) => {
-          const { id } = await call(client.api.orgs.$post({ json: { name } }));
-          reload();
-          onSelect({ id, name, role: "admin" });
-        }}
-      />
-    </section>
   );
 }
 
@@ -406,6 +353,10 @@ function ChatRoomView({
   const newestSeq = view.messages.at(-1)?.seq ?? 0;
   useMarkRead(chat.id, newestSeq, reading && view.connected, (_chatId, seq) => setReadSeq((r) => Math.max(r, seq)));
   useEffect(() => onUnread(readSeq === 0 ? 0 : Math.max(0, newestSeq - readSeq)), [newestSeq, readSeq]);
+  const newestAt = view.messages.at(-1)?.createdAt;
+  useEffect(() => {
+    if (newestAt) noteChatActivity(chat.id, newestAt);
+  }, [chat.id, newestAt]);
   /** Where the list stood when older messages were asked for, to keep the reader's place once they are prepended. */
   const anchor = useRef<{ firstSeq: number; height: number; top: number } | null>(null);
 

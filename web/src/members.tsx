@@ -1,170 +1,57 @@
 /**
- * The org's members and their roles, shown to every member in the sidebar. Admins invite people (by email under
- * Clerk, by name in development: `POST …/invitations`), switch a member's role and remove members; any member may leave the org (the server refuses the last admin,
- * 409, and its message is shown). Under Clerk a change is sent to Clerk and shows once its webhook arrives.
+ * The org's members: looked up by name (`GET …/members?q=`), listed in the sidebar with their roles for every member,
+ * and added to chats by name. The members screen (members-screen.tsx) changes roles and membership; it says so on
+ * `membersChanged`, and the sidebar's list reloads.
  */
 import { useEffect, useState } from "preact/hooks";
 import { call, client, type OrgMember, type OrgRef, session } from "./api";
-
-type Role = OrgMember["role"];
+import { useListRefresh } from "./list-refresh";
 
 export function listMembers(orgId: string, q?: string): Promise<OrgMember[]> {
   const query = q ? { q } : {};
   return call(client.api.orgs[":orgId"].members.$get({ param: { orgId }, query })).then((r) => r.members);
 }
 
-const PENDING_NOTE = "Sent to Clerk: the change shows here once Clerk confirms it.";
+/** Fired when the members screen changed who is in an org or their role. */
+export const membersChanged = new EventTarget();
 
-export function OrgMembers({
-  org,
-  onRoleChanged,
-  onLeft,
-}: {
-  org: OrgRef;
-  /** The caller's own role in the org changed (an admin made themselves a member). */
-  onRoleChanged: (role: Role) => void;
-  /** The caller left the org. */
-  onLeft: () => void;
-}) {
+/** The sidebar's members: names and roles, and the way to the members screen. */
+export function SidebarMembers({ org, onOpen }: { org: OrgRef; onOpen: () => void }) {
   const me = session.user();
-  const isAdmin = org.role === "admin";
   const [members, setMembers] = useState<OrgMember[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const membersApi = client.api.orgs[":orgId"].members;
-
-  /** Runs a change, then reloads the list; a refusal's message is shown. Returns whether it succeeded. */
-  async function run(action: () => Promise<{ pending?: true }>): Promise<boolean> {
-    try {
-      const result = await action();
-      setNote(result.pending ? PENDING_NOTE : null);
-      setError(null);
-      setMembers(await listMembers(org.id));
-      return true;
-    } catch (e) {
-      setError((e as Error).message);
-      return false;
-    }
-  }
+  // Polled too: people join and leave from elsewhere (another admin, Clerk's webhooks, someone leaving).
+  const [reloads, setReloads] = useState(0);
+  useListRefresh(() => setReloads((n) => n + 1));
   useEffect(() => {
-    setMembers([]);
-    setNote(null);
-    void run(async () => ({}));
-  }, [org.id]);
-
-  function setMemberRole(member: OrgMember, next: Role) {
-    void run(() =>
-      call(membersApi.$post({ param: { orgId: org.id }, json: { userId: member.userId, role: next } })),
-    ).then((ok) => {
-      if (ok && member.userId === me) onRoleChanged(next);
-    });
-  }
-  function remove(member: OrgMember) {
-    if (!confirm(`Remove ${member.name} from ${org.name} and all its chats?`)) return;
-    void run(() => call(membersApi.$delete({ param: { orgId: org.id }, json: { userId: member.userId } })));
-  }
-  async function leave() {
-    if (!me || !confirm(`Leave ${org.name}? You lose access to all its chats.`)) return;
-    try {
-      await call(membersApi.$delete({ param: { orgId: org.id }, json: { userId: me } }));
-      onLeft();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }
-
+    const load = () =>
+      listMembers(org.id).then(
+        (list) => {
+          setMembers(list);
+          setError(null);
+        },
+        (e: Error) => setError(e.message),
+      );
+    void load();
+    membersChanged.addEventListener("change", load);
+    return () => membersChanged.removeEventListener("change", load);
+  }, [org.id, reloads]);
   return (
-    <section>
-      <h2>Org members</h2>
-      <ul data-testid="members">
+    <section aria-labelledby="members-heading">
+      <h2 id="members-heading">Members</h2>
+      <ul data-testid="members" class="member-names">
         {members.map((m) => (
           <li key={m.userId} data-user={m.userId}>
-            {m.name} {m.name !== m.userId && <small class="muted">({m.userId})</small>}{" "}
-            <small class={`role role-${m.role}`}>{m.role}</small>
-            {m.userId === me && <small class="muted"> (you)</small>}
-            {isAdmin && (
-              <>
-                {" "}
-                <button
-                  type="button"
-                  class="link small"
-                  onClick={() => setMemberRole(m, m.role === "admin" ? "member" : "admin")}
-                >
-                  {m.role === "admin" ? "make member" : "make admin"}
-                </button>
-                {m.userId !== me && (
-                  <button type="button" class="link small" onClick={() => remove(m)}>
-                    remove
-                  </button>
-                )}
-              </>
-            )}
+            {m.name} <small class={`role role-${m.role}`}>{m.role}</small>
+            {m.userId === me && <small class="muted-dark"> (you)</small>}
           </li>
         ))}
       </ul>
-      {isAdmin && <InviteForm org={org} onInvited={() => void run(async () => ({}))} />}
-      <button type="button" class="link small" onClick={() => void leave()}>
-        Leave org
-      </button>
-      {note && <p class="hint-inline">{note}</p>}
       {error && <p class="error">{error}</p>}
+      <button type="button" class="link" data-testid="open-members" onClick={onOpen}>
+        {org.role === "admin" ? "Manage members" : "All members"}
+      </button>
     </section>
-  );
-}
-
-/** Admins bring people in: an email invitation under Clerk; in development, a development user by name. */
-function InviteForm({ org, onInvited }: { org: OrgRef; onInvited: () => void }) {
-  const [who, setWho] = useState("");
-  const [role, setRole] = useState<Role>("member");
-  const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
-  async function invite(event: Event) {
-    event.preventDefault();
-    const value = who.trim();
-    if (!value) return;
-    try {
-      const json = value.includes("@") ? { email: value, role } : { name: value, role };
-      const { invitation } = await call(
-        client.api.orgs[":orgId"].invitations.$post({ param: { orgId: org.id }, json }),
-      );
-      setStatus({
-        ok: true,
-        text:
-          invitation.status === "pending"
-            ? `Invitation sent to ${invitation.email}.`
-            : `Added ${invitation.name}: they sign in as ${invitation.userId}.`,
-      });
-      setWho("");
-      onInvited();
-    } catch (e) {
-      setStatus({ ok: false, text: (e as Error).message });
-    }
-  }
-  return (
-    <form class="inline" onSubmit={invite} aria-label="Invite someone to the org">
-      <label class="visually-hidden" for="invite-who">
-        Email (or, in development, a name)
-      </label>
-      <input
-        id="invite-who"
-        name="orgMember"
-        placeholder="invite by email or name"
-        value={who}
-        onInput={(e) => setWho(e.currentTarget.value)}
-      />
-      <label class="visually-hidden" for="invite-role">
-        Role
-      </label>
-      <select id="invite-role" name="inviteRole" value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-        <option value="member">member</option>
-        <option value="admin">admin</option>
-      </select>
-      <button type="submit">Invite</button>
-      {status && (
-        <p class={status.ok ? "hint-inline" : "error"} role="status" data-testid="invite-status">
-          {status.text}
-        </p>
-      )}
-    </form>
   );
 }
 

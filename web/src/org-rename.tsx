@@ -18,7 +18,10 @@ export function OrgRename({ org, onRenamed }: { org: OrgRef; onRenamed: (name: s
   }
   return (
     <form class="inline" onSubmit={submit}>
-      <input name="orgRename" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      <label class="visually-hidden" for="org-rename">
+        Org name
+      </label>
+      <input id="org-rename" name="orgRename" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       <button type="submit">rename org</button>
       {error && <p class="error">{error}</p>}
     </form>

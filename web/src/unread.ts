@@ -1,30 +1,9 @@
 /**
  * Reading state in the client: the open chat marks itself read up to the newest message on screen while the reader
- * is at the bottom of a visible tab, and the sidebar's list is refreshed on a timer for the other chats (rooms send
- * their heads to Postgres in batches, so a faster poll would show nothing new).
+ * is at the bottom of a visible tab (the sidebar's lists refresh themselves: list-refresh.ts).
  */
 import { useEffect, useRef } from "preact/hooks";
 import { call, client } from "./api";
-
-/** How often the sidebar asks for the chat list again while the tab is visible. */
-export const LIST_REFRESH_MS = 5_000;
-
-/** Calls `refresh` every `LIST_REFRESH_MS` while the tab is visible, and at once when it becomes visible again. */
-export function useListRefresh(refresh: () => void): void {
-  const latest = useRef(refresh);
-  latest.current = refresh;
-  useEffect(() => {
-    const timer = setInterval(() => {
-      if (document.visibilityState === "visible") latest.current();
-    }, LIST_REFRESH_MS);
-    const onVisible = () => document.visibilityState === "visible" && latest.current();
-    document.addEventListener("visibilitychange", onVisible);
-    return () => {
-      clearInterval(timer);
-      document.removeEventListener("visibilitychange", onVisible);
-    };
-  }, []);
-}
 
 /**
  * Marks the open chat read up to `newestSeq` while `atBottom` holds and the tab is visible: one request at a time,
