@@ -19,7 +19,15 @@ export function ArtifactLink({ chatId, artifactId }: { chatId: string; artifactI
   }
   return (
     <span class="artifact">
-      <button type="button" class="small-button" onClick={open} data-testid="artifact">
+      <button
+        type="button"
+        class="small-button"
+        onClick={open}
+        // The button keeps focus once it opened the result: Esc closes it, as it closes the other open things.
+        onKeyDown={(e) => e.key === "Escape" && setArtifact(null)}
+        data-testid="artifact"
+        aria-expanded={artifact !== null}
+      >
         {artifact ? "hide result" : "show result"}
       </button>
       {artifact && (

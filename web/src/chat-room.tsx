@@ -158,6 +158,7 @@ export function ChatRoomView({
           org={org}
           view={view}
           me={session.user()}
+          readOnly={readOnly}
           agentName={agentName}
           onRetry={(runId) => void retry(runId)}
           onStop={(runId) => connection.current?.stop(runId)}

@@ -1,11 +1,13 @@
 /**
- * The conversation as a list: stored messages in seq order, the replies agents are still writing, approval cards,
- * and the sender's own messages not yet stored.
+ * The conversation as a list: stored messages in seq order with each approval card where the agent asked, the
+ * replies agents are still writing (stop for the member who started the run and org admins), and the sender's own
+ * messages not yet stored. Retry is offered on a stopped or failed run's message (any member may retry).
  */
 import type { ChatRef, OrgRef } from "./api";
 import { ApprovalCard, nameOfUser } from "./approval-card";
+import { placeApprovals } from "./approval-state";
 import { ArtifactLink } from "./artifact-link";
-import type { ChatView } from "./chat-connection";
+import type { ApprovalView, ChatView, LiveRun } from "./chat-connection";
 import { MessageActions, MessageText } from "./message-actions";
 
 export type MessageListProps = {
@@ -13,16 +15,24 @@ export type MessageListProps = {
   org: OrgRef;
   view: ChatView;
   me: string | null;
+  /** Archived, or the connection stopped for good: nothing can be decided, stopped or retried. */
+  readOnly: boolean;
   agentName: (agentId: string) => string;
   onRetry: (runId: string) => void;
   onStop: (runId: string) => void;
   onDecide: (approvalId: string, decision: "approve" | "deny") => void;
 };
 
-export function MessageList({ chat, org, view, me, agentName, onRetry, onStop, onDecide }: MessageListProps) {
+export function MessageList(props: MessageListProps) {
+  const { chat, org, view, me, readOnly, agentName, onRetry, onStop } = props;
+  const placement = placeApprovals(view.messages, view.approvals);
+  const cards = (approvals: ApprovalView[] | undefined) =>
+    approvals?.map((a) => <Card key={a.approvalId} approval={a} {...props} />);
+  const mayStop = (run: LiveRun) => !readOnly && (org.role === "admin" || (me !== null && run.initiator === me));
   return (
     <ol class="messages" data-testid="messages">
-      {view.messages.map((m) => (
+      {cards(placement.after.get(0))}
+      {view.messages.flatMap((m) => [
         <li key={m.seq} data-seq={m.seq} class={`author-${m.author.type}`}>
           <span class="author">{m.author.name ?? m.author.id}</span>
           <span class="text">
@@ -33,7 +43,7 @@ export function MessageList({ chat, org, view, me, agentName, onRetry, onStop, o
             ))}
           </span>
           <span class="meta">
-            {m.runId && (m.stopped || m.author.type === "system") && (
+            {m.runId && (m.stopped || m.author.type === "system") && !readOnly && (
               <button type="button" class="small-button" data-testid="retry" onClick={() => onRetry(m.runId as string)}>
                 retry
               </button>
@@ -41,8 +51,9 @@ export function MessageList({ chat, org, view, me, agentName, onRetry, onStop, o
             <MessageActions chatId={chat.id} message={m} me={me} admin={org.role === "admin"} />
             <time>{new Date(m.createdAt).toLocaleTimeString()}</time>
           </span>
-        </li>
-      ))}
+        </li>,
+        ...(cards(placement.after.get(m.seq)) ?? []),
+      ])}
       {view.runs.map((run) => (
         <li key={run.runId} class="streaming" data-testid="streaming">
           <span class="author">{agentName(run.agentId)}</span>
@@ -55,23 +66,16 @@ export function MessageList({ chat, org, view, me, agentName, onRetry, onStop, o
             {run.text || (run.tools.length ? "" : "…")}
           </span>
           <span class="meta">
-            <button type="button" class="small-button" data-testid="stop" onClick={() => onStop(run.runId)}>
-              stop
-            </button>
+            {mayStop(run) && (
+              <button type="button" class="small-button" data-testid="stop" onClick={() => onStop(run.runId)}>
+                stop
+              </button>
+            )}
             <time>writing…</time>
           </span>
         </li>
       ))}
-      {view.approvals.map((a) => (
-        <ApprovalCard
-          key={a.approvalId}
-          approval={a}
-          agentName={agentName(a.agentId)}
-          me={me}
-          nameOf={(id) => nameOfUser(view, id)}
-          onDecide={(decision) => onDecide(a.approvalId, decision)}
-        />
-      ))}
+      {cards(placement.end)}
       {view.pending.map((p) => (
         <li key={p.clientMessageId} class="pending">
           <span class="author">you</span>
@@ -80,5 +84,27 @@ export function MessageList({ chat, org, view, me, agentName, onRetry, onStop, o
         </li>
       ))}
     </ol>
+  );
+}
+
+function Card({
+  approval,
+  org,
+  view,
+  me,
+  readOnly,
+  agentName,
+  onDecide,
+}: MessageListProps & { approval: ApprovalView }) {
+  return (
+    <ApprovalCard
+      approval={approval}
+      agentName={agentName(approval.agentId)}
+      me={me}
+      role={org.role}
+      readOnly={readOnly}
+      nameOf={(id) => nameOfUser(view, id)}
+      onDecide={(decision) => onDecide(approval.approvalId, decision)}
+    />
   );
 }
