@@ -68,10 +68,16 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
     await page.fill("input[name=userId]", person.userId);
     await page.fill("input[name=name]", person.name);
     await page.click("button[type=submit]");
-    await page.click(`text=${org}`);
-    await page.click("text=# ops");
-    await page.waitForSelector("text=live");
+    await enter(page, org);
     return page;
+  }
+
+  /** Opens the org's chat from the sidebar (signed in). */
+  async function enter(page: Page, org: string): Promise<void> {
+    await page.waitForSelector("text=Orgs");
+    await page.click(`aside button:text-is("${org}")`);
+    await page.click("aside >> text=# ops");
+    await page.waitForSelector("text=live");
   }
 
   async function say(page: Page, text: string): Promise<void> {
@@ -141,11 +147,16 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
       await page.locator("[data-testid=approval-outcome]", { hasText: "approved by Bob" }).waitFor();
     }
     await message(c, "The request returned 201.").waitFor({ timeout: 20_000 });
+    // The result it used opens, and Esc closes it.
+    const result = message(c, "The request returned 201.");
+    await result.locator("[data-testid=artifact]").click();
+    await result.locator("pre", { hasText: "acme" }).waitFor();
+    await c.keyboard.press("Escape");
+    await result.locator("pre").waitFor({ state: "detached" });
 
     // Opened again, the decided card comes back in the same place, with its outcome and votes.
     await c.reload();
-    await c.click("text=Cards");
-    await c.click("text=# ops");
+    await enter(c, "Cards");
     const seqAsked = await message(c, "@ops POST").getAttribute("data-seq");
     const again = c.locator(`li[data-seq="${seqAsked}"] + li[data-testid=approval]`);
     await again.locator("[data-testid=approval-outcome]", { hasText: "approved by Bob" }).waitFor();
@@ -162,7 +173,8 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
     await chatWith("Runs", dora, [eli, fay], { approvers: "initiator" });
     const [d, e, f] = [await open(dora, "Runs"), await open(eli, "Runs"), await open(fay, "Runs")];
 
-    const words = Array.from({ length: 80 }, (_, i) => `word${i}`).join(" ");
+    // Long enough (20 s at the local model's 50 ms a word) that three windows see it streaming.
+    const words = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ");
     await say(e, `@ops ${words}`);
     for (const page of [d, e, f])
       await page.locator("[data-testid=streaming] .text", { hasText: "You said:" }).waitFor();
@@ -181,7 +193,7 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
     for (const page of [d, e, f]) {
       await page
         .locator("[data-testid=messages] li.author-agent .text", { hasText: `${words.slice(-6)}"` })
-        .waitFor({ timeout: 30_000 });
+        .waitFor({ timeout: 90_000 });
     }
-  }, 120_000);
+  }, 240_000);
 });
