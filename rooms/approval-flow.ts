@@ -204,7 +204,7 @@ export function postNotice(room: RoomState, clientMessageId: string, text: strin
 }
 
 /** Never the path or query: a model wrote those and they may carry anything. */
-function auditTarget(approval: Approval): string {
+export function auditTarget(approval: Approval): string {
   return `approval:${approval.approvalId} agent:${approval.agentId} ${approval.method} ${originOf(approval.url)}`;
 }
 

@@ -154,10 +154,17 @@ export function hasUnnotifiedDecisions(sql: SqlStorage): boolean {
   );
 }
 
-/** A run that ended leaves nothing to decide: its open approvals expire, without telling the agent again. */
-export function closeApprovalsOf(sql: SqlStorage, runId: string): void {
-  sql.exec(
-    "UPDATE approvals SET status = 'expired', decided_by = 'parlor', agent_notified = 1 WHERE run_id = ? AND status = 'pending'",
-    runId,
-  );
+/**
+ * A run that ended leaves nothing to decide: its open approvals expire, without telling the agent again. Returns
+ * them, for the chat and the audit log.
+ */
+export function closeApprovalsOf(sql: SqlStorage, runId: string): Approval[] {
+  return sql
+    .exec<ApprovalRow>(
+      `UPDATE approvals SET status = 'expired', decided_by = 'parlor', agent_notified = 1
+       WHERE run_id = ? AND status = 'pending' RETURNING *`,
+      runId,
+    )
+    .toArray()
+    .map(toApproval);
 }

@@ -6,7 +6,7 @@
  */
 
 import { eq } from "drizzle-orm";
-import { appendAuditAlone } from "../api/audit/append";
+import { type AuditInput, appendAuditAlone } from "../api/audit/append";
 import { scheduleCheckpoint } from "../api/audit/checkpoint-keeper";
 import { type Database, openDatabase } from "../api/db/client";
 import { orgs } from "../api/db/schema";
@@ -91,16 +91,7 @@ export function auditOutbox(room: RoomState): ScheduledJob {
           return;
         }
         for (const row of due) {
-          await appendAuditAlone(db, {
-            orgId: chat.orgId,
-            actor: { type: row.actor_type, id: row.actor_id },
-            action: row.action,
-            target: row.target,
-            outcome: row.outcome,
-            count: row.count,
-            at: new Date(row.at),
-            eventKey: `room:${chat.chatId}:${row.key}`,
-          });
+          await appendAuditAlone(db, entryOf(row, chat));
           room.sql.exec("DELETE FROM audit_outbox WHERE key = ?", row.key);
         }
       } catch (error) {
@@ -112,6 +103,32 @@ export function auditOutbox(room: RoomState): ScheduledJob {
       }
       await scheduleCheckpoint(room.env, chat.orgId);
     },
+  };
+}
+
+/**
+ * Every event still in the outbox, due or not (a refusal still counting its minute included), as entries for the org's
+ * log: the chat's purge writes them in its own transaction, since the room's storage goes right after it.
+ */
+export function outboxEntries(room: RoomState, chat: { orgId: string; chatId: string }): AuditInput[] {
+  return room.sql
+    .exec<OutboxRow>(
+      "SELECT key, actor_type, actor_id, action, target, outcome, count, at FROM audit_outbox ORDER BY at",
+    )
+    .toArray()
+    .map((row) => entryOf(row, chat));
+}
+
+function entryOf(row: OutboxRow, chat: { orgId: string; chatId: string }): AuditInput {
+  return {
+    orgId: chat.orgId,
+    actor: { type: row.actor_type, id: row.actor_id },
+    action: row.action,
+    target: row.target,
+    outcome: row.outcome,
+    count: row.count,
+    at: new Date(row.at),
+    eventKey: `room:${chat.chatId}:${row.key}`,
   };
 }
 

@@ -8,11 +8,12 @@
 import { getAgentByName } from "agents";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { appendAudit } from "../api/audit/append";
+import { type AuditInput, appendAudit } from "../api/audit/append";
 import { type ChatLifecycle, lifecycleColumns, lifecycleOf } from "../api/db/chat-lifecycle";
 import { openDatabase } from "../api/db/client";
 import { chats } from "../api/db/schema";
 import { agentInstanceName } from "../protocol/agent-runs";
+import { outboxEntries } from "./audit-outbox";
 import { snapshotPrefix } from "./backup-format";
 import type { ChatRef } from "./room-address";
 import { readMeta, writeMeta } from "./room-meta";
@@ -78,7 +79,7 @@ export function chatPurge(room: RoomState, wipe: () => void): ScheduledJob {
     run: async (now) => {
       const chat = cachedChat(room);
       if (!chat || !isDeleted(room)) return;
-      const outcome = await purgeRows(room.env, chat, now);
+      const outcome = await purgeRows(room.env, chat, now, outboxEntries(room, chat));
       if (outcome.kind === "kept") {
         setLifecycle(room, outcome.lifecycle);
         return;
@@ -90,8 +91,11 @@ export function chatPurge(room: RoomState, wipe: () => void): ScheduledJob {
   };
 }
 
-/** Deletes the chat's row (memberships, agents and pending revocations go with it) and audits it, in one commit. */
-async function purgeRows(env: Env, chat: ChatRef, now: number): Promise<PurgeOutcome> {
+/**
+ * Deletes the chat's row (memberships, agents and pending revocations go with it) and audits it, in one commit,
+ * together with what the room's audit outbox has not delivered yet (its storage is wiped next).
+ */
+async function purgeRows(env: Env, chat: ChatRef, now: number, undelivered: AuditInput[]): Promise<PurgeOutcome> {
   const { db, close } = openDatabase(env);
   try {
     return await db.transaction(async (tx): Promise<PurgeOutcome> => {
@@ -100,6 +104,7 @@ async function purgeRows(env: Env, chat: ChatRef, now: number): Promise<PurgeOut
       if (!row) return { kind: "gone" };
       const lifecycle = lifecycleOf(row);
       if (!lifecycle.deleted || lifecycle.deleted.purgeAt > now) return { kind: "kept", lifecycle };
+      for (const entry of undelivered) await appendAudit(tx, entry);
       await tx.delete(chats).where(eq(chats.id, chat.chatId));
       await appendAudit(tx, {
         orgId: chat.orgId,

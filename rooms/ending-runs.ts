@@ -10,6 +10,7 @@ import { agentInstanceName } from "../protocol/agent-runs";
 import { MAX_REPLY_CHARS } from "../protocol/agents";
 import type { Author } from "../protocol/chat";
 import { cutText, storableText } from "../protocol/primitives";
+import { auditTarget } from "./approval-flow";
 import { closeApprovalsOf } from "./approvals";
 import { queueAudit } from "./audit-outbox";
 import { appendMessage } from "./message-log";
@@ -141,9 +142,26 @@ function endWith(
   const { message } = appendMessage(room.sql, author, input);
   endRun(room.sql, runId, status, message.seq);
   noteUsage(room);
-  closeApprovalsOf(room.sql, runId);
+  const closed = closeApprovalsOf(room.sql, runId);
+  for (const approval of closed) {
+    queueAudit(room, `approval:${approval.approvalId}`, {
+      actor: { type: "system", id: "parlor" },
+      action: "approval.expired",
+      target: `${auditTarget(approval)} run_${status}`,
+    });
+  }
   room.live.end(runId);
   room.broadcast({ type: "message", ...message });
+  for (const approval of closed) {
+    room.broadcast({
+      type: "approval.decided",
+      approvalId: approval.approvalId,
+      runId,
+      agentId: approval.agentId,
+      decision: "expired",
+      by: "parlor",
+    });
+  }
   const { agentId } = run;
   room.broadcast(
     status === "failed"

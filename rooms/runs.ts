@@ -100,8 +100,20 @@ export function savePartialText(sql: SqlStorage, runId: string, text: string): v
   sql.exec("UPDATE runs SET partial_text = ? WHERE run_id = ?", text, runId);
 }
 
-export function runningCount(sql: SqlStorage): number {
-  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM runs WHERE status = 'running'").one().n;
+/**
+ * Runs that hold one of the chat's run slots: those in progress, except runs parked on a `wait` approval past its
+ * expiry. Such a run may wait for days and holds nothing but its rows meanwhile (the agent sleeps until a decision),
+ * so it must not keep the chat from starting others. A decision resumes it even if the chat's slots are full then.
+ */
+export function runSlotsTaken(sql: SqlStorage, now: Date): number {
+  return sql
+    .exec<{ n: number }>(
+      `SELECT count(*) AS n FROM runs WHERE status = 'running' AND NOT EXISTS (
+         SELECT 1 FROM approvals WHERE approvals.run_id = runs.run_id AND approvals.status = 'pending'
+           AND approvals.on_expiry = 'wait' AND approvals.expires_at <= ?)`,
+      now.toISOString(),
+    )
+    .one().n;
 }
 
 export function runningRuns(sql: SqlStorage): RunRecord[] {

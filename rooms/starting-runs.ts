@@ -15,11 +15,11 @@ import { appendMessage } from "./message-log";
 import { reportProgress } from "./progress-mirror";
 import { agentsToWake, type RoomAgent, replaceAgents } from "./room-agents";
 import { cachedAgents, cachedChat, type RoomState } from "./room-state";
-import { mintRunSecret, recordRun, runningCount, runRecord } from "./runs";
+import { mintRunSecret, recordRun, runRecord, runSlotsTaken } from "./runs";
 import { noteUsage } from "./usage-batches";
 import { countRun } from "./usage-log";
 
-/** Runs in progress at once in one chat, at most. */
+/** Runs in progress at once in one chat, at most (runs parked on a `wait` approval past its expiry apart). */
 const MAX_RUNS_PER_CHAT = 10;
 
 /** The agents in this chat, as Postgres says; the room wakes them without asking Postgres again. */
@@ -63,7 +63,7 @@ export function wakeAgents(room: RoomState, message: Message): Woken {
     if (notice.created) room.broadcast({ type: "message", ...notice.message });
     return { notStarted: [], refused: woken.map((agent) => ({ agentId: agent.agentId, ...refusal })) };
   }
-  const free = MAX_RUNS_PER_CHAT - runningCount(room.sql);
+  const free = MAX_RUNS_PER_CHAT - runSlotsTaken(room.sql, new Date());
   for (const agent of woken.slice(0, Math.max(0, free))) {
     startRun(room, { ...chat, agentId: agent.agentId, triggerSeq: message.seq, initiator: message.author.id });
   }
@@ -92,7 +92,7 @@ export function retryRun(
   if (!cachedAgents(room).some((agent) => agent.agentId === run.agentId)) {
     return { error: "conflict", message: "that agent is no longer in this chat" };
   }
-  if (runningCount(room.sql) >= MAX_RUNS_PER_CHAT) {
+  if (runSlotsTaken(room.sql, new Date()) >= MAX_RUNS_PER_CHAT) {
     return { error: "rate_limited", message: "too many agent runs in progress here; try again when one ends" };
   }
   const refusal = runRefusalFor(room, member.userId);

@@ -3,7 +3,7 @@
  * first, with its audit entry; then the chat's room is told, so open sockets hear it and an archived or deleted
  * room refuses what it must without asking Postgres.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import {
   chatResponse,
   deleteChatResponse,
@@ -66,6 +66,7 @@ const restoreDeletedRoute = authedRoute(
     path: "/{chatId}/restore-deleted",
     tags: ["chats"],
     summary: "Undo a chat's deletion before it is purged (org admins)",
+    description: "Once `purgeAt` has passed the chat is gone (404), even while its room's purge has yet to run.",
     request: { params: chatIdParams },
     responses: { 200: jsonContent(chatResponse, "The chat, back as it was.") },
   },
@@ -171,13 +172,20 @@ export const chatLifecycleRoutes = router()
     const caller = c.var.caller.userId;
     const target = await requireChatForAdmin(c.var.db, c.req.valid("param").chatId, caller);
     if (!target.lifecycle.deleted) throw conflict("this chat is not deleted");
+    // Past its grace the chat is gone, even while its room's purge alarm has yet to run.
+    const now = new Date();
+    if (target.lifecycle.deleted.purgeAt <= now.getTime()) throw notFound("chat not found");
     const row = await c.var.db.transaction(async (tx) => {
       const [after] = await tx
         .update(chats)
         .set({ deletedAt: null, deletedBy: null, purgeAt: null, revision: sql`${chats.revision} + 1` })
-        .where(and(eq(chats.id, target.id), sql`${chats.deletedAt} IS NOT NULL`))
+        .where(and(eq(chats.id, target.id), sql`${chats.deletedAt} IS NOT NULL`, gt(chats.purgeAt, now)))
         .returning(chatColumns);
-      if (!after) throw conflict("this chat is not deleted");
+      if (!after) {
+        // Restored by a concurrent request (409), or its grace ran out since the check above (gone).
+        if (Date.now() >= (target.lifecycle.deleted?.purgeAt ?? 0)) throw notFound("chat not found");
+        throw conflict("this chat is not deleted");
+      }
       await c.var.audit.record(tx, {
         orgId: target.orgId,
         actor: { type: "user", id: caller },

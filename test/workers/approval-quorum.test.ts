@@ -299,6 +299,65 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     expect(await received(prefix)).toHaveLength(1);
   });
 
+  it('runs parked on a "wait" approval past its expiry free their run slots; a decision still resumes them', async () => {
+    const fixture = await chatWithMembers(0);
+    const prefix = `/${unique("slots")}`;
+    await addOpsAgent(fixture, prefix, { approvers: "members", timeoutSeconds: 60, onExpiry: "wait" });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    const ask = (n: number) =>
+      socket.send({ type: "message", text: `@ops POST ${service}${prefix}/${n} {}`, clientMessageId: unique("s") });
+    // The chat's ten run slots, each run waiting for a decision.
+    for (let n = 0; n < 10; n++) ask(n);
+    await socket.until((s) => s.of("approval.requested").length === 10, "ten approval requests");
+    ask(10);
+    await socket.until((s) => s.of("error").some((e) => e.code === "rate_limited"), "the eleventh run refused");
+    expect(socket.of("approval.requested")).toHaveLength(10);
+
+    // Past their expiry they keep waiting, and no longer hold a slot.
+    await moveTimes(fixture.chatId, ["expires_at"]);
+    await socket.until((s) => notices(s).filter((t) => t.includes("keeps waiting")).length === 10, "the notices");
+    ask(11);
+    await socket.until((s) => s.of("approval.requested").length === 11, "a new run's request");
+
+    const parked = socket.of("approval.requested")[0];
+    expect((await vote(fixture.admin.token, fixture, parked.approvalId, "approve")).status).toBe(200);
+    await socket.until((s) => s.of("run.finished").length === 1, "the parked run, resumed");
+    expect((await received(prefix)).map((r) => r.path)).toEqual([new URL(parked.url).pathname]);
+  }, 60_000);
+
+  it("stopping a run that waits for a decision expires its approval for everyone and in the audit log", async () => {
+    const fixture = await chatWithMembers(0);
+    const prefix = `/${unique("stopped")}`;
+    await addOpsAgent(fixture, prefix, { approvers: "members" });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    const approvalId = await askApproval(socket, prefix);
+    const { runId } = socket.of("approval.requested")[0];
+    const stopped = await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/runs/${runId}/stop`);
+    expect(stopped.status).toBe(200);
+    await socket.until((s) => s.of("approval.decided").length === 1, "the approval closed");
+    expect(socket.of("approval.decided")[0]).toMatchObject({ approvalId, runId, decision: "expired", by: "parlor" });
+    expect((await approvals(fixture))[0]).toMatchObject({ approvalId, status: "expired" });
+    expect((await vote(fixture.admin.token, fixture, approvalId, "approve")).status).toBe(409);
+    const entries = await eventually(
+      async () => {
+        await runDurableObjectAlarm(roomStub(fixture.chatId));
+        const answer = await api<{ entries: AuditEntry[] }>(
+          fixture.admin.token,
+          "GET",
+          `/orgs/${fixture.orgId}/audit?action=approval.expired`,
+        );
+        return answer.body.entries;
+      },
+      (found) => found.length === 1,
+      "the expiry's audit entry",
+    );
+    expect(entries[0]).toMatchObject({
+      actor: { type: "system", id: "parlor" },
+      target: expect.stringMatching(new RegExp(`^approval:${approvalId} .* run_stopped$`)),
+    });
+    expect(await received(prefix)).toEqual([]);
+  });
+
   it("each vote is audited, and a backup carries the votes into the restored chat", async () => {
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;

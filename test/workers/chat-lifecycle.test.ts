@@ -279,6 +279,63 @@ describe("deleting a chat", () => {
     });
     expect((await api(admin.token, "POST", `/chats/${chatId}/restore-deleted`)).status).toBe(404);
   }, 40_000);
+
+  it("the purge writes what the room's audit outbox still held (a refusal counting its minute) before the chat goes", async () => {
+    const { chatId, orgId, admin, members } = await chatWithMembers(1);
+    const [member] = members;
+    const agent = await api<{ id: string }>(admin.token, "POST", `/orgs/${orgId}/agents`, {
+      name: "Helper",
+      handle: "helper",
+      model: "parlor-local:0",
+    });
+    expect(agent.status).toBe(201);
+    await api(admin.token, "POST", `/chats/${chatId}/agents`, { agentId: agent.body.id });
+    const capped = await api(admin.token, "PUT", `/orgs/${orgId}/members/${member.userId}/limits`, {
+      agentRunsPerPeriod: 0,
+    });
+    expect(capped.status).toBe(200);
+    const socket = await connect(chatId, member.token);
+    for (let i = 0; i < 2; i++) socket.send({ type: "message", text: "@helper hi", clientMessageId: unique("r") });
+    await socket.until((s) => s.of("error").length === 2, "two refusals");
+    // The refusals wait for their minute to end in the outbox; the purge comes first.
+    expect(await newest(admin, orgId, "run.refused")).toBeUndefined();
+
+    expect((await api(admin.token, "DELETE", `/chats/${chatId}`)).status).toBe(200);
+    const purged = await eventually(
+      () => newest(admin, orgId, "chat.purged"),
+      (entry) => entry !== undefined,
+      "the purge",
+      20_000,
+    );
+    const refused = await newest(admin, orgId, "run.refused");
+    expect(refused).toMatchObject({
+      actor: { type: "user", id: member.userId },
+      target: `agent:${agent.body.id} quota_exceeded`,
+      outcome: "refused",
+      count: 2,
+    });
+    expect(refused?.seq).toBeLessThan(purged?.seq ?? 0);
+    const verified = await api<{ ok: boolean }>(admin.token, "GET", `/orgs/${orgId}/audit/verify`);
+    expect(verified.body.ok).toBe(true);
+  });
+
+  it("past its grace a deleted chat cannot be restored, even before its room's purge has run", async () => {
+    const { chatId, admin } = await chatWithMembers(0);
+    expect((await api(admin.token, "DELETE", `/chats/${chatId}`)).status).toBe(200);
+    const { db, close } = openDatabase(env);
+    try {
+      // The grace runs out now; the room's alarm still waits for the purgeAt it was given (about 4 s away).
+      await db
+        .update(chats)
+        .set({ purgeAt: new Date(Date.now() - 1000) })
+        .where(eq(chats.id, chatId));
+      expect((await api(admin.token, "POST", `/chats/${chatId}/restore-deleted`)).status).toBe(404);
+      const [row] = await db.select({ deletedAt: chats.deletedAt }).from(chats).where(eq(chats.id, chatId));
+      expect(row?.deletedAt).not.toBeNull();
+    } finally {
+      await close();
+    }
+  });
 });
 
 describe("renaming an org", () => {
