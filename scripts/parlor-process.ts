@@ -24,13 +24,19 @@ export type RunningParlor = {
   signal: (signal: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
 };
 
-export async function startParlor(dataDir: string, databaseUrl: string, port?: number): Promise<RunningParlor> {
+/** `env` adds variables to the start script's environment (it passes PARLOR_* ones on to the Worker). */
+export async function startParlor(
+  dataDir: string,
+  databaseUrl: string,
+  port?: number,
+  env: Record<string, string> = {},
+): Promise<RunningParlor> {
   const chosenPort = port ?? (await freePortFor());
   const child = spawn(process.execPath, [join(root, "scripts/start.ts")], {
     cwd: root,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: String(chosenPort), PARLOR_DATA_DIR: dataDir, DATABASE_URL: databaseUrl },
+    env: { ...process.env, ...env, PORT: String(chosenPort), PARLOR_DATA_DIR: dataDir, DATABASE_URL: databaseUrl },
   });
   let output = "";
   child.stdout?.on("data", (chunk) => (output += chunk));

@@ -4,51 +4,18 @@
  * (the page opened on 127.0.0.1 while the message names localhost), save egress settings and a member's caps, and
  * read the audit log with its verification status; at 375 px wide too.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import { expect, it } from "vitest";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-admin-"));
-let parlor: RunningParlor;
-let browser: Browser;
+const { describeWithBrowser, parlor, signIn } = browserHarness("admin");
 
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
-describe.skipIf(!existsSync(CHROMIUM))("admin screens in the browser", () => {
-  beforeAll(async () => {
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function signIn(origin: string, userId: string, name: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(origin);
-    await page.fill("input[name=userId]", userId);
-    await page.fill("input[name=name]", name);
-    await page.click("button[type=submit]");
-    await page.waitForSelector("text=Orgs");
-    return page;
-  }
-
+describeWithBrowser("admin screens in the browser", () => {
   it("invite, add to a chat by name, an agent from the template answering, egress, caps and the audit log", async () => {
     // The page on 127.0.0.1; messages below name the localhost form of the same server.
-    const loopback = parlor.baseUrl.replace("localhost", "127.0.0.1");
-    const ada = await signIn(loopback, "ada", "Ada");
+    const loopback = parlor().baseUrl.replace("localhost", "127.0.0.1");
+    const ada = await signIn("ada", "Ada", { origin: loopback });
     await ada.fill("input[name=orgName]", "Control");
     await ada.press("input[name=orgName]", "Enter");
     await ada.waitForSelector("text=Admin");
@@ -63,7 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM))("admin screens in the browser", () => {
     await ada.waitForSelector("text=live");
     await ada.getByLabel("Add to chat").fill("low");
     await ada.getByRole("button", { name: "Add Ben Low" }).click();
-    const ben = await signIn(parlor.baseUrl, "ben-low", "Ben Low");
+    const ben = await signIn("ben-low", "Ben Low");
     await ben.click("text=Control");
     await ben.click("text=# ops");
     await ben.waitForSelector("text=live");
@@ -71,7 +38,7 @@ describe.skipIf(!existsSync(CHROMIUM))("admin screens in the browser", () => {
     // Agents: created from the server's template, added to the chat from the picker, answering a mention.
     await ada.getByRole("button", { name: "Agents" }).click();
     await ada.getByRole("button", { name: "New from template: Assistant" }).click();
-    expect(await ada.locator("input[name=allowBaseUrl0]").inputValue()).toBe(`${parlor.baseUrl}/api/dev/echo`);
+    expect(await ada.locator("input[name=allowBaseUrl0]").inputValue()).toBe(`${parlor().baseUrl}/api/dev/echo`);
     expect(await ada.locator("input[name=allowBaseUrl1]").inputValue()).toBe(`${loopback}/api/dev/echo`);
     await ada.getByRole("button", { name: "Create agent" }).click();
     await ada.locator("[data-testid=agents-admin] li[data-agent=assistant]").waitFor();
@@ -80,7 +47,7 @@ describe.skipIf(!existsSync(CHROMIUM))("admin screens in the browser", () => {
     await ada.getByLabel("Add an agent").selectOption({ label: "Assistant (@assistant)" });
     await ada.getByRole("button", { name: "add to chat" }).click();
     await ada.locator("[data-testid=agents]", { hasText: "agents: @assistant" }).waitFor();
-    await ada.fill("[name=message]", `@assistant GET ${parlor.baseUrl}/api/dev/echo/hello`);
+    await ada.fill("[name=message]", `@assistant GET ${parlor().baseUrl}/api/dev/echo/hello`);
     await ada.press("[name=message]", "Enter");
     await ben
       .locator("[data-testid=messages] li.author-agent .text", { hasText: "The request returned 200." })

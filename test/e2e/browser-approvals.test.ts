@@ -3,48 +3,16 @@
  * approvals; the card shows the votes, who approved and who is still waited for, and only the second approval sends
  * the request.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
 import { parlorClient } from "../../api/client";
-import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-approvals-"));
-let parlor: RunningParlor;
-let browser: Browser;
+const { describeWithBrowser, parlor, signIn } = browserHarness("approvals");
 
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
-describe.skipIf(!existsSync(CHROMIUM))("approval cards in two browser windows", () => {
-  beforeAll(async () => {
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function signIn(userId: string, name: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(parlor.baseUrl);
-    await page.fill("input[name=userId]", userId);
-    await page.fill("input[name=name]", name);
-    await page.click("button[type=submit]");
-    await page.waitForSelector("text=Orgs");
-    return page;
-  }
-
+describeWithBrowser("approval cards in two browser windows", () => {
   async function openChat(page: Page, org: string, title: string): Promise<void> {
     await page.click(`text=${org}`);
     await page.click(`text=# ${title}`);
@@ -53,9 +21,9 @@ describe.skipIf(!existsSync(CHROMIUM))("approval cards in two browser windows", 
 
   /** Over REST: an org and chat of `owner` with `member` in both, and an agent whose POSTs need two approvals. */
   async function quorumChat(owner: string, member: string) {
-    const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId: owner, name: "Alice" } });
+    const answer = await parlorClient(parlor().baseUrl).api.dev.token.$post({ json: { userId: owner, name: "Alice" } });
     const { token } = await answer.json();
-    const api = parlorClient(parlor.baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+    const api = parlorClient(parlor().baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
     const org = await (await api.orgs.$post({ json: { name: "Treasury" } })).json();
     const orgId = org.id;
     expect(
@@ -72,7 +40,7 @@ describe.skipIf(!existsSync(CHROMIUM))("approval cards in two browser windows", 
         handle: "payer",
         tools: {
           http: {
-            allow: [{ baseUrl: `${parlor.baseUrl}/api/dev/echo`, methods: ["POST"] }],
+            allow: [{ baseUrl: `${parlor().baseUrl}/api/dev/echo`, methods: ["POST"] }],
             approval: { approvers: "members", quorum: 2, timeoutSeconds: 600 },
           },
         },
@@ -91,7 +59,7 @@ describe.skipIf(!existsSync(CHROMIUM))("approval cards in two browser windows", 
     await openChat(bob, "Treasury", "payments");
     await alice.locator("[data-testid=present]", { hasText: "Bob" }).waitFor();
 
-    await alice.fill("[name=message]", `@payer POST ${parlor.baseUrl}/api/dev/echo/payments {"amount":5}`);
+    await alice.fill("[name=message]", `@payer POST ${parlor().baseUrl}/api/dev/echo/payments {"amount":5}`);
     await alice.press("[name=message]", "Enter");
     const aliceCard = alice.locator("[data-testid=approval]");
     const bobCard = bob.locator("[data-testid=approval]");

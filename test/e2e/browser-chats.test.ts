@@ -3,47 +3,14 @@
  * member sees both live in the open chat; archived chats hide behind "show archived"; an admin deletes a chat after a
  * confirm and the member's chat says it was deleted; an admin renames the org.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import { expect, it } from "vitest";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-chats-"));
-let parlor: RunningParlor;
-let browser: Browser;
+const { describeWithBrowser, signIn } = browserHarness("chats");
 
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
-describe.skipIf(!existsSync(CHROMIUM))("renaming, archiving and deleting chats in the web client", () => {
-  beforeAll(async () => {
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function signIn(userId: string, name: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(parlor.baseUrl);
-    await page.fill("input[name=userId]", userId);
-    await page.fill("input[name=name]", name);
-    await page.click("button[type=submit]");
-    await page.waitForSelector("text=Orgs");
-    return page;
-  }
-
+describeWithBrowser("renaming, archiving and deleting chats in the web client", () => {
   it("the creator renames and archives a chat, a member sees it live, an admin deletes it and renames the org", async () => {
     const alice = await signIn("alice", "Alice");
     await alice.fill("input[name=orgName]", "Tidy");

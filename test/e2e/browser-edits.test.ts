@@ -3,49 +3,18 @@
  * message and the other window sees it at once; an admin may delete, not edit, someone else's; search in a chat
  * highlights the words, and the org's search opens the chat a result is in.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-edits-"));
-let parlor: RunningParlor;
-let browser: Browser;
+const { describeWithBrowser, signIn } = browserHarness("edits", {
+  // Deleting asks first: say yes.
+  signIn: { onDialog: (dialog) => void dialog.accept() },
+});
 
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
-describe.skipIf(!existsSync(CHROMIUM))("editing, deleting and searching in the web client", () => {
-  beforeAll(async () => {
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function signIn(userId: string, name: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    // Deleting asks first: say yes.
-    page.on("dialog", (dialog) => void dialog.accept());
-    await page.goto(parlor.baseUrl);
-    await page.fill("input[name=userId]", userId);
-    await page.fill("input[name=name]", name);
-    await page.click("button[type=submit]");
-    await page.waitForSelector("text=Orgs");
-    return page;
-  }
-
+describeWithBrowser("editing, deleting and searching in the web client", () => {
   const message = (page: Page, text: string) => page.locator("[data-testid=messages] li", { hasText: text });
 
   it("an author edits and deletes their own messages live; an admin deletes others'; search finds and opens", async () => {

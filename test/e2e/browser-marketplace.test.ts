@@ -3,52 +3,18 @@
  * moderator approves it from the queue, another org's admin finds it by search, installs it, adds it to a chat, and
  * the installed agent answers a mention there with the built-in model.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
 import { parlorClient } from "../../api/client";
-import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
 const MODERATOR = "market-mia";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-market-"));
-let parlor: RunningParlor;
-let browser: Browser;
+// npm start passes PARLOR_* variables to the Worker: this user moderates.
+const { describeWithBrowser, parlor, signIn } = browserHarness("marketplace", {
+  env: { PARLOR_MODERATORS: MODERATOR },
+});
 
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
-describe.skipIf(!existsSync(CHROMIUM))("the marketplace in the web client", () => {
-  beforeAll(async () => {
-    // npm start passes PARLOR_* variables to the Worker: this user moderates.
-    process.env.PARLOR_MODERATORS = MODERATOR;
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
-  });
-
-  afterAll(async () => {
-    delete process.env.PARLOR_MODERATORS;
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function signIn(userId: string, name: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(parlor.baseUrl);
-    await page.fill("input[name=userId]", userId);
-    await page.fill("input[name=name]", name);
-    await page.click("button[type=submit]");
-    await page.waitForSelector("text=Orgs");
-    return page;
-  }
-
+describeWithBrowser("the marketplace in the web client", () => {
   async function createOrg(page: Page, name: string): Promise<void> {
     await page.fill("input[name=orgName]", name);
     await page.press("input[name=orgName]", "Enter");
@@ -58,9 +24,9 @@ describe.skipIf(!existsSync(CHROMIUM))("the marketplace in the web client", () =
 
   /** Over REST: the publisher's org and its agent, allowed to reach the development echo of this server. */
   async function publisherWithAgent(userId: string): Promise<void> {
-    const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId, name: "Alice" } });
+    const answer = await parlorClient(parlor().baseUrl).api.dev.token.$post({ json: { userId, name: "Alice" } });
     const { token } = await answer.json();
-    const api = parlorClient(parlor.baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+    const api = parlorClient(parlor().baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
     const org = await (await api.orgs.$post({ json: { name: "Makers" } })).json();
     const agent = await api.orgs[":orgId"].agents.$post({
       param: { orgId: org.id },
@@ -68,7 +34,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the marketplace in the web client", () =
         name: "Ticket helper",
         handle: "tickets",
         systemPrompt: "You file tickets for the team.",
-        tools: { http: { allow: [{ baseUrl: `${parlor.baseUrl}/api/dev/echo`, methods: ["GET"] }] }, history: {} },
+        tools: { http: { allow: [{ baseUrl: `${parlor().baseUrl}/api/dev/echo`, methods: ["GET"] }] }, history: {} },
       },
     });
     expect(agent.status).toBe(201);

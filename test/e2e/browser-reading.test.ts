@@ -4,30 +4,33 @@
  * page is served with a strict Content-Security-Policy. Screenshots go to `PARLOR_SCREENSHOTS_DIR` (`npm run
  * screenshots` points it at docs/screenshots/), else to the ignored `test-screenshots/`.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-reading-"));
 const screenshots = resolve(process.env.PARLOR_SCREENSHOTS_DIR ?? "test-screenshots");
-let parlor: RunningParlor;
-let browser: Browser;
 /** A stranger's server: a message names its pixel; reading the message must never reach it. */
 let stranger: Server;
 const strangerHits: string[] = [];
 const dialogs: string[] = [];
 
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
-describe.skipIf(!existsSync(CHROMIUM))("reading in the web client", () => {
+const { describeWithBrowser, parlor, signIn } = browserHarness("reading", {
+  // Chat lists learn a room's head in batches: small, so the test waits little (start.ts passes PARLOR_* on).
+  env: { PARLOR_ACTIVITY_BATCH_MS: "300" },
+  signIn: {
+    context: { viewport: { width: 1200, height: 800 } },
+    onDialog: (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    },
+  },
+});
+
+describeWithBrowser("reading in the web client", () => {
   beforeAll(async () => {
     mkdirSync(screenshots, { recursive: true });
     stranger = createServer((request, response) => {
@@ -35,35 +38,11 @@ describe.skipIf(!existsSync(CHROMIUM))("reading in the web client", () => {
       response.writeHead(200, { "Content-Type": "image/png" }).end();
     });
     await new Promise<void>((r) => stranger.listen(0, "127.0.0.1", r));
-    // Chat lists learn a room's head in batches: small, so the test waits little (start.ts passes PARLOR_* on).
-    process.env.PARLOR_ACTIVITY_BATCH_MS = "300";
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
     await new Promise((r) => stranger?.close(r));
-    rmSync(dataDir, { recursive: true, force: true });
   });
-
-  async function signIn(userId: string, name: string): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
-    page.on("dialog", (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    await page.goto(parlor.baseUrl);
-    await page.fill("input[name=userId]", userId);
-    await page.fill("input[name=name]", name);
-    await page.click("button[type=submit]");
-    await page.waitForSelector("text=Orgs");
-    return page;
-  }
 
   /** Sends a message and waits until it is stored (`shown`: its text as rendered, when Markdown changes it). */
   async function say(page: Page, text: string, shown = text): Promise<void> {
@@ -75,7 +54,7 @@ describe.skipIf(!existsSync(CHROMIUM))("reading in the web client", () => {
   const chatItem = (page: Page, title: string) => page.locator("[data-testid=chat-item]", { hasText: `# ${title}` });
 
   it("the page and its assets carry a strict Content-Security-Policy", async () => {
-    const page = await fetch(parlor.baseUrl);
+    const page = await fetch(parlor().baseUrl);
     const csp = page.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("img-src 'self' data:");
     expect(csp).toContain("script-src 'self'");
@@ -83,7 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))("reading in the web client", () => {
     const html = await page.text();
     const script = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
     expect(script).toBeDefined();
-    const asset = await fetch(`${parlor.baseUrl}${script}`);
+    const asset = await fetch(`${parlor().baseUrl}${script}`);
     expect(asset.headers.get("content-security-policy")).toBe(csp);
   });
 

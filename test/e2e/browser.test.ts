@@ -1,47 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page, type WebSocketRoute } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page, WebSocketRoute } from "playwright-core";
+import { expect, it } from "vitest";
 import { parlorClient } from "../../api/client";
-import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-"));
-let parlor: RunningParlor;
-let browser: Browser;
+const { describeWithBrowser, parlor, browser, startParlorAgain, signIn } = browserHarness("web-client");
 
-// Debian's chromium is installed by .ci/run; without it (a bare laptop) this suite says so and is skipped, unless
-// PARLOR_REQUIRE_BROWSER=1 asks for it to fail instead.
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
-describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", () => {
-  beforeAll(async () => {
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function signIn(userId: string, name: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(parlor.baseUrl);
-    await page.fill("input[name=userId]", userId);
-    await page.fill("input[name=name]", name);
-    await page.click("button[type=submit]");
-    await page.waitForSelector("text=Orgs");
-    return page;
-  }
-
+describeWithBrowser("the web client in two browser windows", () => {
   it("two people chat live, see each other present and typing, and a reload loses nothing", async () => {
     const alice = await signIn("alice", "Alice");
     await alice.fill("input[name=orgName]", "Acme");
@@ -100,12 +66,12 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     await alice.press("[name=message]", "Enter");
     await bob.waitForSelector("[data-testid=messages] >> text=before the drop");
 
-    await parlor.kill("SIGTERM");
+    await parlor().kill("SIGTERM");
     await bob.waitForSelector("text=reconnecting");
     await bob.fill("[name=message]", "sent while offline");
     await bob.press("[name=message]", "Enter");
     await bob.locator(".pending", { hasText: "sent while offline" }).waitFor();
-    parlor = await startParlor(dataDir, databaseUrl, parlor.port);
+    await startParlorAgain();
 
     await alice.waitForSelector("[data-testid=messages] >> text=sent while offline", { timeout: 30_000 });
     await bob.waitForSelector("[data-testid=messages] li:not(.pending) >> text=sent while offline", {
@@ -156,11 +122,11 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
 
   it("the assistant asks before a POST; the member approves in the web client and sees the result", async () => {
     const dana = await chatWithAssistant("dana", "Dana", "Approvals", "ops");
-    await dana.fill("[name=message]", `@assistant POST ${parlor.baseUrl}/api/dev/echo/tickets {"title":"ship it"}`);
+    await dana.fill("[name=message]", `@assistant POST ${parlor().baseUrl}/api/dev/echo/tickets {"title":"ship it"}`);
     await dana.press("[name=message]", "Enter");
     const card = dana.locator("[data-testid=approval]");
     await card.waitFor();
-    expect(await card.textContent()).toContain(`POST${parlor.baseUrl}/api/dev/echo/tickets`.replace("POST", "POST "));
+    expect(await card.textContent()).toContain(`POST${parlor().baseUrl}/api/dev/echo/tickets`.replace("POST", "POST "));
     await dana.locator("[data-testid=tool]", { hasText: "waiting approval" }).waitFor();
     // The live-progress document (Yjs) shows the same state.
     await dana.locator("[data-testid=progress]", { hasText: "waiting for approval" }).waitFor();
@@ -200,9 +166,9 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
 
   /** An org with one chat made over REST by `userId`, and a way to post many messages to it quickly. */
   async function chatOverRest(userId: string, name: string, orgName: string, title: string) {
-    const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId, name } });
+    const answer = await parlorClient(parlor().baseUrl).api.dev.token.$post({ json: { userId, name } });
     const { token } = await answer.json();
-    const api = parlorClient(parlor.baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+    const api = parlorClient(parlor().baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
     const org = await (await api.orgs.$post({ json: { name: orgName } })).json();
     const chat = await (await api.orgs[":orgId"].chats.$post({ param: { orgId: org.id }, json: { title } })).json();
     /** Posts one message, retrying a 503 (a dev server reloading): a retry's clientMessageId is stored once. */
@@ -314,9 +280,9 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
 
   /** A chat over REST owned by `owner`, with `member` added to its org and to it. */
   async function sharedChat(owner: string, member: string, orgName: string, title: string) {
-    const answer = await parlorClient(parlor.baseUrl).api.dev.token.$post({ json: { userId: owner } });
+    const answer = await parlorClient(parlor().baseUrl).api.dev.token.$post({ json: { userId: owner } });
     const { token } = await answer.json();
-    const api = parlorClient(parlor.baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+    const api = parlorClient(parlor().baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
     const org = await (await api.orgs.$post({ json: { name: orgName } })).json();
     const orgId = org.id;
     const added = await api.orgs[":orgId"].members.$post({
@@ -406,7 +372,7 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
     expect(refusals).toContain(401);
     // With no publishable key, Clerk's code was never fetched, and nothing left this server.
     expect(requests.filter((url) => /clerk/i.test(url))).toEqual([]);
-    expect(requests.filter((url) => !url.startsWith(parlor.baseUrl))).toEqual([]);
+    expect(requests.filter((url) => !url.startsWith(parlor().baseUrl))).toEqual([]);
   });
 
   it("a transient failure retries with a doubling back-off and recovers", async () => {
@@ -563,19 +529,19 @@ describe.skipIf(!existsSync(CHROMIUM))("the web client in two browser windows", 
   });
 
   it("a publishable key in GET /api/config loads Clerk's chunk instead of development sign-in", async () => {
-    const page = await (await browser.newContext()).newPage();
+    const page = await (await browser().newContext()).newPage();
     const requests: string[] = [];
     page.on("request", (request) => requests.push(request.url()));
     // Nothing may leave this machine: Clerk's calls to its Frontend API are refused here.
     await page.route(
-      (url) => !url.href.startsWith(parlor.baseUrl),
+      (url) => !url.href.startsWith(parlor().baseUrl),
       (route) => route.abort(),
     );
     const clerkPublishableKey = `pk_test_${Buffer.from("clerk.parlor.invalid$").toString("base64")}`;
-    await page.route(`${parlor.baseUrl}/api/config`, (route) =>
+    await page.route(`${parlor().baseUrl}/api/config`, (route) =>
       route.fulfill({ json: { clerkPublishableKey, devSignIn: false } }),
     );
-    await page.goto(parlor.baseUrl);
+    await page.goto(parlor().baseUrl);
     await expect
       .poll(() => requests.filter((url) => /\/assets\/clerk-[^/]*\.js$/.test(url)).length, { timeout: 10_000 })
       .toBeGreaterThan(0);
