@@ -4,47 +4,25 @@
  * offers Approve / Deny only to members the policy allows, and a vote in one window shows in the others; a run's stop
  * button is only for the member who started it (and admins), and a stopped run is retried from its message.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiOf, ok, type RunningParlor, startParlor } from "../../scripts/parlor-process";
+import type { Page } from "playwright-core";
+import { expect, it } from "vitest";
+import { apiOf, ok } from "../../scripts/parlor-process";
+import { browserHarness } from "./browser-harness";
 
-const CHROMIUM = "/usr/bin/chromium";
-const databaseUrl = process.env.PARLOR_TEST_DATABASE_URL as string;
-const dataDir = mkdtempSync(join(tmpdir(), "parlor-browser-cards-"));
-let parlor: RunningParlor;
-let browser: Browser;
-
-if (!existsSync(CHROMIUM) && process.env.PARLOR_REQUIRE_BROWSER === "1") {
-  throw new Error(`PARLOR_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-}
+const { describeWithBrowser, parlor, signIn } = browserHarness("cards");
 
 type Person = { userId: string; name: string; role: "admin" | "member" };
 
-describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the browser", () => {
-  beforeAll(async () => {
-    parlor = await startParlor(dataDir, databaseUrl);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    });
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await parlor?.kill("SIGTERM");
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
+describeWithBrowser("tool-call cards and run controls in the browser", () => {
   async function tokenOf(person: Pick<Person, "userId" | "name">): Promise<string> {
-    return (await ok(await apiOf(parlor.baseUrl).dev.token.$post({ json: person }))).token;
+    return (await ok(await apiOf(parlor().baseUrl).dev.token.$post({ json: person }))).token;
   }
 
   /** Over REST: the owner's org and chat with `others` in both, and an agent `@ops` allowed to POST to the echo. */
   async function chatWith(org: string, owner: Person, others: Person[], approval: object): Promise<void> {
-    const api = apiOf(parlor.baseUrl, await tokenOf(owner));
+    const api = apiOf(parlor().baseUrl, await tokenOf(owner));
     const { id: orgId } = await ok(await api.orgs.$post({ json: { name: org } }));
     const { id: chatId } = await ok(await api.orgs[":orgId"].chats.$post({ param: { orgId }, json: { title: "ops" } }));
     for (const person of others) {
@@ -52,7 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
       await ok(await api.orgs[":orgId"].members.$post({ param: { orgId }, json: person }));
       await ok(await api.chats[":chatId"].members.$post({ param: { chatId }, json: { userId: person.userId } }));
     }
-    const allow = [{ baseUrl: `${parlor.baseUrl}/api/dev/echo`, methods: ["POST" as const] }];
+    const allow = [{ baseUrl: `${parlor().baseUrl}/api/dev/echo`, methods: ["POST" as const] }];
     const { id: agentId } = await ok(
       await api.orgs[":orgId"].agents.$post({
         param: { orgId },
@@ -63,11 +41,7 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
   }
 
   async function open(person: Person, org: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(parlor.baseUrl);
-    await page.fill("input[name=userId]", person.userId);
-    await page.fill("input[name=name]", person.name);
-    await page.click("button[type=submit]");
+    const page = await signIn(person.userId, person.name);
     await enter(page, org);
     return page;
   }
@@ -97,7 +71,7 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
 
     await say(a, "before the request");
     await message(a, "before the request").waitFor();
-    await say(a, `@ops POST ${parlor.baseUrl}/api/dev/echo/payments {"amount":5,"to":"acme"}`);
+    await say(a, `@ops POST ${parlor().baseUrl}/api/dev/echo/payments {"amount":5,"to":"acme"}`);
     await c.locator("[data-testid=approval]").waitFor();
     await say(c, "written while it waits");
     await message(a, "written while it waits").waitFor();
@@ -118,7 +92,7 @@ describe.skipIf(!existsSync(CHROMIUM))("tool-call cards and run controls in the 
         .waitFor();
       expect(await card.locator("[data-testid=approval-method]").textContent()).toBe("POST");
       expect(await card.locator("[data-testid=approval-url]").textContent()).toBe(
-        `${parlor.baseUrl}/api/dev/echo/payments`,
+        `${parlor().baseUrl}/api/dev/echo/payments`,
       );
       expect(await card.locator("[data-testid=approval-body]").textContent()).toBe('{"amount":5,"to":"acme"}');
       expect(await card.locator("[data-testid=approval-policy]").textContent()).toBe(
