@@ -2,7 +2,8 @@
  * Tool-call cards and run controls in the web client, in several browser windows: the approval card sits in the
  * conversation where the agent asked (between the messages around it), shows the request's body and who may decide,
  * offers Approve / Deny only to members the policy allows, and a vote in one window shows in the others; a run's stop
- * button is only for the member who started it (and admins), and a stopped run is retried from its message.
+ * button is only for the member who started it (and admins), and a stopped run is retried from its message by any
+ * member, whose run it then is.
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -140,18 +141,18 @@ describeWithBrowser("tool-call cards and run controls in the browser", () => {
     await c.screenshot({ path: join(tmpdir(), "parlor-approval-card-in-place.png") });
   }, 120_000);
 
-  it("only the member who started a run, or an admin, may stop it; the stopped run is retried from its message", async () => {
+  it("only the member who started a run, or an admin, may stop it; any member retries a stopped run, which is then theirs", async () => {
     const dora: Person = { userId: "runs-dora", name: "Dora", role: "admin" };
     const eli: Person = { userId: "runs-eli", name: "Eli", role: "member" };
     const fay: Person = { userId: "runs-fay", name: "Fay", role: "member" };
     await chatWith("Runs", dora, [eli, fay], { approvers: "initiator" });
     const [d, e, f] = [await open(dora, "Runs"), await open(eli, "Runs"), await open(fay, "Runs")];
 
-    // Long enough (20 s at the local model's 50 ms a word) that three windows see it streaming.
-    const words = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ");
+    // Long enough (a minute at the local model's 50 ms a word) that three windows see it streaming, even under load.
+    const words = Array.from({ length: 1200 }, (_, i) => `w${i}`).join(" ");
     await say(e, `@ops ${words}`);
-    for (const page of [d, e, f])
-      await page.locator("[data-testid=streaming] .text", { hasText: "You said:" }).waitFor();
+    const streaming = (page: Page) => page.locator("[data-testid=streaming] .text", { hasText: "You said:" });
+    for (const page of [d, e, f]) await streaming(page).waitFor();
     // Eli started it and Dora is an admin: both may stop it. Fay may not, and sees no button.
     await e.locator("[data-testid=stop]").waitFor();
     await d.locator("[data-testid=stop]").waitFor();
@@ -159,15 +160,18 @@ describeWithBrowser("tool-call cards and run controls in the browser", () => {
 
     await e.locator("[data-testid=stop]").click();
     const stopped = (page: Page) => page.locator("[data-testid=messages] li.author-agent", { hasText: "(stopped)" });
-    for (const page of [d, e, f]) await stopped(page).waitFor();
+    for (const page of [d, e, f]) await stopped(page).first().waitFor({ timeout: 60_000 });
     expect(await f.locator("[data-testid=streaming]").count()).toBe(0);
 
-    // Any member may retry: Fay does, and the whole reply comes for everyone.
+    // Any member may retry: Fay does, and the new run is hers to stop (Eli now sees no button).
     await stopped(f).locator("[data-testid=retry]").click();
+    for (const page of [d, e, f]) await streaming(page).waitFor();
+    await f.locator("[data-testid=stop]").waitFor();
+    await d.locator("[data-testid=stop]").waitFor();
+    expect(await e.locator("[data-testid=stop]").count()).toBe(0);
+    await f.locator("[data-testid=stop]").click();
     for (const page of [d, e, f]) {
-      await page
-        .locator("[data-testid=messages] li.author-agent .text", { hasText: `${words.slice(-6)}"` })
-        .waitFor({ timeout: 90_000 });
+      await expect.poll(() => stopped(page).count(), { timeout: 60_000 }).toBe(2);
     }
   }, 240_000);
 });
