@@ -164,7 +164,14 @@ export const agentIdParams = z.object({ orgId: z.string(), agentId: z.string() }
 export const toolStatus = z.enum(TOOL_STATUSES);
 
 export const runEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("run.started"), runId: z.string(), agentId: z.string(), triggerSeq: z.number().int() }),
+  z.object({
+    type: z.literal("run.started"),
+    runId: z.string(),
+    agentId: z.string(),
+    triggerSeq: z.number().int(),
+    /** The member whose message (or retry) started it: who may stop it, with org admins. */
+    initiator: z.string().optional(),
+  }),
   z.object({
     type: z.literal("run.delta"),
     runId: z.string(),
@@ -202,6 +209,8 @@ export const runEventSchema = z.discriminatedUnion("type", [
     type: z.literal("run.snapshot"),
     runId: z.string(),
     agentId: z.string(),
+    /** As on `run.started`. */
+    initiator: z.string().optional(),
     text: z.string(),
     tools: z.array(
       z.object({
@@ -244,6 +253,16 @@ export const approvalSchema = z
     onExpiry: z.enum(APPROVAL_EXPIRY).optional(),
     /** Every vote so far, oldest first (the room always says). */
     votes: z.array(approvalVote).optional(),
+    /**
+     * Approving votes that count toward `quorum` (the room always says): a voter removed from the chat since, or an
+     * admin demoted since under an `admins` policy, keeps a vote in `votes` that no longer counts.
+     */
+    counted: z.number().int().min(0).optional(),
+    /**
+     * Where the request belongs in the conversation: the chat's last seq when the agent asked, so a client shows it
+     * after that message. Absent on approvals stored before the room recorded it.
+     */
+    afterSeq: z.number().int().nonnegative().optional(),
     /** Chat members who may still vote (only in `GET …/approvals`; empty once decided). */
     waitingFor: z.array(z.string()).optional(),
   })
@@ -270,6 +289,8 @@ export const approvalEventSchema = z.discriminatedUnion("type", [
       onExpiry: z.enum(APPROVAL_EXPIRY).optional(),
       /** The votes so far, for a socket that connects while it is pending. */
       votes: z.array(approvalVote).optional(),
+      counted: z.number().int().min(0).optional(),
+      afterSeq: z.number().int().nonnegative().optional(),
     }),
   z.object({
     type: z.literal("approval.decided"),
@@ -287,7 +308,7 @@ export type ApprovalEvent = z.infer<typeof approvalEventSchema>;
 /** The `approval.requested` event for an approval: what every member sees (never a header's value). */
 export function approvalRequested(approval: Approval): Extract<ApprovalEvent, { type: "approval.requested" }> {
   const { approvalId, runId, agentId, method, url, headers, body, expiresAt, approvers, initiator } = approval;
-  const { quorum, onExpiry, votes } = approval;
+  const { quorum, onExpiry, votes, counted, afterSeq } = approval;
   return {
     type: "approval.requested",
     approvalId,
@@ -303,6 +324,8 @@ export function approvalRequested(approval: Approval): Extract<ApprovalEvent, { 
     quorum,
     onExpiry,
     votes,
+    counted,
+    afterSeq,
   };
 }
 

@@ -15,6 +15,7 @@ import {
   decide,
   getApproval,
   hasUnnotifiedDecisions,
+  listApprovals,
   markExpiryNoticed,
   markNotified,
   mayDecide,
@@ -83,6 +84,18 @@ export function decideApproval(
   room.broadcast({ type: "approval.vote", approvalId, by: decider.userId, decision, votes, needed: approval.quorum });
   if (decided) announceDecision(room, decided, decider.name);
   return { approval: decided ?? (getApproval(room.sql, approvalId) as RoomApproval) };
+}
+
+/**
+ * A voter left or joined the chat, or their role changed: the pending approvals they voted for count differently now,
+ * so each is sent again (`approval.requested` with its new `counted`) and every card shows the room's count.
+ */
+export function recountVotesOf(room: RoomState, userId: string): void {
+  for (const approval of listApprovals(room.sql, "pending")) {
+    if (approval.votes.some((vote) => vote.by === userId && vote.decision === "approve")) {
+      room.broadcast(approvalRequested(approval));
+    }
+  }
 }
 
 /** The room's alarm expires overdue approvals (an expiry denies) and re-sends decisions an agent has not taken. */

@@ -37,8 +37,10 @@ export function votesOf(sql: SqlStorage, approvalId: string): ApprovalVote[] {
     .map((row) => ({ by: row.user_id, decision: row.decision, at: row.at }));
 }
 
+/** The approval with its votes, and how many of them count toward its quorum now. */
 export function withVotes(sql: SqlStorage, approval: RoomApproval): RoomApproval {
-  return { ...approval, votes: votesOf(sql, approval.approvalId) };
+  const votes = votesOf(sql, approval.approvalId);
+  return { ...approval, votes, counted: countedApprovals(sql, approval, votes) };
 }
 
 /**

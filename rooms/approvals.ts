@@ -5,6 +5,7 @@
 import type { Approval, ApprovalDecision } from "../protocol/agents";
 import { REMIND_AT_SHARE } from "../protocol/approval-policy";
 import { withVotes } from "./approval-votes";
+import { lastSeq } from "./message-log";
 import { type ApprovalRow, type RoomApproval, toApproval } from "./rows";
 
 export { type Decider, mayDecide } from "../protocol/approval-policy";
@@ -35,8 +36,8 @@ export function createApproval(
   const row = sql
     .exec<ApprovalRow>(
       `INSERT INTO approvals (approval_id, run_id, agent_id, tool_call_id, method, url, headers, body, approvers,
-         initiator, status, expires_at, created_at, approver_users, quorum, on_expiry, remind_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING *`,
+         initiator, status, expires_at, created_at, approver_users, quorum, on_expiry, remind_at, after_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       crypto.randomUUID(),
       request.runId,
       request.agentId,
@@ -53,6 +54,7 @@ export function createApproval(
       request.quorum ?? null,
       request.onExpiry ?? null,
       new Date(now.getTime() + request.timeoutSeconds * 1000 * REMIND_AT_SHARE).toISOString(),
+      lastSeq(sql),
     )
     .one();
   return { approval: toApproval(row), created: true };

@@ -14,7 +14,7 @@ import { closeCodes, MAX_CATCH_UP, type Message, type PostMessageBody, type Pres
 import type { ChatCounters } from "../protocol/counters";
 import { rateLimitsOf, retryAfterSeconds } from "../protocol/limits";
 import { activate, activeChat } from "./activation";
-import { approvalDeadlines, decideApproval, postNotice } from "./approval-flow";
+import { approvalDeadlines, decideApproval, postNotice, recountVotesOf } from "./approval-flow";
 import { approvalReminders } from "./approval-reminders";
 import { noteRole } from "./approval-votes";
 import { type Decider, listApprovals } from "./approvals";
@@ -247,6 +247,7 @@ export class ChatRoom extends Server<Env> {
   /** Closes every socket of a member who was removed from the chat, and refuses them until re-admitted. */
   removeMember(userId: string): number {
     revoke(this.store, userId);
+    recountVotesOf(this.room, userId);
     let closed = 0;
     for (const connection of this.getConnections<MemberIdentity>(userTag(userId))) {
       // A hostile client may ignore the close frame and keep sending: without an identity, its frames are dropped.
@@ -260,11 +261,13 @@ export class ChatRoom extends Server<Env> {
 
   admitMember(userId: string): void {
     readmit(this.store, userId);
+    recountVotesOf(this.room, userId);
   }
 
   /** A member's org role changed: their open sockets decide approvals with the new one. */
   setMemberRole(userId: string, role: "admin" | "member"): void {
     noteRole(this.store, userId, role);
+    recountVotesOf(this.room, userId);
     for (const connection of this.getConnections<MemberIdentity>(userTag(userId))) {
       if (connection.state) connection.setState({ ...connection.state, role });
     }

@@ -72,7 +72,7 @@ export type ApprovalRow = Row<"approvals"> & {
 };
 
 /** An approval as the room holds it: its policy's quorum, expiry and votes always filled in. */
-export type RoomApproval = Approval & Required<Pick<Approval, "quorum" | "onExpiry" | "votes">>;
+export type RoomApproval = Approval & Required<Pick<Approval, "quorum" | "onExpiry" | "votes" | "counted">>;
 
 export function toApproval(row: ApprovalRow): RoomApproval {
   return {
@@ -95,6 +95,8 @@ export function toApproval(row: ApprovalRow): RoomApproval {
     onExpiry: row.on_expiry ?? "deny",
     // Filled from `approval_votes` by `approvals.ts`.
     votes: [],
+    counted: 0,
+    ...(row.after_seq === null ? {} : { afterSeq: row.after_seq }),
   };
 }
 

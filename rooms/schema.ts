@@ -84,6 +84,8 @@ export const roomTables = {
     reminded: "INTEGER",
     /** For `wait`: the expiry notice went out, so the expiry job leaves it be. */
     expiry_noticed: "INTEGER",
+    /** The chat's last seq when the agent asked: where the request sits in the conversation. */
+    after_seq: "INTEGER",
   },
   /** Members last known not to be org admins (role announcements, own votes): their `admins` votes do not count. */
   demoted_admins: {
@@ -150,7 +152,7 @@ export const roomTables = {
 const ADDED_LATER: { [T in keyof typeof roomTables]?: (keyof (typeof roomTables)[T])[] } = {
   messages: ["artifact_ids", "stopped", "edited_at", "deleted_at", "deleted_by"],
   runs: ["partial_text", "deadline", "run_secret"],
-  approvals: ["approver_users", "quorum", "on_expiry", "remind_at", "reminded", "expiry_noticed"],
+  approvals: ["approver_users", "quorum", "on_expiry", "remind_at", "reminded", "expiry_noticed", "after_seq"],
 };
 
 const INDEXES = [

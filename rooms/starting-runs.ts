@@ -123,7 +123,13 @@ function startRun(
   noteUsage(room);
   room.reschedule();
   room.live.start(run.runId, run.agentId);
-  room.broadcast({ type: "run.started", runId: run.runId, agentId: run.agentId, triggerSeq: run.triggerSeq });
+  room.broadcast({
+    type: "run.started",
+    runId: run.runId,
+    agentId: run.agentId,
+    triggerSeq: run.triggerSeq,
+    initiator: run.initiator,
+  });
   reportProgress(room, run.runId, { agentId: run.agentId, status: "running" });
   // Not awaited: the room keeps serving while the agent works.
   void invoke(room, run);

@@ -31,7 +31,10 @@ export function runTool(room: RoomState, runId: string, tool: ToolState): void {
 /** For a socket that joins: runs in progress (the text so far) and requests awaiting a decision. */
 export function welcomeEvents(room: RoomState): RoomEvent[] {
   restoreLiveRuns(room);
-  const events: RoomEvent[] = room.live.snapshots();
+  const events: RoomEvent[] = room.live.snapshots().map((snapshot) => {
+    const initiator = runRecord(room.sql, snapshot.runId)?.initiator;
+    return initiator ? { ...snapshot, initiator } : snapshot;
+  });
   for (const approval of listApprovals(room.sql, "pending")) events.push(approvalRequested(approval));
   return events;
 }

@@ -1,61 +1,74 @@
 /**
- * An approval request as a card in the chat: what the agent wants to send, the votes so far (who approved, how many
- * the policy needs), who it still waits for, the latest reminder, and the member's own Approve / Deny while they may
- * still vote. The room decides who may vote; the card only hides buttons that would be refused.
+ * An approval request as a card in the chat, where the agent asked: what it wants to send (method, URL, body, headers
+ * with secrets by name), who may decide under the tool's policy, the votes so far as the room counts them, who it
+ * still waits for, the latest reminder, the outcome and who decided, and Approve / Deny for a member the policy
+ * allows who has not voted. The room decides who may vote; the card only hides buttons that would be refused.
  */
-import type { RoomEventOf } from "../../protocol/events";
-import { namedVoters, stillWaitingFor } from "./approval-waiting";
+import { mayDecide } from "../../protocol/approval-policy";
+import { stillWaitingFor } from "./approval-waiting";
 import type { ApprovalView, ChatView } from "./chat-connection";
 
-/** Applies a vote or a reminder to the card's state (a repeated vote event changes nothing). */
-export function withApprovalEvent(
-  approval: ApprovalView,
-  event: RoomEventOf<"approval.vote"> | RoomEventOf<"approval.reminder">,
-): ApprovalView {
-  if (event.type === "approval.reminder") {
-    return { ...approval, reminder: { expiresAt: event.expiresAt, waitingFor: event.waitingFor } };
-  }
-  if (approval.votes.some((vote) => vote.by === event.by)) return approval;
-  const vote = { by: event.by, decision: event.decision, at: new Date().toISOString() };
-  return { ...approval, quorum: event.needed, votes: [...approval.votes, vote] };
-}
+/** The longest body a card shows (the rest is counted, not shown): requests may carry up to 64 KiB. */
+const BODY_SHOWN = 2_000;
 
 export function ApprovalCard({
   approval,
   agentName,
   me,
+  role,
+  readOnly,
   nameOf,
   onDecide,
 }: {
   approval: ApprovalView;
   agentName: string;
   me: string | null;
+  /** The member's org role: an `admins` policy lets only admins decide. */
+  role: "admin" | "member";
+  readOnly: boolean;
   nameOf: (userId: string) => string;
   onDecide: (decision: "approve" | "deny") => void;
 }) {
   const a = approval;
   const quorum = a.quorum ?? 1;
   const approvedBy = a.votes.filter((v) => v.decision === "approve").map((v) => nameOf(v.by));
-  const voted = new Set(a.votes.map((v) => v.by));
-  const named = namedVoters(a);
+  const deniedBy = a.votes.filter((v) => v.decision === "deny").map((v) => nameOf(v.by));
+  const voted = me !== null && a.votes.some((v) => v.by === me);
   // A vote after the reminder takes its voter off the reminder's list too.
   const waiting = stillWaitingFor(a);
-  const mayVote = me !== null && !voted.has(me) && (named === null || named.includes(me));
+  const allowed = me !== null && mayDecide(a, { userId: me, role });
+  const body = a.body ?? "";
   return (
-    <li class="approval" data-testid="approval">
+    <li class="approval" data-testid="approval" data-approval-id={a.approvalId}>
       <span class="author">{agentName}</span>
       <span class="text">
-        wants to send <code>{a.method}</code> <code>{a.url}</code>
-        {a.body && <pre>{a.body}</pre>}
+        <span class="request">
+          wants to send <code data-testid="approval-method">{a.method}</code>{" "}
+          <code data-testid="approval-url">{a.url}</code>
+        </span>
+        {body && (
+          <pre class="approval-body" data-testid="approval-body">
+            {body.length > BODY_SHOWN
+              ? `${body.slice(0, BODY_SHOWN)}\n… (${body.length - BODY_SHOWN} more characters)`
+              : body}
+          </pre>
+        )}
         {Object.entries(a.headers).map(([k, v]) => (
           <div key={k} class="header">
             {k}: {v}
           </div>
         ))}
-        {(quorum > 1 || a.votes.length > 0) && (
-          <div class="votes" data-testid="approval-votes">
-            {approvedBy.length} of {quorum} approvals
-            {approvedBy.length > 0 && `: approved by ${approvedBy.join(", ")}`}
+        <div class="policy" data-testid="approval-policy">
+          {policyText(a, nameOf)}
+          {quorum > 1 && `; ${quorum} approvals needed`}
+        </div>
+        <div class="votes" data-testid="approval-votes">
+          {a.counted} of {quorum} approvals
+          {approvedBy.length > 0 && `: approved by ${approvedBy.join(", ")}`}
+        </div>
+        {deniedBy.length > 0 && (
+          <div class="votes" data-testid="approval-denials">
+            denied by {deniedBy.join(", ")}
           </div>
         )}
         {!a.decision && waiting && waiting.length > 0 && (
@@ -69,8 +82,10 @@ export function ApprovalCard({
           </div>
         )}
         {a.decision ? (
-          <strong class={`decision decision-${a.decision}`}>{a.decision}</strong>
-        ) : mayVote ? (
+          <strong class={`decision decision-${a.decision}`} data-testid="approval-outcome">
+            {a.decision === "expired" ? "expired: nobody decided in time" : `${a.decision} by ${nameOf(a.by ?? "")}`}
+          </strong>
+        ) : allowed && !voted && !readOnly ? (
           <span class="decide">
             <button type="button" onClick={() => onDecide("approve")}>
               Approve
@@ -80,12 +95,20 @@ export function ApprovalCard({
             </button>
           </span>
         ) : (
-          <em class="waiting">{me !== null && voted.has(me) ? "you voted" : "waiting for others to decide"}</em>
+          <em class="waiting">{voted ? "you voted" : "waiting for others to decide"}</em>
         )}
       </span>
       <time>{a.decision ? "" : `until ${new Date(a.expiresAt).toLocaleTimeString()}`}</time>
     </li>
   );
+}
+
+/** Who the tool's policy lets decide, in words. */
+function policyText(a: Pick<ApprovalView, "approvers" | "initiator">, nameOf: (userId: string) => string): string {
+  if (typeof a.approvers === "object") return `decided by ${a.approvers.users.map(nameOf).join(", ")}`;
+  if (a.approvers === "members") return "any member of the chat decides";
+  if (a.approvers === "admins") return "an org admin decides";
+  return `decided by ${nameOf(a.initiator)}, who asked`;
 }
 
 /** A member's name as the chat knows it (present now, or an author in the log); the id otherwise. */

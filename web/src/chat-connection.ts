@@ -20,22 +20,29 @@ import type { ApprovalVote } from "../../protocol/approval-policy";
 import { type ClientFrame, clientFrameSchema, closeCodes, type Message, type PresentUser } from "../../protocol/chat";
 import { type RoomEvent, roomEventSchema } from "../../protocol/events";
 import { call, client, RequestFailed } from "./api";
-import { withApprovalEvent } from "./approval-card";
+import { fromListed, fromRequested, withApprovalEvent } from "./approval-state";
 import { tokens } from "./tokens";
 
 /** A reply an agent is still writing, with the tools it is using. */
 export type LiveRun = {
   runId: string;
   agentId: string;
+  /** Who started it (with org admins, who may stop it); unknown from a room older than the field. */
+  initiator?: string;
   text: string;
   tools: { toolCallId: string; name: string; status: string; input: unknown; output?: unknown }[];
 };
 
-export type ApprovalView = Omit<Extract<ApprovalEvent, { type: "approval.requested" }>, "type" | "votes"> & {
+export type ApprovalView = Omit<
+  Extract<ApprovalEvent, { type: "approval.requested" }>,
+  "type" | "votes" | "counted"
+> & {
   decision: "approved" | "denied" | "expired" | null;
   by: string | null;
   /** Every vote so far (`approval.vote`, or those it had when this socket connected). */
   votes: ApprovalVote[];
+  /** Approving votes the room counts toward the quorum (never counted here: see approval-state.ts). */
+  counted: number;
   /** The latest reminder this member got: who the request still waits for. */
   reminder: { expiresAt: string; waitingFor: string[] } | null;
 };
@@ -232,6 +239,22 @@ export class ChatConnection {
 
   // ---- internals ----
 
+  /** Every approval of the chat, pending or decided, merged with what the socket told meanwhile. */
+  private async loadApprovals(): Promise<void> {
+    try {
+      const { approvals } = await call(
+        client.api.chats[":chatId"].approvals.$get({ param: { chatId: this.chatId }, query: {} }),
+      );
+      for (const approval of approvals) {
+        this.approvals.set(approval.approvalId, fromListed(approval, this.approvals.get(approval.approvalId)));
+      }
+      this.emit();
+    } catch (e) {
+      // Pending requests still come over the socket; only decided cards are missing until the next connect.
+      console.warn("chat: could not list approvals", e);
+    }
+  }
+
   private readonly onOnline = () => {
     if (!this.stopped && !this.connected) this.socket.reconnect();
   };
@@ -299,18 +322,9 @@ export class ChatConnection {
 
   private receive(event: RoomEvent): void {
     switch (event.type) {
-      case "approval.requested": {
-        const { type: _type, ...request } = event;
-        const known = this.approvals.get(event.approvalId);
-        this.approvals.set(event.approvalId, {
-          ...request,
-          votes: request.votes ?? [],
-          decision: null,
-          by: null,
-          reminder: known?.reminder ?? null,
-        });
+      case "approval.requested":
+        this.approvals.set(event.approvalId, fromRequested(event, this.approvals.get(event.approvalId)));
         break;
-      }
       case "approval.vote":
       case "approval.reminder": {
         const approval = this.approvals.get(event.approvalId);
@@ -333,13 +347,20 @@ export class ChatConnection {
         break;
       }
       case "run.started":
-        this.runs.set(event.runId, { runId: event.runId, agentId: event.agentId, text: "", tools: [] });
+        this.runs.set(event.runId, {
+          runId: event.runId,
+          agentId: event.agentId,
+          initiator: event.initiator,
+          text: "",
+          tools: [],
+        });
         break;
       case "run.snapshot":
         this.snapshotted.add(event.runId);
         this.runs.set(event.runId, {
           runId: event.runId,
           agentId: event.agentId,
+          initiator: event.initiator,
           text: event.text,
           tools: event.tools,
         });
@@ -387,6 +408,8 @@ export class ChatConnection {
         // are held beyond the gap and shown once it is filled).
         this.target = Math.max(this.target, event.lastSeq);
         if (event.hasMore || this.contiguousHead() < this.target) void this.pageForward();
+        // The socket brings only pending requests: decided ones (their outcome, in place) come from the list.
+        void this.loadApprovals();
         // Anything still pending was lost with the old socket or never acknowledged: send it again, same id.
         for (const [clientMessageId, { text, seq }] of this.pending) {
           if (seq === undefined) this.sendFrame({ type: "message", text, clientMessageId });

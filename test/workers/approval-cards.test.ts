@@ -1,0 +1,121 @@
+/**
+ * What a client needs to draw an approval card in place and a run's stop button for the right people: where the
+ * request sits in the conversation (`afterSeq`), the room's own count of the votes that still count (`counted`, sent
+ * again when a voter's right changes), and who started a run (`initiator` on `run.started` and `run.snapshot`).
+ * Real rooms, the built-in model asking for a POST to the test service.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Approval } from "../../protocol/agents";
+import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, unique } from "./helpers";
+
+const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
+
+async function addOpsAgent(fixture: ChatFixture, prefix: string, approval: object): Promise<void> {
+  const created = await api<{ id: string }>(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/agents`, {
+    name: "Ops",
+    handle: "ops",
+    tools: { http: { allow: [{ baseUrl: `${service}${prefix}`, methods: ["POST"] }], approval } },
+  });
+  expect(created.status).toBe(201);
+  await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/agents`, { agentId: created.body.id });
+}
+
+function say(socket: TestSocket, text: string): void {
+  socket.send({ type: "message", text, clientMessageId: unique("m") });
+}
+
+async function approvals(fixture: ChatFixture): Promise<Approval[]> {
+  const answer = await api<{ approvals: Approval[] }>(fixture.admin.token, "GET", `/chats/${fixture.chatId}/approvals`);
+  expect(answer.status).toBe(200);
+  return answer.body.approvals;
+}
+
+describe("approval cards and run controls: what the room tells a client", () => {
+  it("an approval says where it belongs: after the chat's last message when the agent asked, live and later", async () => {
+    const fixture = await chatWithMembers(1);
+    const prefix = `/${unique("placed")}`;
+    await addOpsAgent(fixture, prefix, { approvers: "members" });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    say(socket, "first");
+    say(socket, "second");
+    await socket.until((s) => s.of("message").length === 2, "two messages");
+    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
+    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    const [requested] = socket.of("approval.requested");
+    expect(requested).toMatchObject({ afterSeq: 3, counted: 0, votes: [] });
+
+    const [listed] = await approvals(fixture);
+    expect(listed).toMatchObject({ approvalId: requested.approvalId, afterSeq: 3, counted: 0 });
+    // A member who opens the chat later gets the same place.
+    const late = await connect(fixture.chatId, fixture.members[0].token);
+    expect(late.of("approval.requested")).toEqual([expect.objectContaining({ afterSeq: 3 })]);
+    // Messages written while it waits do not move it.
+    say(socket, "meanwhile");
+    await socket.until((s) => s.of("message").length === 4, "the fourth message");
+    expect((await approvals(fixture))[0].afterSeq).toBe(3);
+    // The first test of a file also pays for the workers' cold start.
+  }, 60_000);
+
+  it("a voter removed from the chat: the request is sent again with the room's lower count, as GET says", async () => {
+    const fixture = await chatWithMembers(2);
+    const [ana] = fixture.members;
+    const prefix = `/${unique("recount")}`;
+    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
+    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    const { approvalId } = socket.of("approval.requested")[0];
+    const voted = await api(ana.token, "POST", `/chats/${fixture.chatId}/approvals/${approvalId}`, {
+      decision: "approve",
+    });
+    expect(voted.status).toBe(200);
+    await socket.until((s) => s.of("approval.vote").length === 1, "ana's vote");
+    expect(socket.of("approval.vote")[0]).toMatchObject({ votes: 1, needed: 2 });
+    expect((await approvals(fixture))[0]).toMatchObject({ counted: 1 });
+
+    const removed = await api(fixture.admin.token, "DELETE", `/chats/${fixture.chatId}/members`, {
+      userId: ana.userId,
+    });
+    expect(removed.status).toBe(200);
+    await socket.until((s) => s.of("approval.requested").length === 2, "the recount");
+    expect(socket.of("approval.requested")[1]).toMatchObject({ approvalId, counted: 0, quorum: 2 });
+    expect(socket.of("approval.requested")[1].votes).toHaveLength(1);
+    expect((await approvals(fixture))[0]).toMatchObject({ status: "pending", counted: 0 });
+  });
+
+  it("an admin demoted after voting under an admins policy: sent again with the vote no longer counted", async () => {
+    const fixture = await chatWithMembers(1);
+    const [ana] = fixture.members;
+    const prefix = `/${unique("demote")}`;
+    const setRole = (role: "admin" | "member") =>
+      api(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/members`, { userId: ana.userId, role });
+    expect((await setRole("admin")).status).toBe(201);
+    await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
+    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    const { approvalId } = socket.of("approval.requested")[0];
+    const voted = await api(ana.token, "POST", `/chats/${fixture.chatId}/approvals/${approvalId}`, {
+      decision: "approve",
+    });
+    expect(voted.status).toBe(200);
+    expect((await setRole("member")).status).toBe(201);
+    await socket.until((s) => s.of("approval.requested").length === 2, "the recount");
+    expect(socket.of("approval.requested")[1]).toMatchObject({ counted: 0 });
+    expect((await approvals(fixture))[0]).toMatchObject({ counted: 0 });
+  });
+
+  it("run.started and a mid-run snapshot name the member who started the run", async () => {
+    const fixture = await chatWithMembers(1);
+    const [ana] = fixture.members;
+    const prefix = `/${unique("initiator")}`;
+    await addOpsAgent(fixture, prefix, { approvers: "members" });
+    const anaSocket = await connect(fixture.chatId, ana.token);
+    say(anaSocket, `@ops POST ${service}${prefix}/items {"a":1}`);
+    await anaSocket.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    expect(anaSocket.of("run.started")).toEqual([expect.objectContaining({ initiator: ana.userId })]);
+    const late = await connect(fixture.chatId, fixture.admin.token);
+    expect(late.of("run.snapshot")).toEqual([expect.objectContaining({ initiator: ana.userId })]);
+  });
+});
