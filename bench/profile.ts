@@ -36,7 +36,9 @@ export async function workerInspector(group: number): Promise<string> {
     const port = line.match(/127\.0\.0\.1:(\d+)/)?.[1];
     if (!pid || !port || !pids.has(pid)) continue;
     try {
-      const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as {
+      // Some of the dev server's sockets never answer a plain GET: a short timeout moves on.
+      const listed = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1_000) });
+      const targets = (await listed.json()) as {
         id: string;
         webSocketDebuggerUrl: string;
       }[];
