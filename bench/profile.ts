@@ -57,15 +57,19 @@ export async function startProfile(inspectorUrl: string): Promise<() => Promise<
     socket.addEventListener("error", reject, { once: true });
   });
   let next = 0;
-  const waiting = new Map<number, (result: unknown) => void>();
+  const waiting = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
   socket.addEventListener("message", (event) => {
     const reply = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
-    if (reply.id !== undefined) waiting.get(reply.id)?.(reply.result);
+    if (reply.id !== undefined) waiting.get(reply.id)?.resolve(reply.result);
+  });
+  // The inspector sometimes drops a session (the dev server reloading the Worker): the measure goes on unprofiled.
+  socket.addEventListener("close", () => {
+    for (const { reject } of waiting.values()) reject(new Error("the inspector closed the session"));
   });
   const call = (method: string, params: object = {}) =>
-    new Promise<unknown>((resolve) => {
+    new Promise<unknown>((resolve, reject) => {
       const id = ++next;
-      waiting.set(id, resolve);
+      waiting.set(id, { resolve, reject });
       socket.send(JSON.stringify({ id, method, params }));
     });
   await call("Profiler.enable");

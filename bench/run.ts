@@ -90,9 +90,10 @@ try {
     profileDir && parlor.pidFile ? await workerInspector(Number(readFileSync(parlor.pidFile, "utf8"))) : null;
   async function profiled<R>(name: string, run: () => Promise<R>): Promise<R> {
     if (!profileDir || !inspector) return run();
-    const stop = await startProfile(inspector);
+    const stop = await startProfile(inspector).catch((error) => log(`${name}: not profiled (${error})`));
     const result = await run();
-    saveProfile(profileDir, name, await stop(), log);
+    const profile = stop && (await stop().catch((error) => log(`${name}: no profile (${error})`)));
+    if (profile) saveProfile(profileDir, name, profile, log);
     return result;
   }
   /** Runs one measure on Parlor and each baseline (in turn, never at once) and keeps the figures it returns. */
