@@ -3,7 +3,7 @@
  * SQLite server, under the same load generator in the same run. Prints both with their ratio.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -35,6 +35,7 @@ import {
   tokenFanOut,
 } from "./load.ts";
 import { measureOverheads } from "./overheads.ts";
+import { saveProfile, startProfile, workerInspector } from "./profile.ts";
 
 /** 300 people in one org, so every socket is a different member, as in a real room (a room has up to 300 here). */
 const PEOPLE = 300;
@@ -83,13 +84,25 @@ try {
   const perCommit = baselineTarget("per-commit", perCommitPort);
   const groupCommit = baselineTarget("group-commit", groupCommitPort);
   const rows: Row[] = [];
+  /** Parlor's side of a measure, under the CPU profiler when PARLOR_BENCH_PROFILE names a directory (profile.ts). */
+  const profileDir = process.env.PARLOR_BENCH_PROFILE;
+  const inspector =
+    profileDir && parlor.pidFile ? await workerInspector(Number(readFileSync(parlor.pidFile, "utf8"))) : null;
+  async function profiled<R>(name: string, run: () => Promise<R>): Promise<R> {
+    if (!profileDir || !inspector) return run();
+    const stop = await startProfile(inspector).catch((error) => log(`${name}: not profiled (${error})`));
+    const result = await run();
+    const profile = stop && (await stop().catch((error) => log(`${name}: no profile (${error})`)));
+    if (profile) saveProfile(profileDir, name, profile, log);
+    return result;
+  }
   /** Runs one measure on Parlor and each baseline (in turn, never at once) and keeps the figures it returns. */
   async function compare<R>(
     run: (target: Target) => Promise<R>,
     figures: [label: string, unit: string, pick: (result: R) => number][],
     withGroupCommit = true,
   ): Promise<R> {
-    const room = await run(parlorSide);
+    const room = await profiled(figures[0][0], () => run(parlorSide));
     const bare = await run(perCommit);
     const grouped = withGroupCommit ? await run(groupCommit) : null;
     for (const [label, unit, pick] of figures) {
@@ -216,7 +229,7 @@ try {
       ] as const)
     : []) {
     const [room, bare] = [
-      await tokenFanOut(tokenTargets[0], 30, tokens, paceMs),
+      await profiled(`tokens ${label}`, () => tokenFanOut(tokenTargets[0], 30, tokens, paceMs)),
       await tokenFanOut(tokenTargets[1], 30, tokens, paceMs),
     ];
     const row = (label: string, unit: string, parlor: number, perCommit: number) =>

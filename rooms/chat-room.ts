@@ -473,6 +473,7 @@ export class ChatRoom extends Server<Env> {
    */
   onMessage(connection: Member, raw: WSMessage): void {
     this.operations.requests.socketMessages++;
+    this.knownSockets.add(connection);
     try {
       const identity = connection.state;
       // A removed member's socket may still deliver frames if its client ignores the close; they count for nothing.
@@ -486,6 +487,20 @@ export class ChatRoom extends Server<Env> {
     } catch (error) {
       this.frameFailed(connection, error);
     }
+  }
+
+  /**
+   * partyserver's handler deserializes a socket's attachment on every frame to check the socket is one of its own,
+   * the largest single cost of a frame in the profile (docs/performance.md). A socket whose frame it already passed to
+   * this instance is known: its later frames come straight here. (After hibernation the instance is new, and the first
+   * frame of each socket goes through partyserver again.)
+   */
+  private readonly knownSockets = new WeakSet<WebSocket>();
+
+  override webSocketMessage(ws: WebSocket, message: WSMessage): Promise<void> {
+    if (!this.knownSockets.has(ws)) return super.webSocketMessage(ws, message);
+    this.onMessage(ws as Member, message);
+    return Promise.resolve();
   }
 
   private committing = false;

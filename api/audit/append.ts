@@ -24,8 +24,7 @@ export type AuditInput = {
 
 /** Returns the entry's seq, or null when an entry with that event key exists already. */
 export async function appendAudit(tx: Tx, input: AuditInput): Promise<number | null> {
-  await tx.insert(auditHeads).values({ orgId: input.orgId, seq: 0, hash: GENESIS }).onConflictDoNothing();
-  const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.orgId, input.orgId)).for("update");
+  const head = await lockHead(tx, input.orgId);
   if (input.eventKey) {
     const [seen] = await tx
       .select({ seq: auditEntries.seq })
@@ -49,23 +48,42 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<number | n
     prevHash: head.hash,
   };
   const hash = await entryHash(fields);
-  await tx.insert(auditEntries).values({
-    orgId: input.orgId,
-    seq,
-    at,
-    actorType: input.actor.type,
-    actorId: input.actor.id,
-    action: input.action,
-    target: input.target,
-    requestId: fields.requestId,
-    outcome: fields.outcome,
-    count: fields.count,
-    eventKey: input.eventKey ?? null,
-    prevHash: head.hash,
-    hash,
-  });
-  await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.orgId, input.orgId));
+  // The entry and the head's move are one statement, so one round trip.
+  const entry = tx.$with("entry").as(
+    tx
+      .insert(auditEntries)
+      .values({
+        orgId: input.orgId,
+        seq,
+        at,
+        actorType: input.actor.type,
+        actorId: input.actor.id,
+        action: input.action,
+        target: input.target,
+        requestId: fields.requestId,
+        outcome: fields.outcome,
+        count: fields.count,
+        eventKey: input.eventKey ?? null,
+        prevHash: head.hash,
+        hash,
+      })
+      .returning({ seq: auditEntries.seq }),
+  );
+  await tx.with(entry).update(auditHeads).set({ seq, hash }).where(eq(auditHeads.orgId, input.orgId));
   return seq;
+}
+
+/**
+ * The org's head, locked until the transaction ends. An org that has one (every org after its first entry) costs one
+ * round trip; the first entry creates it, and a racing first entry waits on the insert and then reads it.
+ */
+async function lockHead(tx: Tx, orgId: string): Promise<{ seq: number; hash: string }> {
+  const locked = () => tx.select().from(auditHeads).where(eq(auditHeads.orgId, orgId)).for("update");
+  const [head] = await locked();
+  if (head) return head;
+  await tx.insert(auditHeads).values({ orgId, seq: 0, hash: GENESIS }).onConflictDoNothing();
+  const [created] = await locked();
+  return created;
 }
 
 /** Appends in a transaction of its own, for events whose change is not in Postgres (or already committed). */
