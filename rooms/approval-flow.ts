@@ -91,10 +91,16 @@ export function decideApproval(
  * so each is sent again (`approval.requested` with its new `counted`) and every card shows the room's count.
  */
 export function recountVotesOf(room: RoomState, userId: string): void {
+  const now = new Date();
   for (const approval of listApprovals(room.sql, "pending")) {
-    if (approval.votes.some((vote) => vote.by === userId && vote.decision === "approve")) {
-      room.broadcast(approvalRequested(approval));
-    }
+    if (!approval.votes.some((vote) => vote.by === userId && vote.decision === "approve")) continue;
+    // A vote counting again can complete the quorum: nobody can vote twice, so the room decides it now.
+    const decided =
+      approval.counted >= approval.quorum && openForVotes(approval, now)
+        ? decide(room.sql, approval.approvalId, "approved", userId)
+        : null;
+    if (decided) announceDecision(room, decided, `The quorum (with ${userId}'s vote counting again)`);
+    else room.broadcast(approvalRequested(approval));
   }
 }
 

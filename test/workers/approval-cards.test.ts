@@ -106,6 +106,33 @@ describe("approval cards and run controls: what the room tells a client", () => 
     expect((await approvals(fixture))[0]).toMatchObject({ counted: 0 });
   });
 
+  it("a vote that counts again and completes the quorum decides the approval (nobody can vote twice)", async () => {
+    const fixture = await chatWithMembers(1);
+    const [ana] = fixture.members;
+    const prefix = `/${unique("recounted")}`;
+    const setRole = (role: "admin" | "member") =>
+      api(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/members`, { userId: ana.userId, role });
+    expect((await setRole("admin")).status).toBe(201);
+    await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
+    const socket = await connect(fixture.chatId, fixture.admin.token);
+    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
+    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    const { approvalId } = socket.of("approval.requested")[0];
+    const vote = (token: string) =>
+      api(token, "POST", `/chats/${fixture.chatId}/approvals/${approvalId}`, { decision: "approve" });
+    expect((await vote(ana.token)).status).toBe(200);
+    expect((await setRole("member")).status).toBe(201);
+    await socket.until((s) => s.of("approval.requested").length === 2, "the recount");
+    expect((await vote(fixture.admin.token)).status).toBe(200);
+    expect((await approvals(fixture))[0]).toMatchObject({ status: "pending", counted: 1 });
+
+    expect((await setRole("admin")).status).toBe(201);
+    await socket.until((s) => s.of("approval.decided").length === 1, "the decision");
+    expect(socket.of("approval.decided")[0]).toMatchObject({ approvalId, decision: "approved", by: ana.userId });
+    expect((await approvals(fixture))[0]).toMatchObject({ status: "approved", counted: 2 });
+    await socket.until((s) => s.of("run.finished").length === 1, "the run");
+  });
+
   it("run.started and a mid-run snapshot name the member who started the run", async () => {
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
