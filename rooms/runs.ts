@@ -100,20 +100,28 @@ export function savePartialText(sql: SqlStorage, runId: string, text: string): v
   sql.exec("UPDATE runs SET partial_text = ? WHERE run_id = ?", text, runId);
 }
 
+/** Runs parked on a `wait` approval past its expiry that a chat keeps without counting them toward its slots. */
+export const MAX_PARKED_RUNS = 50;
+
 /**
  * Runs that hold one of the chat's run slots: those in progress, except runs parked on a `wait` approval past its
  * expiry. Such a run may wait for days and holds nothing but its rows meanwhile (the agent sleeps until a decision),
- * so it must not keep the chat from starting others. A decision resumes it even if the chat's slots are full then.
+ * so it must not keep the chat from starting others; but only `MAX_PARKED_RUNS` of them go free, or a short timeout
+ * would let parked runs pile up without bound (and a round of decisions resume them all at once). A decision resumes
+ * a parked run even if the chat's slots are full then.
  */
 export function runSlotsTaken(sql: SqlStorage, now: Date): number {
-  return sql
-    .exec<{ n: number }>(
-      `SELECT count(*) AS n FROM runs WHERE status = 'running' AND NOT EXISTS (
-         SELECT 1 FROM approvals WHERE approvals.run_id = runs.run_id AND approvals.status = 'pending'
-           AND approvals.on_expiry = 'wait' AND approvals.expires_at <= ?)`,
+  const { active, parked } = sql
+    .exec<{ active: number; parked: number }>(
+      `SELECT count(*) FILTER (WHERE NOT parked) AS active, count(*) FILTER (WHERE parked) AS parked FROM (
+         SELECT EXISTS (
+           SELECT 1 FROM approvals WHERE approvals.run_id = runs.run_id AND approvals.status = 'pending'
+             AND approvals.on_expiry = 'wait' AND approvals.expires_at <= ?) AS parked
+         FROM runs WHERE status = 'running')`,
       now.toISOString(),
     )
-    .one().n;
+    .one();
+  return active + Math.max(0, parked - MAX_PARKED_RUNS);
 }
 
 export function runningRuns(sql: SqlStorage): RunRecord[] {
