@@ -119,6 +119,27 @@ export function outboxEntries(room: RoomState, chat: { orgId: string; chatId: st
     .map((row) => entryOf(row, chat));
 }
 
+/**
+ * For the chat's purge, right before its storage goes: delivers what was queued while the purge awaited (an agent's
+ * refused call back into the chat), until the outbox is empty, so the caller can wipe in the same synchronous step.
+ */
+export async function drainOutbox(room: RoomState, chat: { orgId: string; chatId: string }): Promise<void> {
+  for (let round = 0; round < 5 && outboxEntries(room, chat).length > 0; round++) {
+    const rows = room.sql
+      .exec<OutboxRow>("SELECT key, actor_type, actor_id, action, target, outcome, count, at FROM audit_outbox")
+      .toArray();
+    const { db, close } = openDatabase(room.env);
+    try {
+      for (const row of rows) {
+        await appendAuditAlone(db, entryOf(row, chat));
+        room.sql.exec("DELETE FROM audit_outbox WHERE key = ? AND count = ?", row.key, row.count);
+      }
+    } finally {
+      await close();
+    }
+  }
+}
+
 function entryOf(row: OutboxRow, chat: { orgId: string; chatId: string }): AuditInput {
   return {
     orgId: chat.orgId,

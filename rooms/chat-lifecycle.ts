@@ -13,7 +13,7 @@ import { type ChatLifecycle, lifecycleColumns, lifecycleOf } from "../api/db/cha
 import { openDatabase } from "../api/db/client";
 import { chats } from "../api/db/schema";
 import { agentInstanceName } from "../protocol/agent-runs";
-import { outboxEntries } from "./audit-outbox";
+import { drainOutbox, outboxEntries } from "./audit-outbox";
 import { snapshotPrefix } from "./backup-format";
 import type { ChatRef } from "./room-address";
 import { readMeta, writeMeta } from "./room-meta";
@@ -86,6 +86,7 @@ export function chatPurge(room: RoomState, wipe: () => void): ScheduledJob {
       }
       await deleteAll(room.env.BACKUPS, snapshotPrefix(chat.orgId, chat.chatId));
       await destroyAgents(room, chat);
+      await drainOutbox(room, chat);
       wipe();
     },
   };
