@@ -1,7 +1,9 @@
 /**
  * Browsing the marketplace in Postgres: the public list (each listing's newest approved version) and the moderators'
- * queues (each listing's newest version), searched and paged there, newest first. A page is keyed by the listing's
- * `updated_at` and id, so pages never repeat a listing; one updated while someone pages moves to the front.
+ * queues (each listing's newest version), searched and paged there, newest first: the public list by when the shown
+ * version was approved (a submission or a rejection must not move a listing to the front), the pending queue by when
+ * its version was submitted, the reported queue by the listing's last change. A page is keyed by that time and the
+ * listing's id, so pages never repeat a listing; one that moves while someone pages goes to the front.
  */
 import { and, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Listing } from "../../protocol/marketplace";
@@ -16,11 +18,12 @@ export type ListingPage = { listings: Listing[]; nextCursor: string | null };
 export async function browseListings(db: Database, browse: Browse): Promise<ListingPage> {
   const audience: Audience = browse.queue === "approved" ? "public" : "moderator";
   const shown = marketplaceVersions;
+  const sortedBy = sortKey(browse.queue);
   const rows = await db
     .select({
       id: marketplaceListings.id,
       // Microseconds, as Postgres keeps them: a Date's milliseconds would make the cursor skip or repeat rows.
-      micros: sql<string>`(extract(epoch from ${marketplaceListings.updatedAt}) * 1000000)::bigint::text`,
+      micros: sql<string>`(extract(epoch from ${sortedBy}) * 1000000)::bigint::text`,
     })
     .from(marketplaceListings)
     .innerJoin(orgs, eq(orgs.id, marketplaceListings.orgId))
@@ -31,10 +34,10 @@ export async function browseListings(db: Database, browse: Browse): Promise<List
         isNull(marketplaceListings.takenDownAt),
         queueCondition(browse.queue),
         ...searchConditions(browse.q),
-        after(browse.cursor),
+        after(sortedBy, browse.cursor),
       ),
     )
-    .orderBy(desc(marketplaceListings.updatedAt), desc(marketplaceListings.id))
+    .orderBy(desc(sortedBy), desc(marketplaceListings.id))
     .limit(browse.limit + 1);
   const page = rows.slice(0, browse.limit);
   const last = page.at(-1);
@@ -75,9 +78,16 @@ function searchConditions(q: string | undefined): SQL[] {
   });
 }
 
-function after(cursor: string | undefined): SQL | undefined {
+/** The time a queue is sorted by (newest first). */
+function sortKey(queue: Queue): SQL {
+  if (queue === "approved") return sql`coalesce(${marketplaceVersions.reviewedAt}, ${marketplaceVersions.createdAt})`;
+  if (queue === "pending") return sql`${marketplaceVersions.createdAt}`;
+  return sql`${marketplaceListings.updatedAt}`;
+}
+
+function after(sortedBy: SQL, cursor: string | undefined): SQL | undefined {
   if (!cursor) return undefined;
   const [micros, id] = cursor.split(".");
-  return sql`(${marketplaceListings.updatedAt}, ${marketplaceListings.id}) <
+  return sql`(${sortedBy}, ${marketplaceListings.id}) <
     (timestamptz 'epoch' + ${micros}::bigint * interval '1 microsecond', ${id}::uuid)`;
 }

@@ -104,6 +104,31 @@ describe("marketplace browsing", { timeout: 60_000 }, () => {
     expect(seen).toEqual([...made].reverse());
   });
 
+  it("a new submission or its rejection does not move a listing to the front of the public list", async () => {
+    const token = unique("order").replace(/[^a-z0-9]/gi, "");
+    const publisher = await chatWithMembers(0);
+    const older = await listed(publisher, `Order ${token} older`, "Listed first");
+    const newer = await listed(publisher, `Order ${token} newer`, "Listed second");
+    const order = async () => (await browse(`q=${token}`)).body.listings.map((l) => l.id);
+    expect(await order()).toEqual([newer, older]);
+    // The older listing's publisher submits again (same agent: a new version), and a moderator rejects it.
+    const [{ agentId }] = (
+      await api<{ listings: { id: string; agentId: string }[] }>(
+        publisher.admin.token,
+        "GET",
+        `/orgs/${publisher.orgId}/marketplace/listings`,
+      )
+    ).body.listings.filter((l) => l.id === older);
+    expect((await publish(publisher, agentId, "Listed first, now louder")).status).toBe(201);
+    expect(await order()).toEqual([newer, older]);
+    expect((await review(older, "reject", "no")).status).toBe(200);
+    expect(await order()).toEqual([newer, older]);
+    // An approval does: the public now sees a new version.
+    expect((await publish(publisher, agentId, "Listed first, version three")).status).toBe(201);
+    expect((await review(older, "approve")).status).toBe(200);
+    expect(await order()).toEqual([older, newer]);
+  });
+
   it("the moderators' queues are searched and paged the same way", async () => {
     const publisher = await chatWithMembers(0);
     const token = unique("queue").replace(/[^a-z0-9]/gi, "");
