@@ -172,6 +172,14 @@ export async function retryInRoom(
 /** Its author edits a message; the room refuses others (403), a deleted one (409) or an unknown seq (404). */
 export async function editInRoom(env: Env, chatId: string, editor: MemberIdentity, seq: number, text: string) {
   const result = await roomOf(env, chatId).editMessage(editor, seq, text);
+  if ("rateLimited" in result) {
+    const seconds = retryAfterSeconds(result.rateLimited.retryAfterMs);
+    throw new ApiError(
+      "rate_limited",
+      `too many messages and edits: nothing was changed; try again in ${seconds} s`,
+      seconds,
+    );
+  }
   if ("error" in result) throw new ApiError(result.error, result.message);
   return result;
 }

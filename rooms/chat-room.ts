@@ -368,8 +368,13 @@ export class ChatRoom extends Server<Env> {
 
   // ---- RPC surface for the Orchestrator: editing, deleting and searching messages (message-edits.ts) ----
 
-  editMessage(editor: Editor, seq: number, text: string) {
-    return editMessage(this.room, editor, seq, text);
+  /** An edit costs a message from its author's bucket (it is stored, indexed and broadcast like one). */
+  editMessage(editor: Editor, seq: number, text: string): ReturnType<typeof editMessage> | RateLimited {
+    const take = this.messageLimiter?.take(editor.userId);
+    if (take && !take.ok) return { rateLimited: { retryAfterMs: take.retryAfterMs } };
+    const result = editMessage(this.room, editor, seq, text);
+    if ("error" in result || !result.changed) this.messageLimiter?.refund(editor.userId);
+    return result;
   }
 
   deleteMessage(deleter: Editor, seq: number) {

@@ -22,11 +22,11 @@ const editMessageRoute = authedRoute(
     description:
       "The text is checked as for posting. Every socket gets `message.edited`; history and catch-up carry the new text " +
       "and `editedAt`. Agent replies and Parlor's notices cannot be edited (403); a deleted message is a 409. The same " +
-      "text again changes nothing.",
+      "text again changes nothing. An edit takes a message from its author's per-member limit (429 with Retry-After).",
     request: { params: messageParams, body: jsonBody(editMessageBody) },
     responses: { 200: jsonContent(editedMessageResponse, "The message as stored now.") },
   },
-  ["forbidden", "not_found", "conflict"],
+  ["forbidden", "not_found", "conflict", "rate_limited"],
 );
 const deleteMessageRoute = authedRoute(
   {

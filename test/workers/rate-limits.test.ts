@@ -156,6 +156,24 @@ describe("messages per member per room", () => {
       expect(Number.isInteger(seconds) && seconds >= 1).toBe(true);
       expect(seconds).toBeLessThanOrEqual(retryAfterSeconds(60_000 / (limits.messages?.perMinute ?? 1)));
 
+      // An edit takes from the same bucket: refused with 429, and the message keeps its text.
+      const first = socket.of("message").find((m) => m.clientMessageId === accepted[0]);
+      if (!first) throw new Error("no first message");
+      let editLimited: { status: number; text: string } | null = null;
+      for (let i = 0; i < 5 && !editLimited; i++) {
+        const text = `edited while limited ${i}`;
+        const edit = await api(admin.token, "PATCH", `/chats/${chatId}/messages/${first.seq}`, { text });
+        if (edit.status === 429) editLimited = { status: edit.status, text };
+        else expect(edit.status).toBe(200);
+      }
+      if (!editLimited) throw new Error("an edit was never refused");
+      const history = await api<{ messages: { seq: number; text: string }[] }>(
+        admin.token,
+        "GET",
+        `/chats/${chatId}/messages?after=${first.seq - 1}&limit=1`,
+      );
+      expect(history.body.messages[0]?.text).not.toBe(editLimited.text);
+
       // A retry of a stored message is answered as before, and costs nothing, even while limited.
       const retry = await api<{ message: { clientMessageId: string } }>(
         admin.token,
