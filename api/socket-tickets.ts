@@ -6,7 +6,8 @@
  * One small SQLite-backed Durable Object per chat (named by the chat id) holds the chat's live tickets, keyed by the
  * SHA-256 of the ticket (the ticket itself is never stored). Redeeming deletes the row in the same synchronous step
  * that reads it, inside the one object every isolate reaches for that chat, so a ticket opens at most one socket.
- * A ticket presented to another chat's object is simply unknown there. Expired rows are pruned on every call.
+ * A ticket presented to another chat's object is simply unknown there. Expired rows are pruned on every call, and by
+ * an alarm at the newest ticket's expiry, so a chat whose tickets nobody redeems keeps none.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Caller } from "./context";
@@ -37,7 +38,17 @@ export class SocketTickets extends DurableObject<Env> {
       caller.name,
       expiresAt,
     );
+    // One alarm, at the newest expiry: every ticket is past by then.
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm < expiresAt) await this.ctx.storage.setAlarm(expiresAt);
     return { ticket, expiresAt };
+  }
+
+  /** Past the newest ticket's expiry: expired tickets go; any still good (a clock moved) get the alarm again. */
+  async alarm(): Promise<void> {
+    this.prune(Date.now());
+    const left = this.ctx.storage.sql.exec<{ at: number | null }>("SELECT max(expires_at) AS at FROM tickets").one().at;
+    if (left !== null) await this.ctx.storage.setAlarm(left);
   }
 
   /** The caller the ticket was issued to, once: the ticket is gone afterwards. Null when unknown, used or expired. */

@@ -1,5 +1,5 @@
 /** Socket tickets: one use, 30 s, bound to their user and chat; a socket opened with one behaves as with a token. */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { SocketTickets } from "../../api/socket-tickets";
@@ -98,6 +98,27 @@ describe("socket tickets", () => {
     const { ticket } = await store.issue({ userId: admin.userId, name: null }, 1);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await openWithTicket(chatId, ticket)).status).toBe(401);
+  });
+
+  it("tickets nobody redeems are gone after their expiry, by the object's alarm", async () => {
+    const { chatId, admin } = await chatWithMembers(0);
+    const store = (env.SocketTickets as DurableObjectNamespace<SocketTickets>).getByName(chatId);
+    await store.issue({ userId: admin.userId, name: null }, 30_000);
+    await store.issue({ userId: admin.userId, name: null }, 60_000);
+    const rows = () =>
+      runInDurableObject(
+        store,
+        (_tickets, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM tickets").one().n,
+      );
+    expect(await rows()).toBe(2);
+    // The alarm waits for the newest ticket; run it as if that time had come.
+    expect(await runInDurableObject(store, (_t, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+    await runInDurableObject(store, (_t, state) => {
+      state.storage.sql.exec("UPDATE tickets SET expires_at = ?", Date.now() - 1);
+    });
+    expect(await runDurableObjectAlarm(store)).toBe(true);
+    expect(await rows()).toBe(0);
+    expect(await runInDurableObject(store, (_t, state) => state.storage.getAlarm())).toBeNull();
   });
 
   it("a ticket is for its user: removed from the chat since, the socket is refused as for a token (403)", async () => {
