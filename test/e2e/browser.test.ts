@@ -276,7 +276,8 @@ describeWithBrowser("the web client in two browser windows", () => {
     // The socket brought 6..1005 and said hasMore; the client asked REST for the rest from there.
     expect(pages[0]).toBe("?after=1005&limit=500");
     await fay.screenshot({ path: join(tmpdir(), "parlor-catch-up.png") });
-  });
+    // 1,100 REST posts, each on a new Postgres connection in development: past two minutes on a busy machine.
+  }, 300_000);
 
   /** A chat over REST owned by `owner`, with `member` added to its org and to it. */
   async function sharedChat(owner: string, member: string, orgName: string, title: string) {
