@@ -10,7 +10,7 @@ import { run } from "./run.ts";
 const root = resolve(import.meta.dirname, "..");
 const out = join(root, "docs/screenshots");
 /** The browser tests that write screenshots to `PARLOR_SCREENSHOTS_DIR`. */
-const TESTS = ["test/e2e/browser-reading.test.ts"];
+const TESTS = ["test/e2e/browser-reading.test.ts", "test/e2e/browser-a11y.test.ts", "test/e2e/browser-cards.test.ts"];
 
 if (!existsSync("/usr/bin/chromium")) {
   console.error("[screenshots] no browser at /usr/bin/chromium (apt-get install -y chromium)");

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
 import { parlorClient } from "../../api/client";
-import { browserHarness } from "./browser-harness";
+import { browserHarness, screenshotPath } from "./browser-harness";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
@@ -180,6 +180,7 @@ describeWithBrowser("accessibility of the web client", () => {
     for (const screen of SCREENS) {
       await screen.open(ally);
       await ally.locator(screen.ready).first().waitFor({ timeout: 30_000 });
+      await ally.screenshot({ path: screenshotPath(`screen-${screen.name}.png`) });
       await expectAccessible(ally, screen.name);
     }
     await ally.setViewportSize({ width: 375, height: 800 });

@@ -5,12 +5,10 @@
  * button is only for the member who started it (and admins), and a stopped run is retried from its message by any
  * member, whose run it then is.
  */
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
 import { apiOf, ok } from "../../scripts/parlor-process";
-import { browserHarness } from "./browser-harness";
+import { browserHarness, screenshotPath } from "./browser-harness";
 
 const { describeWithBrowser, parlor, signIn } = browserHarness("cards");
 
@@ -138,7 +136,7 @@ describeWithBrowser("tool-call cards and run controls in the browser", () => {
     expect(await again.locator("[data-testid=approval-votes]").textContent()).toBe(
       "2 of 2 approvals: approved by Alice, Bob",
     );
-    await c.screenshot({ path: join(tmpdir(), "parlor-approval-card-in-place.png") });
+    await c.screenshot({ path: screenshotPath("approval-card.png") });
   }, 120_000);
 
   it("only the member who started a run, or an admin, may stop it; any member retries a stopped run, which is then theirs", async () => {

@@ -9,14 +9,24 @@
  *     });
  *   });
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Browser, type BrowserContextOptions, chromium, type Dialog, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe } from "vitest";
 import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
 
 export const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * Where a test saves a screenshot named `file`: `PARLOR_SCREENSHOTS_DIR` (`npm run screenshots` points it at
+ * docs/screenshots/), else the ignored test-screenshots/.
+ */
+export function screenshotPath(file: string): string {
+  const folder = resolve(process.env.PARLOR_SCREENSHOTS_DIR ?? "test-screenshots");
+  mkdirSync(folder, { recursive: true });
+  return join(folder, file);
+}
 
 export type SignInOptions = {
   /** Where the page opens: another origin of the same server (its 127.0.0.1 form, say); the server's own by default. */
