@@ -195,7 +195,8 @@ describeWithBrowser("accessibility of the web client", () => {
 
   it("the keyboard alone opens a chat, writes in it, approves its card and reaches the admin screens", async () => {
     const ally = await signIn("ally", "Ally");
-    // From the top of the page: the sidebar's controls come first, in reading order.
+    // From the top of the page, once the org list is in: the sidebar's controls come first, in reading order.
+    await ally.getByRole("button", { name: "Atelier" }).waitFor();
     const sidebar = await tabWalk(ally, 6);
     expect(sidebar.slice(0, 2)).toEqual(["sign out", "Atelier"]);
     expect(sidebar).toContain("orgName");
