@@ -28,6 +28,7 @@ import {
   fanOutLatency,
   idleRoom,
   type Operations,
+  PAGE_SIZE,
   restPosts,
   socketOpens,
   type Target,
@@ -490,7 +491,7 @@ function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target
           const { messages } = await ok(
             await as(baseUrl, people.tokens[0]).chats[":chatId"].messages.$get({
               param: { chatId },
-              query: { after: String(after), limit: "500" },
+              query: { after: String(after), limit: String(PAGE_SIZE) },
             }),
           );
           return messages.map((message) => message.seq);
@@ -538,7 +539,7 @@ async function lastSeqByPaging(baseUrl: string, chatId: string, token: string): 
     const { messages } = await ok(
       await as(baseUrl, token).chats[":chatId"].messages.$get({
         param: { chatId },
-        query: { after: String(after), limit: "500" },
+        query: { after: String(after), limit: String(PAGE_SIZE) },
       }),
     );
     if (messages.length === 0) return after;

@@ -89,6 +89,12 @@ const TYPING_SHOWN_MS = 4000;
 export const PAGE = 100;
 /** The page size of forward catch-up over REST (the API's maximum). */
 const CATCH_UP_PAGE = 500;
+/**
+ * Forward catch-up asks for this many pages at once: each REST request waits mostly on fixed costs (the hops, the
+ * session check, the database), which overlap (docs/performance.md). Seqs are dense, so the pages after
+ * `after + i × CATCH_UP_PAGE` cover the gap without holes; any overlap is the same messages twice.
+ */
+const CATCH_UP_IN_FLIGHT = 4;
 const RETRY_MS = 2000;
 /** Reconnects back off from 1 s, doubling, to 30 s (the count resets once a socket has stayed up 5 s). */
 const RECONNECT = { minReconnectionDelay: 1000, reconnectionDelayGrowFactor: 2, maxReconnectionDelay: 30_000 };
@@ -483,13 +489,18 @@ export class ChatConnection {
     try {
       while (!this.stopped && this.contiguousHead() < this.target) {
         const after = this.contiguousHead();
-        const { messages } = await call(
-          client.api.chats[":chatId"].messages.$get({
-            param: { chatId: this.chatId },
-            query: { after: String(after), limit: String(CATCH_UP_PAGE) },
-          }),
+        const pages = Math.min(CATCH_UP_IN_FLIGHT, Math.ceil((this.target - after) / CATCH_UP_PAGE));
+        const results = await Promise.all(
+          Array.from({ length: pages }, (_, i) =>
+            call(
+              client.api.chats[":chatId"].messages.$get({
+                param: { chatId: this.chatId },
+                query: { after: String(after + i * CATCH_UP_PAGE), limit: String(CATCH_UP_PAGE) },
+              }),
+            ),
+          ),
         );
-        this.hold(messages);
+        for (const { messages } of results) this.hold(messages);
         this.pagingError = null;
         this.emit();
         // A page that brings nothing new means the log ends here; the next `ready` says where the head is.
