@@ -5,6 +5,7 @@
  */
 
 import { and, eq, type SQL } from "drizzle-orm";
+import { syncSeats } from "../billing/seats";
 import type { AuditActor } from "../protocol/audit";
 import type { AuditTrail } from "./audit/trail";
 import type { Database } from "./db/client";
@@ -55,6 +56,27 @@ export async function upsertMembership(
       target: `user:${member.userId} role=${member.role}`,
     });
   }
+}
+
+/**
+ * A membership written through the App API (development; under Clerk its webhook brings them): `upsertMembership`
+ * audited as `audit.actor`, in one transaction after `first` (the caller's own checks and rows) when given; once it
+ * has committed, the rooms of the member's chats learn the role and the org's seats are synced.
+ */
+export async function saveMembership(
+  env: Env,
+  db: Database,
+  orgId: string,
+  member: { userId: string; role: OrgRole },
+  audit: MembershipAudit,
+  first?: (tx: Tx) => Promise<void>,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (first) await first(tx);
+    await upsertMembership(tx, orgId, member, { audit });
+  });
+  await announceRole(env, db, orgId, member.userId);
+  await syncSeats(env, db, orgId);
 }
 
 /** Deletes the membership, and queues a revocation for every chat of the org the member was in. */

@@ -68,6 +68,14 @@ type OutboxRow = {
   at: number;
 };
 
+/** The outbox's rows, oldest first: all of them, or those due by `dueBy`. */
+function outboxRows(sql: SqlStorage, dueBy?: number): OutboxRow[] {
+  const columns = "key, actor_type, actor_id, action, target, outcome, count, at";
+  return dueBy === undefined
+    ? sql.exec<OutboxRow>(`SELECT ${columns} FROM audit_outbox ORDER BY at`).toArray()
+    : sql.exec<OutboxRow>(`SELECT ${columns} FROM audit_outbox WHERE due_at <= ? ORDER BY at`, dueBy).toArray();
+}
+
 export function auditOutbox(room: RoomState): ScheduledJob {
   return {
     name: "audit outbox",
@@ -76,12 +84,7 @@ export function auditOutbox(room: RoomState): ScheduledJob {
     run: async (now) => {
       const chat = cachedChat(room);
       if (!chat) return;
-      const due = room.sql
-        .exec<OutboxRow>(
-          "SELECT key, actor_type, actor_id, action, target, outcome, count, at FROM audit_outbox WHERE due_at <= ? ORDER BY at",
-          now,
-        )
-        .toArray();
+      const due = outboxRows(room.sql, now);
       if (due.length === 0) return;
       const { db, close } = openDatabase(room.env);
       try {
@@ -111,12 +114,7 @@ export function auditOutbox(room: RoomState): ScheduledJob {
  * log: the chat's purge writes them in its own transaction, since the room's storage goes right after it.
  */
 export function outboxEntries(room: RoomState, chat: { orgId: string; chatId: string }): AuditInput[] {
-  return room.sql
-    .exec<OutboxRow>(
-      "SELECT key, actor_type, actor_id, action, target, outcome, count, at FROM audit_outbox ORDER BY at",
-    )
-    .toArray()
-    .map((row) => entryOf(row, chat));
+  return outboxRows(room.sql).map((row) => entryOf(row, chat));
 }
 
 /**
@@ -124,10 +122,9 @@ export function outboxEntries(room: RoomState, chat: { orgId: string; chatId: st
  * refused call back into the chat), until the outbox is empty, so the caller can wipe in the same synchronous step.
  */
 export async function drainOutbox(room: RoomState, chat: { orgId: string; chatId: string }): Promise<void> {
-  for (let round = 0; round < 5 && outboxEntries(room, chat).length > 0; round++) {
-    const rows = room.sql
-      .exec<OutboxRow>("SELECT key, actor_type, actor_id, action, target, outcome, count, at FROM audit_outbox")
-      .toArray();
+  for (let round = 0; round < 5; round++) {
+    const rows = outboxRows(room.sql);
+    if (rows.length === 0) return;
     const { db, close } = openDatabase(room.env);
     try {
       for (const row of rows) {

@@ -5,14 +5,13 @@
  * the user id the answer gives.
  */
 import { and, eq } from "drizzle-orm";
-import { syncSeats } from "../../billing/seats";
 import { orgIdParams } from "../../protocol/orgs";
 import { invitationBody, invitationResponse } from "../../protocol/people";
 import { requireOrgAdmin } from "../access";
 import { clerkDirectory, clerkRole } from "../clerk";
 import { orgMemberships, users } from "../db/schema";
 import { badRequest, conflict } from "../errors";
-import { announceRole, upsertMembership } from "../memberships";
+import { saveMembership } from "../memberships";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { clerkOrgOf } from "./orgs";
 
@@ -68,7 +67,8 @@ export const invitationRoutes = router().openapi(inviteRoute, async function inv
   }
   const displayName = name ?? (email as string).split("@")[0];
   const userId = devUserIdFor(displayName);
-  await c.var.db.transaction(async (tx) => {
+  const audit = { actor, record: c.var.audit.record };
+  await saveMembership(c.env, c.var.db, orgId, { userId, role }, audit, async (tx) => {
     const [existing] = await tx
       .select({ role: orgMemberships.role })
       .from(orgMemberships)
@@ -76,10 +76,7 @@ export const invitationRoutes = router().openapi(inviteRoute, async function inv
     if (existing) throw conflict(`${userId} is already a member of this org`);
     // An existing development user keeps the name they signed in with.
     await tx.insert(users).values({ id: userId, name: displayName }).onConflictDoNothing();
-    await upsertMembership(tx, orgId, { userId, role }, { audit: { actor, record: c.var.audit.record } });
   });
-  await announceRole(c.env, c.var.db, orgId, userId);
-  await syncSeats(c.env, c.var.db, orgId);
   const [user] = await c.var.db.select({ name: users.name }).from(users).where(eq(users.id, userId));
   const shown = {
     id: null,

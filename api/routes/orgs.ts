@@ -19,12 +19,11 @@ import { clerkDirectory, clerkRole } from "../clerk";
 import type { AppEnv } from "../context";
 import { chatMemberships, chats, orgMemberships, orgs, pendingRevocations, users } from "../db/schema";
 import {
-  announceRole,
   deleteMembership,
   deliverRevocations,
   type MembershipAudit,
   refuseLastAdminLoss,
-  upsertMembership,
+  saveMembership,
 } from "../memberships";
 import { authedRoute, jsonBody, jsonContent, router } from "../openapi";
 import { ensureUser } from "./users";
@@ -190,9 +189,7 @@ export const orgRoutes = router()
       // Clerk's webhook brings the change back; until then it is pending.
       return c.json({ member: { userId, role }, pending: true as const }, 202);
     }
-    await c.var.db.transaction((tx) => upsertMembership(tx, orgId, { userId, role }, { audit: auditAs(c) }));
-    await announceRole(c.env, c.var.db, orgId, userId);
-    await syncSeats(c.env, c.var.db, orgId);
+    await saveMembership(c.env, c.var.db, orgId, { userId, role }, auditAs(c));
     return c.json({ member: { userId, role } }, 201);
   })
   .openapi(removeMemberRoute, async function removeOrgMember(c) {

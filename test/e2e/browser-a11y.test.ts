@@ -8,8 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
-import { parlorClient } from "../../api/client";
-import { browserHarness, screenshotPath } from "./browser-harness";
+import { browserHarness, screenshotPath, seedChat } from "./browser-harness";
 
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
@@ -48,17 +47,12 @@ const scrollWidth = (page: Page) => page.evaluate("document.scrollingElement.scr
 /** Over REST: an org of Ally's with Bo in it, a chat with both, an agent whose POSTs wait for approval, a secret. */
 async function seed(): Promise<void> {
   const base = parlor().baseUrl;
-  const { token } = await (
-    await parlorClient(base).api.dev.token.$post({ json: { userId: "ally", name: "Ally" } })
-  ).json();
-  const api = parlorClient(base, { headers: { Authorization: `Bearer ${token}` } }).api;
-  await parlorClient(base).api.dev.token.$post({ json: { userId: "bo", name: "Bo" } });
-  const { id: orgId } = await (await api.orgs.$post({ json: { name: "Atelier" } })).json();
-  expect((await api.orgs[":orgId"].members.$post({ param: { orgId }, json: { userId: "bo" } })).ok).toBe(true);
-  const chat = await (await api.orgs[":orgId"].chats.$post({ param: { orgId }, json: { title: "studio" } })).json();
-  expect((await api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId: "bo" } })).ok).toBe(
-    true,
-  );
+  const { api, orgId, chatId } = await seedChat(base, {
+    owner: { userId: "ally", name: "Ally" },
+    member: { userId: "bo", name: "Bo" },
+    org: "Atelier",
+    chat: "studio",
+  });
   const agent = await api.orgs[":orgId"].agents.$post({
     param: { orgId },
     json: {
@@ -74,7 +68,7 @@ async function seed(): Promise<void> {
   });
   expect(agent.status).toBe(201);
   const { id: agentId } = await agent.json();
-  expect((await api.chats[":chatId"].agents.$post({ param: { chatId: chat.id }, json: { agentId } })).ok).toBe(true);
+  expect((await api.chats[":chatId"].agents.$post({ param: { chatId }, json: { agentId } })).ok).toBe(true);
   const secret = await api.orgs[":orgId"].secrets.$post({
     param: { orgId },
     json: { name: "PAYMENTS_TOKEN", value: "s3cret-value", grants: { chats: "all" } },

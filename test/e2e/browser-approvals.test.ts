@@ -7,8 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { expect, it } from "vitest";
-import { parlorClient } from "../../api/client";
-import { browserHarness } from "./browser-harness";
+import { browserHarness, seedChat } from "./browser-harness";
 
 const { describeWithBrowser, parlor, signIn } = browserHarness("approvals");
 
@@ -21,18 +20,12 @@ describeWithBrowser("approval cards in two browser windows", () => {
 
   /** Over REST: an org and chat of `owner` with `member` in both, and an agent whose POSTs need two approvals. */
   async function quorumChat(owner: string, member: string) {
-    const answer = await parlorClient(parlor().baseUrl).api.dev.token.$post({ json: { userId: owner, name: "Alice" } });
-    const { token } = await answer.json();
-    const api = parlorClient(parlor().baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
-    const org = await (await api.orgs.$post({ json: { name: "Treasury" } })).json();
-    const orgId = org.id;
-    expect(
-      (await api.orgs[":orgId"].members.$post({ param: { orgId }, json: { userId: member, role: "member" } })).ok,
-    ).toBe(true);
-    const chat = await (await api.orgs[":orgId"].chats.$post({ param: { orgId }, json: { title: "payments" } })).json();
-    expect(
-      (await api.chats[":chatId"].members.$post({ param: { chatId: chat.id }, json: { userId: member } })).ok,
-    ).toBe(true);
+    const { api, orgId, chatId } = await seedChat(parlor().baseUrl, {
+      owner: { userId: owner, name: "Alice" },
+      member: { userId: member },
+      org: "Treasury",
+      chat: "payments",
+    });
     const agent = await api.orgs[":orgId"].agents.$post({
       param: { orgId },
       json: {
@@ -48,7 +41,7 @@ describeWithBrowser("approval cards in two browser windows", () => {
     });
     expect(agent.status).toBe(201);
     const { id: agentId } = await agent.json();
-    expect((await api.chats[":chatId"].agents.$post({ param: { chatId: chat.id }, json: { agentId } })).ok).toBe(true);
+    expect((await api.chats[":chatId"].agents.$post({ param: { chatId }, json: { agentId } })).ok).toBe(true);
   }
 
   it("a quorum of 2: each member clicks Approve, the card counts the votes, and the second one sends it", async () => {

@@ -13,7 +13,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Browser, type BrowserContextOptions, chromium, type Dialog, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { parlorClient } from "../../api/client";
 import { type RunningParlor, startParlor } from "../../scripts/parlor-process";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -119,4 +120,33 @@ export function browserHarness(name: string, options: BrowserHarnessOptions = {}
   }
 
   return { describeWithBrowser, parlor, browser, startParlorAgain, signIn };
+}
+
+export type SeedChatOptions = {
+  /** The development user who creates the org and the chat, and whose typed client is answered. */
+  owner: { userId: string; name: string };
+  /** Added to both as a member. With a name, their development user is made first, so the org knows them by it. */
+  member: { userId: string; name?: string };
+  org: string;
+  chat: string;
+};
+
+/** Over REST, with the typed client: an org of `owner`'s with `member` in it, and a chat of the org's with both. */
+export async function seedChat(baseUrl: string, { owner, member, org, chat }: SeedChatOptions) {
+  const { token } = await (await parlorClient(baseUrl).api.dev.token.$post({ json: owner })).json();
+  const api = parlorClient(baseUrl, { headers: { Authorization: `Bearer ${token}` } }).api;
+  if (member.name !== undefined) {
+    await parlorClient(baseUrl).api.dev.token.$post({ json: { userId: member.userId, name: member.name } });
+  }
+  const { id: orgId } = await (await api.orgs.$post({ json: { name: org } })).json();
+  expect(
+    (await api.orgs[":orgId"].members.$post({ param: { orgId }, json: { userId: member.userId, role: "member" } })).ok,
+  ).toBe(true);
+  const { id: chatId } = await (
+    await api.orgs[":orgId"].chats.$post({ param: { orgId }, json: { title: chat } })
+  ).json();
+  expect((await api.chats[":chatId"].members.$post({ param: { chatId }, json: { userId: member.userId } })).ok).toBe(
+    true,
+  );
+  return { api, orgId, chatId };
 }

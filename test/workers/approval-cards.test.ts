@@ -4,31 +4,30 @@
  * again when a voter's right changes), and who started a run (`initiator` on `run.started` and `run.snapshot`).
  * Real rooms, the built-in model asking for a POST to the test service.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Approval } from "../../protocol/agents";
-import { api, type ChatFixture, chatWithMembers, connect, type TestSocket, unique } from "./helpers";
-
-const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
-
-async function addOpsAgent(fixture: ChatFixture, prefix: string, approval: object): Promise<void> {
-  const created = await api<{ id: string }>(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/agents`, {
-    name: "Ops",
-    handle: "ops",
-    tools: { http: { allow: [{ baseUrl: `${service}${prefix}`, methods: ["POST"] }], approval } },
-  });
-  expect(created.status).toBe(201);
-  await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/agents`, { agentId: created.body.id });
-}
+import { addOpsAgent, approvals, askApproval, setRole, vote } from "./approval-fixtures";
+import { api, chatWithMembers, connect, type TestSocket, unique } from "./helpers";
 
 function say(socket: TestSocket, text: string): void {
   socket.send({ type: "message", text, clientMessageId: unique("m") });
 }
 
-async function approvals(fixture: ChatFixture): Promise<Approval[]> {
-  const answer = await api<{ approvals: Approval[] }>(fixture.admin.token, "GET", `/chats/${fixture.chatId}/approvals`);
-  expect(answer.status).toBe(200);
-  return answer.body.approvals;
+/**
+ * Ana, made an admin, approves a request that needs two admins, then is made a member again: her vote no longer
+ * counts, and the room sends the request again (the recount).
+ */
+async function demotedAfterVoting(name: string) {
+  const fixture = await chatWithMembers(1);
+  const [ana] = fixture.members;
+  const prefix = `/${unique(name)}`;
+  expect((await setRole(fixture, ana.userId, "admin")).status).toBe(201);
+  await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
+  const socket = await connect(fixture.chatId, fixture.admin.token);
+  const { approvalId } = await askApproval(socket, prefix);
+  expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
+  expect((await setRole(fixture, ana.userId, "member")).status).toBe(201);
+  await socket.until((s) => s.of("approval.requested").length === 2, "the recount");
+  return { fixture, ana, socket, approvalId };
 }
 
 describe("approval cards and run controls: what the room tells a client", () => {
@@ -40,8 +39,7 @@ describe("approval cards and run controls: what the room tells a client", () => 
     say(socket, "first");
     say(socket, "second");
     await socket.until((s) => s.of("message").length === 2, "two messages");
-    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
-    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    await askApproval(socket, prefix);
     const [requested] = socket.of("approval.requested");
     expect(requested).toMatchObject({ afterSeq: 3, counted: 0, votes: [] });
 
@@ -63,13 +61,8 @@ describe("approval cards and run controls: what the room tells a client", () => 
     const prefix = `/${unique("recount")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
-    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
-    const { approvalId } = socket.of("approval.requested")[0];
-    const voted = await api(ana.token, "POST", `/chats/${fixture.chatId}/approvals/${approvalId}`, {
-      decision: "approve",
-    });
-    expect(voted.status).toBe(200);
+    const { approvalId } = await askApproval(socket, prefix);
+    expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
     await socket.until((s) => s.of("approval.vote").length === 1, "ana's vote");
     expect(socket.of("approval.vote")[0]).toMatchObject({ votes: 1, needed: 2 });
     expect((await approvals(fixture))[0]).toMatchObject({ counted: 1 });
@@ -85,48 +78,17 @@ describe("approval cards and run controls: what the room tells a client", () => 
   });
 
   it("an admin demoted after voting under an admins policy: sent again with the vote no longer counted", async () => {
-    const fixture = await chatWithMembers(1);
-    const [ana] = fixture.members;
-    const prefix = `/${unique("demote")}`;
-    const setRole = (role: "admin" | "member") =>
-      api(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/members`, { userId: ana.userId, role });
-    expect((await setRole("admin")).status).toBe(201);
-    await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
-    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
-    const { approvalId } = socket.of("approval.requested")[0];
-    const voted = await api(ana.token, "POST", `/chats/${fixture.chatId}/approvals/${approvalId}`, {
-      decision: "approve",
-    });
-    expect(voted.status).toBe(200);
-    expect((await setRole("member")).status).toBe(201);
-    await socket.until((s) => s.of("approval.requested").length === 2, "the recount");
+    const { fixture, socket } = await demotedAfterVoting("demote");
     expect(socket.of("approval.requested")[1]).toMatchObject({ counted: 0 });
     expect((await approvals(fixture))[0]).toMatchObject({ counted: 0 });
   });
 
   it("a vote that counts again and completes the quorum decides the approval (nobody can vote twice)", async () => {
-    const fixture = await chatWithMembers(1);
-    const [ana] = fixture.members;
-    const prefix = `/${unique("recounted")}`;
-    const setRole = (role: "admin" | "member") =>
-      api(fixture.admin.token, "POST", `/orgs/${fixture.orgId}/members`, { userId: ana.userId, role });
-    expect((await setRole("admin")).status).toBe(201);
-    await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    say(socket, `@ops POST ${service}${prefix}/items {"a":1}`);
-    await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
-    const { approvalId } = socket.of("approval.requested")[0];
-    const vote = (token: string) =>
-      api(token, "POST", `/chats/${fixture.chatId}/approvals/${approvalId}`, { decision: "approve" });
-    expect((await vote(ana.token)).status).toBe(200);
-    expect((await setRole("member")).status).toBe(201);
-    await socket.until((s) => s.of("approval.requested").length === 2, "the recount");
-    expect((await vote(fixture.admin.token)).status).toBe(200);
+    const { fixture, ana, socket, approvalId } = await demotedAfterVoting("recounted");
+    expect((await vote(fixture.admin.token, fixture, approvalId, "approve")).status).toBe(200);
     expect((await approvals(fixture))[0]).toMatchObject({ status: "pending", counted: 1 });
 
-    expect((await setRole("admin")).status).toBe(201);
+    expect((await setRole(fixture, ana.userId, "admin")).status).toBe(201);
     await socket.until((s) => s.of("approval.decided").length === 1, "the decision");
     expect(socket.of("approval.decided")[0]).toMatchObject({ approvalId, decision: "approved", by: ana.userId });
     expect((await approvals(fixture))[0]).toMatchObject({ status: "approved", counted: 2 });
@@ -139,8 +101,7 @@ describe("approval cards and run controls: what the room tells a client", () => 
     const prefix = `/${unique("initiator")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members" });
     const anaSocket = await connect(fixture.chatId, ana.token);
-    say(anaSocket, `@ops POST ${service}${prefix}/items {"a":1}`);
-    await anaSocket.until((s) => s.of("approval.requested").length === 1, "the approval request");
+    await askApproval(anaSocket, prefix);
     expect(anaSocket.of("run.started")).toEqual([expect.objectContaining({ initiator: ana.userId })]);
     const late = await connect(fixture.chatId, fixture.admin.token);
     expect(late.of("run.snapshot")).toEqual([expect.objectContaining({ initiator: ana.userId })]);

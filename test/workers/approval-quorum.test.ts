@@ -3,87 +3,26 @@
  * approvers and refuses everyone else, a reminder before expiry, and what expiry does (deny, or keep waiting). Real
  * rooms, the built-in model asking for a POST to the test service, votes over the socket and REST.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Approval } from "../../protocol/agents";
-import type { AuditEntry } from "../../protocol/audit";
-import type { ChatRoom } from "../../rooms/chat-room";
 import {
-  api,
-  type ChatFixture,
-  chatWithMembers,
-  client,
-  connect,
-  eventually,
-  type TestSocket,
-  unique,
-} from "./helpers";
+  addOpsAgent,
+  approvals,
+  askApproval,
+  auditedOnce,
+  ended,
+  moveTimes,
+  notices,
+  opsAgent,
+  received,
+  roomStub,
+  service,
+  vote,
+} from "./approval-fixtures";
+import { api, chatWithMembers, client, connect, type TestSocket, unique } from "./helpers";
 
-const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
-
-async function received(prefix: string): Promise<{ method: string; path: string }[]> {
-  const response = await fetch(`${service}/__requests?prefix=${encodeURIComponent(prefix)}`);
-  return ((await response.json()) as { requests: { method: string; path: string }[] }).requests;
-}
-
-function roomStub(chatId: string): DurableObjectStub<ChatRoom> {
-  return (env.ChatRoom as DurableObjectNamespace<ChatRoom>).getByName(chatId);
-}
-
-/** An agent on the built-in model whose POSTs to this test's path wait for approval under `approval`. */
-async function opsAgent(fixture: ChatFixture, prefix: string, approval: object) {
-  return api<{ id: string; error?: { code: string; message: string } }>(
-    fixture.admin.token,
-    "POST",
-    `/orgs/${fixture.orgId}/agents`,
-    {
-      name: "Ops",
-      handle: "ops",
-      tools: { http: { allow: [{ baseUrl: `${service}${prefix}`, methods: ["POST"] }], approval } },
-    },
-  );
-}
-
-async function addOpsAgent(fixture: ChatFixture, prefix: string, approval: object): Promise<string> {
-  const created = await opsAgent(fixture, prefix, approval);
-  expect(created.status).toBe(201);
-  await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/agents`, { agentId: created.body.id });
-  return created.body.id;
-}
-
-async function askApproval(socket: TestSocket, prefix: string): Promise<string> {
-  socket.send({ type: "message", text: `@ops POST ${service}${prefix}/items {"a":1}`, clientMessageId: unique("p") });
-  await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
-  return socket.of("approval.requested")[0].approvalId;
-}
-
-function vote(token: string, fixture: ChatFixture, approvalId: string, decision: "approve" | "deny") {
-  return api<{ approval: Approval }>(token, "POST", `/chats/${fixture.chatId}/approvals/${approvalId}`, { decision });
-}
-
-async function approvals(fixture: ChatFixture): Promise<Approval[]> {
-  const answer = await api<{ approvals: Approval[] }>(fixture.admin.token, "GET", `/chats/${fixture.chatId}/approvals`);
-  expect(answer.status).toBe(200);
-  return answer.body.approvals;
-}
-
-/** Moves the approval's stored times (reminder, expiry) into the past, as the alarm would find them later. */
-async function moveTimes(chatId: string, columns: ("remind_at" | "expires_at")[]): Promise<void> {
-  const past = new Date(Date.now() - 1000).toISOString();
-  await runInDurableObject(roomStub(chatId), (_room, state) => {
-    for (const column of columns) state.storage.sql.exec(`UPDATE approvals SET ${column} = ?`, past);
-  });
-  await runDurableObjectAlarm(roomStub(chatId));
-}
-
-const ended = (s: TestSocket) => s.of("run.finished").length + s.of("run.failed").length > 0;
 const agentReply = (s: TestSocket) => s.of("message").find((m) => m.author.type === "agent")?.text;
-const notices = (s: TestSocket) =>
-  s
-    .of("message")
-    .filter((m) => m.author.type === "system")
-    .map((m) => m.text);
 
 describe("approval policies: quorum, named approvers, reminders and expiry", () => {
   it("a quorum of 2 needs two different approvers: the same member twice is a 409, the second member approves", async () => {
@@ -92,7 +31,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const prefix = `/${unique("quorum")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    const approvalId = await askApproval(socket, prefix);
+    const { approvalId } = await askApproval(socket, prefix);
     expect(socket.of("approval.requested")[0]).toMatchObject({ quorum: 2, onExpiry: "deny", votes: [] });
 
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
@@ -144,7 +83,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const prefix = `/${unique("denial")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 3 });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    const approvalId = await askApproval(socket, prefix);
+    const { approvalId } = await askApproval(socket, prefix);
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
     const denied = await vote(bo.token, fixture, approvalId, "deny");
     expect(denied.status).toBe(200);
@@ -162,7 +101,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const prefix = `/${unique("named")}`;
     await addOpsAgent(fixture, prefix, { approvers: { users: [dana.userId] } });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    const approvalId = await askApproval(socket, prefix);
+    const { approvalId } = await askApproval(socket, prefix);
     socket.send({ type: "approval", approvalId, decision: "approve" });
     await socket.until((s) => s.of("error").length === 1, "the refusal");
     expect(socket.of("error")[0]).toMatchObject({ code: "forbidden" });
@@ -233,7 +172,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const socket = await connect(fixture.chatId, fixture.admin.token);
     const anaSocket = await connect(fixture.chatId, ana.token);
     const boSocket = await connect(fixture.chatId, bo.token);
-    const approvalId = await askApproval(socket, prefix);
+    const { approvalId } = await askApproval(socket, prefix);
     const requested = socket.of("approval.requested")[0];
     anaSocket.send({ type: "approval", approvalId, decision: "approve" });
     await socket.until((s) => s.of("approval.vote").length === 1, "the vote");
@@ -265,7 +204,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const prefix = `/${unique("deny")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2, timeoutSeconds: 60 });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    const approvalId = await askApproval(socket, prefix);
+    const { approvalId } = await askApproval(socket, prefix);
     expect((await vote(fixture.admin.token, fixture, approvalId, "approve")).status).toBe(200);
     await moveTimes(fixture.chatId, ["remind_at", "expires_at"]);
     await socket.until(ended, "the run");
@@ -282,7 +221,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const prefix = `/${unique("wait")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2, timeoutSeconds: 60, onExpiry: "wait" });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    const approvalId = await askApproval(socket, prefix);
+    const { approvalId } = await askApproval(socket, prefix);
     await moveTimes(fixture.chatId, ["expires_at"]);
     await socket.until((s) => notices(s).some((t) => t.includes("keeps waiting")), "the waiting notice");
     expect(socket.of("approval.decided")).toEqual([]);
@@ -330,27 +269,14 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const prefix = `/${unique("stopped")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members" });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    const approvalId = await askApproval(socket, prefix);
-    const { runId } = socket.of("approval.requested")[0];
+    const { approvalId, runId } = await askApproval(socket, prefix);
     const stopped = await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/runs/${runId}/stop`);
     expect(stopped.status).toBe(200);
     await socket.until((s) => s.of("approval.decided").length === 1, "the approval closed");
     expect(socket.of("approval.decided")[0]).toMatchObject({ approvalId, runId, decision: "expired", by: "parlor" });
     expect((await approvals(fixture))[0]).toMatchObject({ approvalId, status: "expired" });
     expect((await vote(fixture.admin.token, fixture, approvalId, "approve")).status).toBe(409);
-    const entries = await eventually(
-      async () => {
-        await runDurableObjectAlarm(roomStub(fixture.chatId));
-        const answer = await api<{ entries: AuditEntry[] }>(
-          fixture.admin.token,
-          "GET",
-          `/orgs/${fixture.orgId}/audit?action=approval.expired`,
-        );
-        return answer.body.entries;
-      },
-      (found) => found.length === 1,
-      "the expiry's audit entry",
-    );
+    const entries = await auditedOnce(fixture, "approval.expired", "the expiry's audit entry");
     expect(entries[0]).toMatchObject({
       actor: { type: "system", id: "parlor" },
       target: expect.stringMatching(new RegExp(`^approval:${approvalId} .* run_stopped$`)),
@@ -364,21 +290,9 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const prefix = `/${unique("kept")}`;
     await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
     const socket = await connect(fixture.chatId, fixture.admin.token);
-    const approvalId = await askApproval(socket, prefix);
+    const { approvalId } = await askApproval(socket, prefix);
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
-    const entries = await eventually(
-      async () => {
-        await runDurableObjectAlarm(roomStub(fixture.chatId));
-        const answer = await api<{ entries: AuditEntry[] }>(
-          fixture.admin.token,
-          "GET",
-          `/orgs/${fixture.orgId}/audit?action=approval.voted`,
-        );
-        return answer.body.entries;
-      },
-      (found) => found.length === 1,
-      "the vote's audit entry",
-    );
+    const entries = await auditedOnce(fixture, "approval.voted", "the vote's audit entry");
     expect(entries[0]).toMatchObject({
       actor: { type: "user", id: ana.userId },
       target: expect.stringMatching(new RegExp(`^approval:${approvalId} .* vote=approve votes=1/2$`)),
