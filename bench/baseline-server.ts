@@ -122,6 +122,10 @@ const http = createServer(async (request, response) => {
       });
       return;
     }
+    if (request.method === "GET" && request.url === "/config") {
+      answer(response, 200, { clerkPublishableKey: null, devSignIn: true });
+      return;
+    }
     if (request.method === "POST" && request.url === "/chats") {
       const id = randomUUID();
       insertChat.run(id, typeof json.title === "string" ? json.title : "chat", new Date().toISOString());

@@ -37,6 +37,8 @@ export type Target = {
   newRoom: (members: number) => Promise<BenchRoom>;
   /** Creates one chat over HTTP; resolves when the server answered 201. */
   createChat: (title: string) => Promise<void>;
+  /** A request that does no work (no session, no database, no room): the floor of the server's request path. */
+  noOp: () => Promise<void>;
 };
 
 type Received = { seq: number; clientMessageId: string | null; at: number };
@@ -291,6 +293,11 @@ export async function restPosts(
   const measured = await requestPath(count, 8, (i) => room.post(`rest ${i}`, `r-${i}`));
   const after = (await room.operations?.()) ?? null;
   return { ...measured, operations: before && after && operationsBetween(before, after), requests: 2 * count };
+}
+
+/** A request that does nothing until its answer: what any request through the server costs. */
+export async function noOpRequests(target: Target, count: number): Promise<RequestPath> {
+  return requestPath(count, 8, () => target.noOp());
 }
 
 /** A chat created over HTTP until its 201. */

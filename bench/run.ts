@@ -27,6 +27,7 @@ import {
   closedLoop,
   fanOutLatency,
   idleRoom,
+  noOpRequests,
   type Operations,
   PAGE_SIZE,
   restPosts,
@@ -37,6 +38,13 @@ import {
 } from "./load.ts";
 import { measureOverheads } from "./overheads.ts";
 import { saveProfile, startProfile, workerInspector } from "./profile.ts";
+
+/**
+ * How long each open-loop run lasts. Its p99 is the 1% slowest deliveries, and every socket gets each message, so
+ * over 5 s (250 messages) it was the third slowest message: one pause (a new chat's first summary waking its
+ * summary agent on the same thread in `wrangler dev`, a collection) decided it. 20 s is 1,000 messages.
+ */
+const FAN_OUT_SECONDS = 20;
 
 /** 300 people in one org, so every socket is a different member, as in a real room (a room has up to 300 here). */
 const PEOPLE = 300;
@@ -164,7 +172,7 @@ try {
       ] as const)
     : []) {
     await compare(
-      (target) => fanOutLatency(target, sockets, rate, 5),
+      (target) => fanOutLatency(target, sockets, rate, FAN_OUT_SECONDS),
       [
         [`fan-out p50, open loop ${rate} msg/s, ${sockets} sockets`, "ms", (r) => r.p50],
         [`fan-out p99, open loop ${rate} msg/s, ${sockets} sockets`, "ms", (r) => r.p99],
@@ -180,6 +188,15 @@ try {
   }
   if (runs("request-path")) await requestPath();
   async function requestPath() {
+    await compare(
+      (target) => noOpRequests(target, 200),
+      [
+        ["request that does nothing p50", "ms", (r) => r.p50],
+        ["request that does nothing p99", "ms", (r) => r.p99],
+        ["requests that do nothing, 8 at once", "req/s", (r) => r.perSecond],
+      ],
+      false,
+    );
     await compare(
       (target) => socketOpens(target, 30, 100),
       [
@@ -507,6 +524,13 @@ function parlorTarget(baseUrl: string, org: ReturnType<typeof benchOrg>): Target
         }),
       );
     },
+    // The cheapest route: no session, no database, no room; a Worker that answered with an empty Response at once
+    // measured the same here (docs/performance.md).
+    async noOp() {
+      const response = await fetch(`${baseUrl}/api/config`);
+      if (!response.ok) throw new Error(`GET /api/config answered ${response.status}`);
+      await response.arrayBuffer();
+    },
   };
 }
 
@@ -637,5 +661,10 @@ function baselineTarget(name: string, port: number): Target {
       };
     },
     createChat: (title) => postJson("/chats", { title }),
+    async noOp() {
+      const response = await fetch(`http://127.0.0.1:${port}/config`);
+      if (!response.ok) throw new Error(`GET /config answered ${response.status}`);
+      await response.arrayBuffer();
+    },
   };
 }
