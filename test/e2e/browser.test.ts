@@ -279,6 +279,55 @@ describeWithBrowser("the web client in two browser windows", () => {
     // 1,100 REST posts, each on a new Postgres connection in development: past two minutes on a busy machine.
   }, 300_000);
 
+  it("catching up past the socket, the client asks for its REST pages at once and shows every message once, in order", async () => {
+    const { post } = await chatOverRest("gus", "Gus", "Pages", "many");
+    await post(5, "before");
+    const gus = await signIn("gus", "Gus");
+    // The reconnect's catch-up is cut at seq 105 on its way to the page, so the client has 600 messages to page:
+    // two pages, which it asks for together.
+    let offline = false;
+    const sockets = new Set<WebSocketRoute>();
+    await gus.routeWebSocket(/\/api\/chats\/[^/]+\/ws\?/, (ws) => {
+      if (offline) return ws.close();
+      const server = ws.connectToServer();
+      sockets.add(ws);
+      if (!ws.url().includes("after=")) return;
+      server.onMessage((frame) => {
+        const event = JSON.parse(String(frame)) as { type: string; seq?: number };
+        if (event.type === "message" && (event.seq ?? 0) > 105) return;
+        ws.send(frame);
+      });
+    });
+    const pageEvents: string[] = [];
+    gus.on("request", (request) => {
+      if (/\/messages\?after=/.test(request.url())) pageEvents.push(`asked ${new URL(request.url()).search}`);
+    });
+    gus.on("requestfinished", (request) => {
+      if (/\/messages\?after=/.test(request.url())) pageEvents.push(`answered ${new URL(request.url()).search}`);
+    });
+    await gus.click("text=Pages");
+    await gus.click("text=# many");
+    await gus.waitForSelector('[data-testid=messages] li[data-seq="5"]');
+
+    offline = true;
+    await gus.context().setOffline(true);
+    for (const ws of sockets) await ws.close();
+    sockets.clear();
+    await gus.waitForSelector("text=reconnecting");
+    await post(700, "away");
+    offline = false;
+    await gus.context().setOffline(false);
+
+    await gus.waitForSelector('[data-testid=messages] li[data-seq="705"]', { timeout: 60_000 });
+    await gus.locator("[data-testid=catching-up]").waitFor({ state: "detached" });
+    expect(await seqsShown(gus)).toEqual(range(1, 705));
+    // Both pages were asked for before the first was answered.
+    const asked = (after: number) => pageEvents.indexOf(`asked ?after=${after}&limit=500`);
+    expect(asked(105)).toBeGreaterThanOrEqual(0);
+    expect(asked(605)).toBeGreaterThanOrEqual(0);
+    expect(asked(605)).toBeLessThan(pageEvents.indexOf("answered ?after=105&limit=500"));
+  }, 300_000);
+
   /** A chat over REST owned by `owner`, with `member` added to its org and to it. */
   async function sharedChat(owner: string, member: string, orgName: string, title: string) {
     const answer = await parlorClient(parlor().baseUrl).api.dev.token.$post({ json: { userId: owner } });
