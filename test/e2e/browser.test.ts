@@ -238,15 +238,9 @@ describeWithBrowser("the web client in two browser windows", () => {
     const { post } = await chatOverRest("fay", "Fay", "Backlog", "busy");
     await post(5, "before");
     const fay = await signIn("fay", "Fay");
-    // The chat's sockets go through a route the test can cut: "offline" closes them and refuses new ones.
-    let offline = false;
-    const sockets = new Set<WebSocketRoute>();
     let reconnected = () => {};
     const reconnect = new Promise<void>((resolve) => (reconnected = resolve));
-    await fay.routeWebSocket(/\/api\/chats\/[^/]+\/ws\?/, (ws) => {
-      if (offline) return ws.close();
-      ws.connectToServer();
-      sockets.add(ws);
+    const { whileOffline } = await cuttableSockets(fay, (ws) => {
       if (ws.url().includes("after=")) reconnected();
     });
     const pages: string[] = [];
@@ -257,15 +251,7 @@ describeWithBrowser("the web client in two browser windows", () => {
     await fay.click("text=# busy");
     await fay.waitForSelector('[data-testid=messages] li[data-seq="5"]');
 
-    offline = true;
-    await fay.context().setOffline(true);
-    for (const ws of sockets) await ws.close();
-    sockets.clear();
-    await fay.waitForSelector("text=reconnecting");
-    await post(1100, "away");
-
-    offline = false;
-    await fay.context().setOffline(false);
+    await whileOffline(() => post(1100, "away"));
     // Messages sent live while the client catches up are held and merged by seq.
     await reconnect;
     await post(20, "live", 2);
@@ -285,12 +271,7 @@ describeWithBrowser("the web client in two browser windows", () => {
     const gus = await signIn("gus", "Gus");
     // The reconnect's catch-up is cut at seq 105 on its way to the page, so the client has 600 messages to page:
     // two pages, which it asks for together.
-    let offline = false;
-    const sockets = new Set<WebSocketRoute>();
-    await gus.routeWebSocket(/\/api\/chats\/[^/]+\/ws\?/, (ws) => {
-      if (offline) return ws.close();
-      const server = ws.connectToServer();
-      sockets.add(ws);
+    const { whileOffline } = await cuttableSockets(gus, (ws, server) => {
       if (!ws.url().includes("after=")) return;
       server.onMessage((frame) => {
         const event = JSON.parse(String(frame)) as { type: string; seq?: number };
@@ -309,14 +290,7 @@ describeWithBrowser("the web client in two browser windows", () => {
     await gus.click("text=# many");
     await gus.waitForSelector('[data-testid=messages] li[data-seq="5"]');
 
-    offline = true;
-    await gus.context().setOffline(true);
-    for (const ws of sockets) await ws.close();
-    sockets.clear();
-    await gus.waitForSelector("text=reconnecting");
-    await post(700, "away");
-    offline = false;
-    await gus.context().setOffline(false);
+    await whileOffline(() => post(700, "away"));
 
     await gus.waitForSelector('[data-testid=messages] li[data-seq="705"]', { timeout: 60_000 });
     await gus.locator("[data-testid=catching-up]").waitFor({ state: "detached" });
@@ -327,6 +301,34 @@ describeWithBrowser("the web client in two browser windows", () => {
     expect(asked(605)).toBeGreaterThanOrEqual(0);
     expect(asked(605)).toBeLessThan(pageEvents.indexOf("answered ?after=105&limit=500"));
   }, 300_000);
+
+  /**
+   * Routes the page's chat sockets through the test: `whileOffline(work)` closes them, refuses new ones and takes the
+   * page offline while `work` runs, then lets it reconnect. `onSocket` sees each socket let through, with its server
+   * side (a handler set on that stops the frames being passed on by themselves).
+   */
+  async function cuttableSockets(page: Page, onSocket: (ws: WebSocketRoute, server: WebSocketRoute) => void) {
+    let offline = false;
+    const sockets = new Set<WebSocketRoute>();
+    await page.routeWebSocket(/\/api\/chats\/[^/]+\/ws\?/, (ws) => {
+      if (offline) return ws.close();
+      const server = ws.connectToServer();
+      sockets.add(ws);
+      onSocket(ws, server);
+    });
+    return {
+      async whileOffline(work: () => Promise<unknown>): Promise<void> {
+        offline = true;
+        await page.context().setOffline(true);
+        for (const ws of sockets) await ws.close();
+        sockets.clear();
+        await page.waitForSelector("text=reconnecting");
+        await work();
+        offline = false;
+        await page.context().setOffline(false);
+      },
+    };
+  }
 
   /** A chat over REST owned by `owner`, with `member` added to its org and to it. */
   async function sharedChat(owner: string, member: string, orgName: string, title: string) {
