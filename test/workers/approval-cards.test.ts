@@ -5,7 +5,7 @@
  * Real rooms, the built-in model asking for a POST to the test service.
  */
 import { describe, expect, it } from "vitest";
-import { addOpsAgent, approvals, askApproval, setRole, vote } from "./approval-fixtures";
+import { addOpsAgent, approvals, askApproval, pendingApproval, setRole, vote } from "./approval-fixtures";
 import { api, chatWithMembers, connect, type TestSocket, unique } from "./helpers";
 
 function say(socket: TestSocket, text: string): void {
@@ -21,9 +21,7 @@ async function demotedAfterVoting(name: string) {
   const [ana] = fixture.members;
   const prefix = `/${unique(name)}`;
   expect((await setRole(fixture, ana.userId, "admin")).status).toBe(201);
-  await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
-  const socket = await connect(fixture.chatId, fixture.admin.token);
-  const { approvalId } = await askApproval(socket, prefix);
+  const { socket, approvalId } = await pendingApproval(fixture, prefix, { approvers: "admins", quorum: 2 });
   expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
   expect((await setRole(fixture, ana.userId, "member")).status).toBe(201);
   await socket.until((s) => s.of("approval.requested").length === 2, "the recount");
@@ -59,9 +57,7 @@ describe("approval cards and run controls: what the room tells a client", () => 
     const fixture = await chatWithMembers(2);
     const [ana] = fixture.members;
     const prefix = `/${unique("recount")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, { approvers: "members", quorum: 2 });
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
     await socket.until((s) => s.of("approval.vote").length === 1, "ana's vote");
     expect(socket.of("approval.vote")[0]).toMatchObject({ votes: 1, needed: 2 });

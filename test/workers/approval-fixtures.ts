@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import type { Approval } from "../../protocol/agents";
 import type { AuditAction, AuditEntry } from "../../protocol/audit";
 import type { ChatRoom } from "../../rooms/chat-room";
-import { api, type ChatFixture, eventually, type TestSocket, unique } from "./helpers";
+import { api, type ChatFixture, connect, eventually, type TestSocket, unique } from "./helpers";
 
 export const service = (env as unknown as { TEST_SERVICE_URL: string }).TEST_SERVICE_URL;
 
@@ -50,6 +50,13 @@ export async function askApproval(socket: TestSocket, prefix: string): Promise<{
   await socket.until((s) => s.of("approval.requested").length === 1, "the approval request");
   const { approvalId, runId } = socket.of("approval.requested")[0];
   return { approvalId, runId };
+}
+
+/** An ops agent with this approval policy in the chat, the admin's socket, and the approval its first POST asks for. */
+export async function pendingApproval(fixture: ChatFixture, prefix: string, approval: object) {
+  await addOpsAgent(fixture, prefix, approval);
+  const socket = await connect(fixture.chatId, fixture.admin.token);
+  return { socket, ...(await askApproval(socket, prefix)) };
 }
 
 export function vote(token: string, fixture: ChatFixture, approvalId: string, decision: "approve" | "deny") {

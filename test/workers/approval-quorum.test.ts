@@ -15,6 +15,7 @@ import {
   moveTimes,
   notices,
   opsAgent,
+  pendingApproval,
   received,
   roomStub,
   service,
@@ -29,9 +30,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const fixture = await chatWithMembers(2);
     const [ana, bo] = fixture.members;
     const prefix = `/${unique("quorum")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, { approvers: "members", quorum: 2 });
     expect(socket.of("approval.requested")[0]).toMatchObject({ quorum: 2, onExpiry: "deny", votes: [] });
 
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
@@ -81,9 +80,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const fixture = await chatWithMembers(2);
     const [ana, bo] = fixture.members;
     const prefix = `/${unique("denial")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 3 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, { approvers: "members", quorum: 3 });
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
     const denied = await vote(bo.token, fixture, approvalId, "deny");
     expect(denied.status).toBe(200);
@@ -99,9 +96,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const fixture = await chatWithMembers(2);
     const [ana, dana] = fixture.members;
     const prefix = `/${unique("named")}`;
-    await addOpsAgent(fixture, prefix, { approvers: { users: [dana.userId] } });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, { approvers: { users: [dana.userId] } });
     socket.send({ type: "approval", approvalId, decision: "approve" });
     await socket.until((s) => s.of("error").length === 1, "the refusal");
     expect(socket.of("error")[0]).toMatchObject({ code: "forbidden" });
@@ -202,9 +197,11 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
   it('onExpiry "deny" (the default) ends it expired, with votes short of the quorum', async () => {
     const fixture = await chatWithMembers(1);
     const prefix = `/${unique("deny")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2, timeoutSeconds: 60 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, {
+      approvers: "members",
+      quorum: 2,
+      timeoutSeconds: 60,
+    });
     expect((await vote(fixture.admin.token, fixture, approvalId, "approve")).status).toBe(200);
     await moveTimes(fixture.chatId, ["remind_at", "expires_at"]);
     await socket.until(ended, "the run");
@@ -219,9 +216,12 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
     const prefix = `/${unique("wait")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2, timeoutSeconds: 60, onExpiry: "wait" });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, {
+      approvers: "members",
+      quorum: 2,
+      timeoutSeconds: 60,
+      onExpiry: "wait",
+    });
     await moveTimes(fixture.chatId, ["expires_at"]);
     await socket.until((s) => notices(s).some((t) => t.includes("keeps waiting")), "the waiting notice");
     expect(socket.of("approval.decided")).toEqual([]);
@@ -267,9 +267,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
   it("stopping a run that waits for a decision expires its approval for everyone and in the audit log", async () => {
     const fixture = await chatWithMembers(0);
     const prefix = `/${unique("stopped")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members" });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId, runId } = await askApproval(socket, prefix);
+    const { socket, approvalId, runId } = await pendingApproval(fixture, prefix, { approvers: "members" });
     const stopped = await api(fixture.admin.token, "POST", `/chats/${fixture.chatId}/runs/${runId}/stop`);
     expect(stopped.status).toBe(200);
     await socket.until((s) => s.of("approval.decided").length === 1, "the approval closed");
@@ -288,9 +286,7 @@ describe("approval policies: quorum, named approvers, reminders and expiry", () 
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
     const prefix = `/${unique("kept")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { approvalId } = await pendingApproval(fixture, prefix, { approvers: "members", quorum: 2 });
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
     const entries = await auditedOnce(fixture, "approval.voted", "the vote's audit entry");
     expect(entries[0]).toMatchObject({

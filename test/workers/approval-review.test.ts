@@ -13,6 +13,7 @@ import {
   ended,
   moveTimes,
   notices,
+  pendingApproval,
   received,
   roomStub,
   setRole,
@@ -56,9 +57,7 @@ describe("approval votes under review", () => {
     const fixture = await chatWithMembers(2);
     const [ana, bo] = fixture.members;
     const prefix = `/${unique("removed")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, { approvers: "members", quorum: 2 });
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
     const removed = await api(fixture.admin.token, "DELETE", `/chats/${fixture.chatId}/members`, {
       userId: ana.userId,
@@ -103,9 +102,7 @@ describe("approval votes under review", () => {
     const prefix = `/${unique("demotedvote")}`;
     expect((await setRole(fixture, ana.userId, "admin")).status).toBe(201);
     expect((await setRole(fixture, bo.userId, "admin")).status).toBe(201);
-    await addOpsAgent(fixture, prefix, { approvers: "admins", quorum: 2 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, { approvers: "admins", quorum: 2 });
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(200);
     expect((await setRole(fixture, ana.userId, "member")).status).toBe(201);
     const byBo = await vote(bo.token, fixture, approvalId, "approve");
@@ -128,9 +125,11 @@ describe("approval votes under review", () => {
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
     const prefix = `/${unique("late")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 1, timeoutSeconds: 60 });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId } = await askApproval(socket, prefix);
+    const { socket, approvalId } = await pendingApproval(fixture, prefix, {
+      approvers: "members",
+      quorum: 1,
+      timeoutSeconds: 60,
+    });
     await backdate(fixture.chatId, ["expires_at"]);
     expect((await vote(ana.token, fixture, approvalId, "approve")).status).toBe(409);
     expect((await approvals(fixture))[0]).toMatchObject({ status: "pending", votes: [] });
@@ -145,9 +144,12 @@ describe("approval votes under review", () => {
     const fixture = await chatWithMembers(1);
     const [ana] = fixture.members;
     const prefix = `/${unique("stopwait")}`;
-    await addOpsAgent(fixture, prefix, { approvers: "members", quorum: 2, timeoutSeconds: 60, onExpiry: "wait" });
-    const socket = await connect(fixture.chatId, fixture.admin.token);
-    const { approvalId, runId } = await askApproval(socket, prefix);
+    const { socket, approvalId, runId } = await pendingApproval(fixture, prefix, {
+      approvers: "members",
+      quorum: 2,
+      timeoutSeconds: 60,
+      onExpiry: "wait",
+    });
     await moveTimes(fixture.chatId, ["expires_at"]);
     await socket.until((s) => notices(s).some((t) => t.includes("keeps waiting")), "the waiting notice");
 
